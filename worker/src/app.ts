@@ -1,0 +1,37 @@
+/** Builds the Hono app: request context, errors, body limits, auth, routers, OpenAPI, studio. */
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './context';
+import { ApiError } from './errors';
+import { authenticate } from './auth/middleware';
+import { onError, onNotFound } from './http/error-handler';
+import { requestContext } from './http/request-context';
+import { createRouter } from './http/router';
+import { auditRoutes } from './routes/audit';
+import { authRoutes } from './routes/auth';
+import { studioRoutes } from './routes/studio';
+import { tokenRoutes } from './routes/tokens';
+import { workflowRoutes } from './routes/workflows';
+
+/** Largest JSON body the API takes (a workflow file is a few KiB; 1 MiB is generous). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp() {
+  const api = createRouter();
+  api.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`); } }));
+  api.use('*', authenticate);
+  api.route('/', authRoutes);
+  api.route('/', tokenRoutes);
+  api.route('/', workflowRoutes);
+  api.route('/', auditRoutes);
+  api.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'automate_session' });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer', description: 'Tenant API token (atm_...)' });
+  api.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Automate API', version: '1.0.0', description: 'Multi-tenant workflow automation. Errors: {"error": {"code", "message", "requestId"}}.' }, servers: [{ url: '/api' }] });
+
+  const app = createRouter();
+  app.use('*', requestContext);
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.route('/api', api);
+  app.route('/', studioRoutes);
+  return app;
+}

@@ -1,0 +1,62 @@
+/**
+ * The audit log: who did what, when, to which object, from where.
+ * Writers pass plain context; callers never put a secret value in it (secrets
+ * are referred to by key and version only), and the secrets module scrubs on top.
+ */
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { auditLog } from '../db/schema';
+import { newId } from '../lib/crypto';
+import type { Actor } from '../auth/principal';
+
+export interface AuditEntry {
+  tenantId: string | null;
+  actor: Actor;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  runId?: string;
+  context?: Record<string, unknown>;
+  ip?: string | null;
+  requestId?: string | null;
+}
+
+/** The insert as a statement, so callers can put it in the same D1 batch as the change it records. */
+export function auditInsert(db: Db, e: AuditEntry) {
+  return db.insert(auditLog).values({
+    id: newId('aud'),
+    tenantId: e.tenantId,
+    at: Date.now(),
+    actorType: e.actor.type,
+    actorId: e.actor.id,
+    actorLabel: e.actor.label,
+    action: e.action,
+    targetType: e.targetType ?? null,
+    targetId: e.targetId ?? null,
+    runId: e.runId ?? null,
+    context: e.context ?? null,
+    ip: e.ip ?? null,
+    requestId: e.requestId ?? null,
+  });
+}
+
+export async function recordAudit(db: Db, e: AuditEntry): Promise<void> {
+  await auditInsert(db, e);
+}
+
+export interface AuditQuery {
+  run?: string;
+  action?: string;
+  since?: number;
+  before?: number;
+  limit: number;
+}
+
+export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
+  const where: SQL[] = [eq(auditLog.tenantId, tenantId)];
+  if (q.run) where.push(eq(auditLog.runId, q.run));
+  if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.since !== undefined) where.push(gte(auditLog.at, q.since));
+  if (q.before !== undefined) where.push(lt(auditLog.at, q.before));
+  return db.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(q.limit);
+}

@@ -1,0 +1,120 @@
+/**
+ * D1 tables. Every table that holds tenant data carries `tenant_id`, and every
+ * query in worker/src filters by it (see worker/test/security.test.ts).
+ * Times are epoch milliseconds.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const now = sql`(unixepoch('subsec') * 1000)`;
+
+export const tenants = sqliteTable('tenants', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'editor', 'viewer'] }).notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  // One account per email across the platform: login needs no tenant picker.
+  (t) => [uniqueIndex('users_email_unique').on(t.email), index('users_tenant_idx').on(t.tenantId)],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    // SHA-256 of the cookie value: a leaked table does not yield live sessions.
+    idHash: text('id_hash').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    userId: text('user_id').notNull().references(() => users.id),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('sessions_user_idx').on(t.tenantId, t.userId)],
+);
+
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    name: text('name').notNull(),
+    // First characters of the token, shown in lists so people can tell tokens apart.
+    prefix: text('prefix').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_unique').on(t.tokenHash), index('api_tokens_tenant_idx').on(t.tenantId)],
+);
+
+/** Failed-login counters per fixed window, keyed by account or by client address. */
+export const loginAttempts = sqliteTable('login_attempts', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  failures: integer('failures').notNull(),
+});
+
+export const workflows = sqliteTable(
+  'workflows',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    // The draft exactly as imported or saved, so export returns the same file.
+    draft: text('draft').notNull(),
+    activeVersion: integer('active_version'),
+    hookId: text('hook_id').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('workflows_tenant_key_unique').on(t.tenantId, t.key), uniqueIndex('workflows_hook_unique').on(t.hookId)],
+);
+
+export const workflowVersions = sqliteTable(
+  'workflow_versions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    version: integer('version').notNull(),
+    definition: text('definition').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('workflow_versions_unique').on(t.workflowId, t.version), index('workflow_versions_tenant_idx').on(t.tenantId)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    // Null only for events with no tenant to file them under (a login for an unknown email).
+    tenantId: text('tenant_id'),
+    at: integer('at').notNull(),
+    actorType: text('actor_type', { enum: ['user', 'token', 'system', 'anonymous'] }).notNull(),
+    actorId: text('actor_id'),
+    actorLabel: text('actor_label'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    runId: text('run_id'),
+    context: text('context', { mode: 'json' }).$type<Record<string, unknown>>(),
+    ip: text('ip'),
+    requestId: text('request_id'),
+  },
+  (t) => [index('audit_tenant_at_idx').on(t.tenantId, t.at), index('audit_tenant_run_idx').on(t.tenantId, t.runId)],
+);

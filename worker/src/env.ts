@@ -1,0 +1,14 @@
+import type { RunCoordinator } from './run/run-coordinator';
+
+/** Bindings and variables of the Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
+export interface Env {
+  DB: D1Database;
+  ASSETS: Fetcher;
+  RUN_COORDINATOR: DurableObjectNamespace<RunCoordinator>;
+  STEP_QUEUE: Queue;
+  /** `development` relaxes what only makes sense behind HTTPS (Secure cookies). */
+  ENVIRONMENT?: string;
+  EXECUTION_BATCH_SIZE?: string;
+  /** Extra origins allowed to make cookie-authenticated writes, comma-separated. */
+  ALLOWED_ORIGINS?: string;
+}

@@ -1,0 +1,71 @@
+/** Tenants and their people: sign-up creates both, login checks a password. */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { tenants, users } from '../db/schema';
+import { ApiError } from '../errors';
+import { newId, randomBytes, toHex } from '../lib/crypto';
+import { auditInsert } from '../audit/audit-log';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
+import type { Role } from '../auth/principal';
+
+export function slugify(name: string): string {
+  const s = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  return s || 'team';
+}
+
+export interface SignupInput {
+  tenant: string;
+  email: string;
+  password: string;
+}
+
+export async function signup(db: Db, input: SignupInput, meta: { ip: string | null; requestId: string }) {
+  const email = input.email.toLowerCase();
+  const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+  if (taken) throw new ApiError('CONFLICT', 'An account with this email already exists; sign in instead');
+
+  const passwordHash = await hashPassword(input.password);
+  const base = slugify(input.tenant);
+  // A unique slug: the name's own if free, else with a short random suffix.
+  const exists = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, base)).get();
+  const slug = exists ? `${base}-${toHex(randomBytes(3))}` : base;
+  const tenant = { id: newId('tn'), slug, name: input.tenant };
+  const user = { id: newId('usr'), tenantId: tenant.id, email, passwordHash, role: 'owner' as Role };
+  try {
+    await db.batch([
+      db.insert(tenants).values(tenant),
+      db.insert(users).values(user),
+      auditInsert(db, {
+        tenantId: tenant.id,
+        actor: { type: 'user', id: user.id, label: email },
+        action: 'auth.signup',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        context: { slug },
+        ...meta,
+      }),
+    ]);
+  } catch (e) {
+    // Two sign-ups racing for the same email or slug: the unique index decides.
+    if (String(e).includes('UNIQUE')) throw new ApiError('CONFLICT', 'That email or team name was just taken; try again', { cause: e });
+    throw e;
+  }
+  return { tenant, user: { id: user.id, email, role: user.role } };
+}
+
+/** The user for these credentials, or null. Takes the same time whether or not the email exists. */
+export async function checkCredentials(db: Db, email: string, password: string) {
+  const row = await db
+    .select({ id: users.id, tenantId: users.tenantId, email: users.email, role: users.role, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.email, email.toLowerCase()))
+    .get();
+  const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
+  return { user: row && ok ? row : null, knownTenantId: row?.tenantId ?? null, knownUserId: row?.id ?? null };
+}
+
+export async function describeTenant(db: Db, tenantId: string) {
+  return db.select({ id: tenants.id, slug: tenants.slug, name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId)).get();
+}
+
+export const countUsers = (db: Db) => db.select({ n: sql<number>`count(*)` }).from(users).get();

@@ -1,0 +1,186 @@
+/**
+ * The workflow file (CONTRACT §4): one zod schema validates imports, saves and
+ * publishes, documents them in OpenAPI and types the engine. Objects are strict so a
+ * typo (`paramz`) is an error naming its path, not a silently ignored field.
+ */
+import { z } from 'zod';
+
+export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+export const SecretRef = z.strictObject({
+  $secret: z.string().regex(SECRET_KEY_PATTERN, 'secret keys are UPPER_SNAKE_CASE, e.g. ERP_API_KEY'),
+  backend: z.enum(['stored', 'env']).optional(),
+});
+export type SecretRef = z.infer<typeof SecretRef>;
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase letters, digits, "_" or "-" (max 64)');
+const StepId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'step ids are letters, digits and "_" (max 64)');
+const Next = StepId.nullable().optional();
+const Json = z.json();
+
+export const RetryPolicy = z.strictObject({
+  maxAttempts: z.int().min(1).max(20),
+  backoff: z.enum(['constant', 'linear', 'exponential']).default('exponential'),
+  initialDelayMs: z.int().min(0).max(3_600_000).default(1000),
+  maxDelayMs: z.int().min(0).max(86_400_000).optional(),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+const Cron = z.string().refine((s) => {
+  const parts = s.trim().split(/\s+/);
+  return parts.length === 5 && parts.every((p) => CRON_FIELD.test(p));
+}, 'a 5-field cron expression, e.g. "*/15 * * * *"');
+
+export const Verify = z.discriminatedUnion('scheme', [
+  z.strictObject({ scheme: z.enum(['standard-webhooks', 'stripe', 'github']), secret: SecretRef }),
+  z.strictObject({ scheme: z.literal('none') }),
+]);
+
+export const Trigger = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('webhook'), verify: Verify }),
+  z.strictObject({ type: z.literal('api') }),
+  z.strictObject({ type: z.literal('schedule'), cron: Cron, payload: Json.optional() }),
+  z.strictObject({ type: z.literal('manual') }),
+]);
+export type Trigger = z.infer<typeof Trigger>;
+
+const base = { id: StepId, name: z.string().max(200).optional(), description: z.string().max(2000).optional() };
+
+export const ActionStep = z.strictObject({
+  ...base,
+  type: z.literal('action'),
+  connector: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'connector codes are lowercase snake_case'),
+  action: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'action names are lowercase snake_case'),
+  params: z.record(z.string(), Json).optional(),
+  secrets: z.record(z.string().regex(SECRET_KEY_PATTERN, 'names are UPPER_SNAKE_CASE'), SecretRef).optional(),
+  retry: RetryPolicy.optional(),
+  next: Next,
+});
+
+export const ConditionStep = z.strictObject({
+  ...base,
+  type: z.literal('condition'),
+  /** JSONLogic. */
+  rule: z.union([z.record(z.string(), Json), z.boolean()]),
+  then: Next,
+  else: Next,
+});
+
+export const DelayStep = z.strictObject({
+  ...base,
+  type: z.literal('delay'),
+  /** Wait this long (max 30 days)... */
+  delayMs: z.int().min(0).max(30 * 86_400_000).optional(),
+  /** ...or until this time (ISO 8601, templates allowed). */
+  until: z.string().optional(),
+  next: Next,
+}).refine((s) => (s.delayMs === undefined) !== (s.until === undefined), { message: 'give exactly one of delayMs or until', path: ['delayMs'] });
+
+export const BranchStep = z.strictObject({
+  ...base,
+  type: z.literal('branch'),
+  /** A template whose value picks the case, e.g. "{{ trigger.body.country }}". */
+  value: Json,
+  cases: z.array(z.strictObject({ equals: Json, next: Next })).min(1).max(100),
+  default: Next,
+});
+
+export const TransformStep = z.strictObject({
+  ...base,
+  type: z.literal('transform'),
+  /** Templates are resolved; the result is the step's output. */
+  output: Json,
+  next: Next,
+});
+
+export const Step = z.union([ActionStep, ConditionStep, DelayStep, BranchStep, TransformStep]);
+export type Step = z.infer<typeof Step>;
+export type ActionStep = z.infer<typeof ActionStep>;
+
+/** Where each step can go next: used to check references and cycles, and by the engine. */
+export function successors(step: Step): (string | null | undefined)[] {
+  switch (step.type) {
+    case 'condition':
+      return [step.then, step.else];
+    case 'branch':
+      return [...step.cases.map((c) => c.next), step.default];
+    default:
+      return [step.next];
+  }
+}
+
+function successorFields(step: Step): [string, string | null | undefined][] {
+  switch (step.type) {
+    case 'condition':
+      return [['then', step.then], ['else', step.else]];
+    case 'branch':
+      return [...step.cases.map((c, i) => [`cases[${i}].next`, c.next] as [string, string | null | undefined]), ['default', step.default]];
+    default:
+      return [['next', step.next]];
+  }
+}
+
+const SECRET_TEMPLATE = /\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}/g;
+
+function findSecretTemplates(value: unknown, path: (string | number)[], out: { path: (string | number)[]; name: string }[]) {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(SECRET_TEMPLATE)) out.push({ path, name: m[1] });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => findSecretTemplates(v, [...path, i], out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) findSecretTemplates(v, [...path, k], out);
+  }
+}
+
+const WorkflowShape = z.strictObject({
+  $schema: z.string().optional(),
+  key: Slug,
+  name: z.string().min(1).max(200),
+  description: z.string().max(5000).optional(),
+  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'var names are identifiers'), Json).optional(),
+  trigger: Trigger,
+  steps: z.array(Step).min(1).max(200),
+  /** Studio layout (node positions); never read by the engine. */
+  ui: z.record(z.string(), Json).optional(),
+});
+
+export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
+  const ids = new Map<string, number>();
+  wf.steps.forEach((s, i) => {
+    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${s.id}"` });
+    ids.set(s.id, i);
+  });
+  wf.steps.forEach((s, i) => {
+    for (const [field, target] of successorFields(s)) {
+      if (target && !ids.has(target)) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...field.split(/\.|\[|\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: `no step with id "${target}"` });
+      }
+    }
+    if (s.type === 'action') {
+      // A step may read only the secrets it declares, so the declaration is the whole story.
+      const found: { path: (string | number)[]; name: string }[] = [];
+      findSecretTemplates(s.params ?? {}, ['steps', i, 'params'], found);
+      for (const f of found) {
+        if (!s.secrets?.[f.name]) ctx.addIssue({ code: 'custom', path: f.path, message: `uses secrets.${f.name} but the step does not declare it under "secrets"` });
+      }
+    }
+  });
+  // Runs are finite: a path may not loop back on itself.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string): boolean => {
+    if (state.get(id) === 'done') return false;
+    if (state.get(id) === 'visiting') return true;
+    state.set(id, 'visiting');
+    const step = wf.steps[ids.get(id)!];
+    for (const n of successors(step)) if (n && ids.has(n) && visit(n)) {
+      state.set(id, 'done');
+      ctx.addIssue({ code: 'custom', path: ['steps', ids.get(id)!], message: `step "${id}" is part of a cycle; workflows may not loop` });
+      return false;
+    }
+    state.set(id, 'done');
+    return false;
+  };
+  for (const s of wf.steps) visit(s.id);
+});
+export type Workflow = z.infer<typeof Workflow>;
