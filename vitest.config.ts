@@ -3,7 +3,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `worker` runs inside workerd against real D1, Durable Objects and
-// Queues; `node` drives the real CLI and a real `wrangler dev` from outside.
+// Queues, with local stub servers (started in Node by the global setup) standing in
+// for third-party APIs; `e2e` drives the real CLI, a real `wrangler dev` and Chromium.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
@@ -11,17 +12,34 @@ export default defineConfig(async () => {
       projects: [
         {
           plugins: [
-            cloudflareTest({
+            cloudflareTest(({ inject }) => ({
               wrangler: { configPath: './wrangler.toml' },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, ENVIRONMENT: 'test' },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ENVIRONMENT: 'test',
+                  // Base URL of the local stub servers (connectors/testing/stub-server.ts).
+                  STUB_URL: inject<string>('stubUrl'),
+                },
               },
-            }),
+            })),
           ],
           test: {
             name: 'worker',
             include: ['worker/test/**/*.test.ts', 'connectors/**/*.test.ts'],
+            globalSetup: ['./connectors/testing/global-setup.ts'],
             setupFiles: ['./worker/test/apply-migrations.ts'],
+          },
+        },
+        {
+          test: {
+            name: 'e2e',
+            environment: 'node',
+            include: ['e2e/**/*.test.ts'],
+            globalSetup: ['./e2e/global-setup.ts'],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+            fileParallelism: false,
           },
         },
       ],

@@ -8,6 +8,7 @@ import { requestContext } from './http/request-context';
 import { createRouter } from './http/router';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { memberRoutes } from './routes/members';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
 import { workflowRoutes } from './routes/workflows';
@@ -20,6 +21,7 @@ export function createApp() {
   api.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`); } }));
   api.use('*', authenticate);
   api.route('/', authRoutes);
+  api.route('/', memberRoutes);
   api.route('/', tokenRoutes);
   api.route('/', workflowRoutes);
   api.route('/', auditRoutes);

@@ -11,4 +11,6 @@ export interface Env {
   EXECUTION_BATCH_SIZE?: string;
   /** Extra origins allowed to make cookie-authenticated writes, comma-separated. */
   ALLOWED_ORIGINS?: string;
+  /** Tests only: base URL of the local stub servers standing in for third-party APIs. */
+  STUB_URL?: string;
 }

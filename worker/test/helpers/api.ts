@@ -1,0 +1,89 @@
+/** Drives the Worker through its real fetch handler, as a browser or a script would. */
+import { exports } from 'cloudflare:workers';
+
+export const BASE = 'http://automate.test';
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent verbatim (for malformed or oversized bodies). */
+  rawBody?: string;
+  token?: string;
+  session?: Session;
+  headers?: Record<string, string>;
+}
+
+export interface Result<T = any> {
+  status: number;
+  json: T;
+  text: string;
+  headers: Headers;
+}
+
+export async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<Result<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.session) {
+    headers.cookie = opts.session.cookie;
+    // What a browser on the studio's own origin sends.
+    headers.origin ??= BASE;
+  }
+  const res = await exports.default.fetch(new Request(BASE + path, { method, headers, body }));
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export interface Session {
+  cookie: string;
+  email: string;
+  password: string;
+  tenant: { id: string; slug: string; name: string };
+  user: { id: string; email: string; role: string };
+}
+
+let counter = 0;
+export const PASSWORD = 'correct horse battery staple';
+
+function sessionCookie(res: Result): string {
+  const set = res.headers.get('set-cookie') ?? '';
+  const m = /automate_session=([^;]+)/.exec(set);
+  if (!m) throw new Error(`no session cookie in ${res.status} ${res.text}`);
+  return `automate_session=${m[1]}`;
+}
+
+/** A new tenant with its owner signed in. */
+export async function signup(name = `Tenant ${++counter}`): Promise<Session> {
+  const email = `owner${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const res = await call('POST', '/api/auth/signup', { body: { tenant: name, email, password: PASSWORD } });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
+  return { cookie: sessionCookie(res), email, password: PASSWORD, tenant: res.json.tenant, user: res.json.user };
+}
+
+export async function login(email: string, password = PASSWORD): Promise<Session> {
+  const res = await call('POST', '/api/auth/login', { body: { email, password } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  return { cookie: sessionCookie(res), email, password, tenant: res.json.tenant, user: res.json.user };
+}
+
+/** A member with this role in the owner's tenant, signed in. */
+export async function addMember(owner: Session, role: 'admin' | 'editor' | 'viewer'): Promise<Session> {
+  const email = `${role}${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const res = await call('POST', '/api/members', { session: owner, body: { email, password: PASSWORD, role } });
+  if (res.status !== 201) throw new Error(`add member failed: ${res.status} ${res.text}`);
+  return login(email);
+}
+
+export async function createToken(owner: Session, scopes?: string[], name = 'test token'): Promise<string> {
+  const res = await call('POST', '/api/tokens', { session: owner, body: { name, ...(scopes ? { scopes } : {}) } });
+  if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
+  return res.json.token;
+}
