@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `worker` runs inside workerd against real D1, Durable Objects and
@@ -18,6 +19,8 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   ENVIRONMENT: 'test',
+                  // A throwaway master key per test run (format: docs/secrets.md).
+                  AUTOMATE_MASTER_KEY: `test1:${randomBytes(32).toString('base64')}`,
                   // Base URL of the local stub servers (connectors/testing/stub-server.ts).
                   STUB_URL: inject<string>('stubUrl'),
                 },

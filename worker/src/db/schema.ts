@@ -118,3 +118,80 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_tenant_at_idx').on(t.tenantId, t.at), index('audit_tenant_run_idx').on(t.tenantId, t.runId)],
 );
+
+/** One row per run, for the Execution Explorer. The run's Durable Object is the source of truth while it runs. */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    workflowKey: text('workflow_key').notNull(),
+    version: integer('version').notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
+    triggerType: text('trigger_type').notNull(),
+    /** What started it: webhook event id, schedule slot, token or user. */
+    triggerRef: text('trigger_ref'),
+    error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Set when this run re-runs a failed one from its failed step. */
+    retryOf: text('retry_of'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('runs_tenant_created_idx').on(t.tenantId, t.createdAt),
+    index('runs_tenant_status_idx').on(t.tenantId, t.status, t.createdAt),
+    index('runs_tenant_workflow_idx').on(t.tenantId, t.workflowKey, t.createdAt),
+  ],
+);
+
+export const runSteps = sqliteTable(
+  'run_steps',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    runId: text('run_id').notNull().references(() => runs.id),
+    stepId: text('step_id').notNull(),
+    type: text('type').notNull(),
+    status: text('status', { enum: ['pending', 'running', 'waiting', 'succeeded', 'failed', 'skipped'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Every attempt: number, start, duration, outcome, error. */
+    attemptLog: text('attempt_log', { mode: 'json' }).$type<Record<string, unknown>[]>(),
+    input: text('input', { mode: 'json' }),
+    output: text('output', { mode: 'json' }),
+    error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [uniqueIndex('run_steps_pk').on(t.runId, t.stepId), index('run_steps_tenant_idx').on(t.tenantId, t.runId)],
+);
+
+/** Webhook deliveries, recorded before the 202: the same delivery id never starts a second run. */
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    deliveryId: text('delivery_id').notNull(),
+    runId: text('run_id').notNull(),
+    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    body: text('body').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [uniqueIndex('webhook_events_delivery_unique').on(t.workflowId, t.deliveryId), index('webhook_events_tenant_idx').on(t.tenantId)],
+);
+
+/** One row per (workflow, minute): a cron slot starts at most one run. */
+export const scheduleSlots = sqliteTable(
+  'schedule_slots',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    slot: integer('slot').notNull(),
+    runId: text('run_id').notNull(),
+  },
+  (t) => [uniqueIndex('schedule_slots_unique').on(t.workflowId, t.slot)],
+);
