@@ -16,6 +16,12 @@ import { workflowRoutes } from './routes/workflows';
 /** Largest JSON body the API takes (a workflow file is a few KiB; 1 MiB is generous). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+const OPENAPI_INFO = {
+  title: 'Automate API',
+  version: '1.0.0',
+  description: 'Multi-tenant workflow automation. Every error answers {"error": {"code", "message", "requestId", "details?"}}.',
+};
+
 export function createApp() {
   const api = createRouter();
   api.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`); } }));
@@ -27,7 +33,12 @@ export function createApp() {
   api.route('/', auditRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'automate_session' });
   api.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer', description: 'Tenant API token (atm_...)' });
-  api.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Automate API', version: '1.0.0', description: 'Multi-tenant workflow automation. Errors: {"error": {"code", "message", "requestId"}}.' }, servers: [{ url: '/api' }] });
+  // Generated once per isolate from the same zod schemas that validate requests.
+  let openapi: unknown;
+  api.get('/openapi.json', (c) => {
+    openapi ??= api.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO, servers: [{ url: '/api' }] });
+    return c.json(openapi);
+  });
 
   const app = createRouter();
   app.use('*', requestContext);

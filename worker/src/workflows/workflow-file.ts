@@ -16,7 +16,9 @@ export type SecretRef = z.infer<typeof SecretRef>;
 const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase letters, digits, "_" or "-" (max 64)');
 const StepId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'step ids are letters, digits and "_" (max 64)');
 const Next = StepId.nullable().optional();
-const Json = z.json();
+// Bodies arrive through JSON.parse, so any value is JSON already; z.json()'s recursive
+// schema would also send the OpenAPI generator into endless recursion.
+const Json = z.unknown();
 
 export const RetryPolicy = z.strictObject({
   maxAttempts: z.int().min(1).max(20),

@@ -4,6 +4,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { atomically } from '../db/batch';
 import { workflows, workflowVersions } from '../db/schema';
 import { ApiError, notFound, type FieldIssue } from '../errors';
 import { base64url, newId, randomBytes } from '../lib/crypto';
@@ -133,10 +134,12 @@ export async function publish(db: Db, tenantId: string, key: string, meta: Reque
   const id = newId('wfv');
   // Version numbering happens inside the batch (one transaction), so concurrent
   // publishes get distinct numbers rather than a lost update.
-  await db.batch([
-    db.run(sql`INSERT INTO workflow_versions (id, tenant_id, workflow_id, version, definition, created_by, created_at)
-      SELECT ${id}, ${tenantId}, ${row.id}, COALESCE(MAX(version), 0) + 1, ${row.draft}, ${meta.actor.id ?? 'system'}, ${Date.now()}
-      FROM workflow_versions WHERE workflow_id = ${row.id} AND tenant_id = ${tenantId}`),
+  await atomically(db, [
+    {
+      sql: `INSERT INTO workflow_versions (id, tenant_id, workflow_id, version, definition, created_by, created_at)
+        SELECT ?, ?, ?, COALESCE(MAX(version), 0) + 1, ?, ?, ? FROM workflow_versions WHERE workflow_id = ? AND tenant_id = ?`,
+      params: [id, tenantId, row.id, row.draft, meta.actor.id ?? 'system', Date.now(), row.id, tenantId],
+    },
     db.update(workflows)
       .set({ activeVersion: sql`(SELECT version FROM workflow_versions WHERE id = ${id})`, updatedAt: Date.now() })
       .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
