@@ -8,7 +8,7 @@ import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
 import { publishChecks } from '../workflows/publish-checks';
-import { activateVersion, exportWorkflow, getWorkflowDetail, listVersions, listWorkflows, publish, saveDraft } from '../workflows/workflow-service';
+import { activateVersion, exportWorkflow, getWorkflowDetail, listVersions, listWorkflows, publish, requireWorkflow, saveDraft } from '../workflows/workflow-service';
 
 const read = { role: 'viewer', scope: 'workflows:read' } as const;
 const write = { role: 'editor', scope: 'workflows:write' } as const;
@@ -47,12 +47,15 @@ export const workflowRoutes = createRouter()
     async (c) => c.json(await getWorkflowDetail(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key), 200),
   )
   .openapi(
-    apiRoute({ method: 'put', path: '/workflows/{key}', permission: write, summary: 'Save the draft', request: { params: KeyParam, ...jsonBody(WorkflowFile) }, responses: { 200: jsonResponse(SaveResult) } }),
+    apiRoute({ method: 'put', path: '/workflows/{key}', permission: write, summary: 'Save the draft of an existing workflow', request: { params: KeyParam, ...jsonBody(WorkflowFile) }, responses: { 200: jsonResponse(SaveResult) } }),
     async (c) => {
       const { key } = c.req.valid('param');
       const wf = c.req.valid('json');
       if (wf.key !== key) throw new ApiError('BAD_REQUEST', `key: the file's key "${wf.key}" does not match the URL's "${key}"`, { details: [{ path: 'key', message: 'must match the URL' }] });
-      const saved = await saveDraft(c.get('db'), c.get('principal')!.tenantId, await rawBody(c), wf, meta(c), 'workflow.save');
+      const tenantId = c.get('principal')!.tenantId;
+      // Saving edits an existing workflow; creating one is what import is for.
+      await requireWorkflow(c.get('db'), tenantId, key);
+      const saved = await saveDraft(c.get('db'), tenantId, await rawBody(c), wf, meta(c), 'workflow.save');
       return c.json({ key: saved.key, created: saved.created }, 200);
     },
   )

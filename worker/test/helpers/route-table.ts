@@ -1,0 +1,50 @@
+/** Every /api route with what it needs, for the security and bad-input suites. */
+import type { Session } from './api';
+
+export interface Fixture {
+  members: { owner: Session; admin: Session; editor: Session; viewer: Session };
+  fullToken: string;
+  /** An active token of this tenant (not `fullToken`). */
+  tokenId: string;
+  workflowKey: string;
+  hookId: string;
+}
+
+type Role = 'viewer' | 'editor' | 'admin' | 'owner';
+
+export interface RouteCase {
+  method: string;
+  /** As in the OpenAPI document, prefixed with /api. */
+  template: string;
+  path: (f: Fixture) => string;
+  permission: 'public' | { role: Role; scope?: string };
+  body?: (f: Fixture) => unknown;
+  /**
+   * `object`: the path names tenant A's object; anyone else gets 404.
+   * `own-key`: the path's key is per tenant, so it names the caller's own object.
+   */
+  crossTenant?: 'object' | 'own-key';
+}
+
+const wfFile = (f: Fixture) => ({ key: f.workflowKey, name: 'Replaced', trigger: { type: 'api' }, steps: [{ id: 's', type: 'transform', output: {} }] });
+
+export const ROUTES: RouteCase[] = [
+  { method: 'POST', template: '/api/auth/signup', path: () => '/api/auth/signup', permission: 'public' },
+  { method: 'POST', template: '/api/auth/login', path: () => '/api/auth/login', permission: 'public' },
+  { method: 'POST', template: '/api/auth/logout', path: () => '/api/auth/logout', permission: 'public' },
+  { method: 'GET', template: '/api/auth/me', path: () => '/api/auth/me', permission: { role: 'viewer', scope: 'any' } },
+  { method: 'GET', template: '/api/members', path: () => '/api/members', permission: { role: 'admin' } },
+  { method: 'POST', template: '/api/members', path: () => '/api/members', permission: { role: 'admin' }, body: () => ({ email: `m-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', role: 'viewer' }) },
+  { method: 'POST', template: '/api/tokens', path: () => '/api/tokens', permission: { role: 'admin' }, body: () => ({ name: 'x' }) },
+  { method: 'GET', template: '/api/tokens', path: () => '/api/tokens', permission: { role: 'admin' } },
+  { method: 'DELETE', template: '/api/tokens/{id}', path: (f) => `/api/tokens/${f.tokenId}`, permission: { role: 'admin' }, crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/import', path: () => '/api/workflows/import', permission: { role: 'editor', scope: 'workflows:write' }, body: wfFile, crossTenant: 'own-key' },
+  { method: 'GET', template: '/api/workflows', path: () => '/api/workflows', permission: { role: 'viewer', scope: 'workflows:read' } },
+  { method: 'GET', template: '/api/workflows/{key}', path: (f) => `/api/workflows/${f.workflowKey}`, permission: { role: 'viewer', scope: 'workflows:read' }, crossTenant: 'object' },
+  { method: 'PUT', template: '/api/workflows/{key}', path: (f) => `/api/workflows/${f.workflowKey}`, permission: { role: 'editor', scope: 'workflows:write' }, body: wfFile, crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/{key}/publish', path: (f) => `/api/workflows/${f.workflowKey}/publish`, permission: { role: 'editor', scope: 'workflows:write' }, crossTenant: 'object' },
+  { method: 'GET', template: '/api/workflows/{key}/versions', path: (f) => `/api/workflows/${f.workflowKey}/versions`, permission: { role: 'viewer', scope: 'workflows:read' }, crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/{key}/versions/{n}/activate', path: (f) => `/api/workflows/${f.workflowKey}/versions/1/activate`, permission: { role: 'editor', scope: 'workflows:write' }, crossTenant: 'object' },
+  { method: 'GET', template: '/api/workflows/{key}/export', path: (f) => `/api/workflows/${f.workflowKey}/export`, permission: { role: 'viewer', scope: 'workflows:read' }, crossTenant: 'object' },
+  { method: 'GET', template: '/api/audit', path: () => '/api/audit', permission: { role: 'admin', scope: 'audit:read' } },
+];
