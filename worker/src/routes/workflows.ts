@@ -8,7 +8,7 @@ import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
 import { publishChecks } from '../workflows/publish-checks';
-import { activateVersion, exportWorkflow, getWorkflowDetail, listVersions, listWorkflows, publish, requireWorkflow, saveDraft } from '../workflows/workflow-service';
+import { activateVersion, assertPublishable, exportWorkflow, getWorkflowDetail, listVersions, listWorkflows, publish, requireWorkflow, saveDraft } from '../workflows/workflow-service';
 
 const read = { role: 'viewer', scope: 'workflows:read' } as const;
 const write = { role: 'editor', scope: 'workflows:write' } as const;
@@ -33,8 +33,12 @@ export const workflowRoutes = createRouter()
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
-      const saved = await saveDraft(db, p.tenantId, await rawBody(c), c.req.valid('json'), meta(c), 'workflow.import');
-      const published = c.req.valid('query').publish === 'true' ? await publish(db, p.tenantId, saved.key, meta(c), publishChecks(c.env)) : undefined;
+      const wf = c.req.valid('json');
+      const wantPublish = c.req.valid('query').publish === 'true';
+      // All or nothing: a file that cannot be published is not half-imported either.
+      if (wantPublish) await assertPublishable(db, p.tenantId, wf, publishChecks(c.env));
+      const saved = await saveDraft(db, p.tenantId, await rawBody(c), wf, meta(c), 'workflow.import');
+      const published = wantPublish ? await publish(db, p.tenantId, saved.key, meta(c), publishChecks(c.env)) : undefined;
       return c.json({ key: saved.key, created: saved.created, ...published }, saved.created ? 201 : 200);
     },
   )

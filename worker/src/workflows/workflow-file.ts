@@ -96,7 +96,8 @@ export const TransformStep = z.strictObject({
   next: Next,
 });
 
-export const Step = z.union([ActionStep, ConditionStep, DelayStep, BranchStep, TransformStep]);
+// Discriminated by `type`, so an error inside a step names the field, not just the step.
+export const Step = z.discriminatedUnion('type', [ActionStep, ConditionStep, DelayStep, BranchStep, TransformStep]);
 export type Step = z.infer<typeof Step>;
 export type ActionStep = z.infer<typeof ActionStep>;
 
@@ -121,6 +122,11 @@ function successorFields(step: Step): [string, string | null | undefined][] {
     default:
       return [['next', step.next]];
   }
+}
+
+/** `cases[1].next` → ['cases', 1, 'next'] */
+function fieldPath(field: string): (string | number)[] {
+  return field.split(/\.|\[|\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 const SECRET_TEMPLATE = /\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}/g;
@@ -156,7 +162,7 @@ export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
   wf.steps.forEach((s, i) => {
     for (const [field, target] of successorFields(s)) {
       if (target && !ids.has(target)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, ...field.split(/\.|\[|\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))], message: `no step with id "${target}"` });
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...fieldPath(field)], message: `no step with id "${target}"` });
       }
     }
     if (s.type === 'action') {
@@ -168,21 +174,19 @@ export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
       }
     }
   });
-  // Runs are finite: a path may not loop back on itself.
+  // Runs are finite: a path may not loop back on itself. Report the edge that closes the loop.
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (id: string): boolean => {
-    if (state.get(id) === 'done') return false;
-    if (state.get(id) === 'visiting') return true;
+  const visit = (id: string) => {
     state.set(id, 'visiting');
-    const step = wf.steps[ids.get(id)!];
-    for (const n of successors(step)) if (n && ids.has(n) && visit(n)) {
-      state.set(id, 'done');
-      ctx.addIssue({ code: 'custom', path: ['steps', ids.get(id)!], message: `step "${id}" is part of a cycle; workflows may not loop` });
-      return false;
+    const i = ids.get(id)!;
+    for (const [field, target] of successorFields(wf.steps[i])) {
+      if (!target || !ids.has(target)) continue;
+      if (state.get(target) === 'visiting') {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...fieldPath(field)], message: `goes back to "${target}": workflows may not loop` });
+      } else if (!state.has(target)) visit(target);
     }
     state.set(id, 'done');
-    return false;
   };
-  for (const s of wf.steps) visit(s.id);
+  for (const s of wf.steps) if (!state.has(s.id)) visit(s.id);
 });
 export type Workflow = z.infer<typeof Workflow>;

@@ -110,6 +110,11 @@ export async function getWorkflowDetail(db: Db, tenantId: string, key: string) {
 /** Extra checks a publish must pass (the secrets module adds "every referenced secret exists"). */
 export type PublishCheck = (db: Db, tenantId: string, wf: Workflow) => Promise<FieldIssue[]>;
 
+export async function assertPublishable(db: Db, tenantId: string, wf: Workflow, checks: PublishCheck[]) {
+  const issues = (await Promise.all(checks.map((check) => check(db, tenantId, wf)))).flat();
+  if (issues.length) throw validationError(issues, 'Cannot publish');
+}
+
 /**
  * Publishes the draft as a new immutable version and makes it active. A draft identical
  * to the latest version publishes nothing new: re-running `automate import --publish`
@@ -117,9 +122,7 @@ export type PublishCheck = (db: Db, tenantId: string, wf: Workflow) => Promise<F
  */
 export async function publish(db: Db, tenantId: string, key: string, meta: RequestMeta, checks: PublishCheck[] = []) {
   const row = await requireWorkflow(db, tenantId, key);
-  const wf = parseWorkflowFile(JSON.parse(row.draft));
-  const issues = (await Promise.all(checks.map((check) => check(db, tenantId, wf)))).flat();
-  if (issues.length) throw validationError(issues, 'Cannot publish');
+  await assertPublishable(db, tenantId, parseWorkflowFile(JSON.parse(row.draft)), checks);
 
   const latest = await db
     .select({ version: workflowVersions.version, definition: workflowVersions.definition })
