@@ -11,6 +11,13 @@ export interface Env {
   EXECUTION_BATCH_SIZE?: string;
   /** Extra origins allowed to make cookie-authenticated writes, comma-separated. */
   ALLOWED_ORIGINS?: string;
+  /**
+   * Master keys for stored secrets: `<keyId>:<base64 of 32 bytes>[,...]`, the first
+   * encrypts, the rest only decrypt (docs/secrets.md). Set with `wrangler secret put`.
+   */
+  AUTOMATE_MASTER_KEY?: string;
+  /** Which tenants may read which env secrets: `*` or `{"<tenant slug>": ["KEY", ...]}` (docs/secrets.md). */
+  AUTOMATE_ENV_GRANTS?: string;
   /** Tests only: base URL of the local stub servers standing in for third-party APIs. */
   STUB_URL?: string;
 }

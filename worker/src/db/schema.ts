@@ -195,3 +195,38 @@ export const scheduleSlots = sqliteTable(
   },
   (t) => [uniqueIndex('schedule_slots_unique').on(t.workflowId, t.slot)],
 );
+
+/**
+ * Stored secrets (docs/secrets.md): AES-256-GCM ciphertext under a per-tenant key derived
+ * from the master key `key_id`. One row per secret: a rotation inserts version N+1 and
+ * deletes N in one batch, so the unique index makes two racing rotations conflict
+ * instead of both writing N+1. No plaintext and no old ciphertext is ever kept.
+ */
+export const secrets = sqliteTable(
+  'secrets',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    /** Which entry of AUTOMATE_MASTER_KEY encrypted it. */
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    /** base64 ciphertext with the GCM tag; additional data binds it to tenant, key and version. */
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: integer('created_at').notNull(),
+    rotatedAt: integer('rotated_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex('secrets_tenant_key_version_unique').on(t.tenantId, t.key, t.version), index('secrets_key_id_idx').on(t.keyId)],
+);
+
+/** Last use of env-backend secrets per tenant (the value lives in the Worker's variables). */
+export const envSecretUsage = sqliteTable(
+  'env_secret_usage',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    key: text('key').notNull(),
+    lastUsedAt: integer('last_used_at').notNull(),
+  },
+  (t) => [uniqueIndex('env_secret_usage_unique').on(t.tenantId, t.key)],
+);
