@@ -1,0 +1,89 @@
+/**
+ * The one place plaintext secrets come from. The engine hands it a step's declared
+ * references and gets back the values (for that step's templates only) and a Redactor
+ * to pass everything the step produced through before it is kept or shown.
+ */
+import type { Db } from '../db/client';
+import { envSecretUsage } from '../db/schema';
+import type { Env } from '../env';
+import type { SecretRef } from '../workflows/workflow-file';
+import { readEnvSecret } from './env-backend';
+import { keyringFromEnv } from './keyring';
+import { createRedactor, type Redactor } from './redactor';
+import { SecretError } from './secret-error';
+import { readStoredValues, touchStoredSecrets } from './secret-store';
+import { sql } from 'drizzle-orm';
+
+export interface TenantRef {
+  id: string;
+  slug: string;
+}
+
+export interface ResolvedSecrets {
+  /** Plaintext by the step's own name for each reference (`secrets.<NAME>` in templates). */
+  values: Record<string, string>;
+  /** Scrubs these values, in every common encoding, from outputs, errors and logs. */
+  redactor: Redactor;
+}
+
+export interface ResolveOptions {
+  /** Named in errors so the Explorer says which step to fix; `trigger` for a webhook's verify secret. */
+  stepId?: string;
+}
+
+export interface SecretResolver {
+  /**
+   * Reads each reference's current value: a rotation takes effect for the next call,
+   * runs in flight included. Marks the secrets used (at most once a minute each).
+   * @throws SecretError (not retryable) naming the step and key, never a value.
+   */
+  resolveForStep(tenant: TenantRef, refs: Record<string, SecretRef>, opts?: ResolveOptions): Promise<ResolvedSecrets>;
+}
+
+const ENV_USAGE_GRANULARITY_MS = 60_000;
+
+function withStep(e: unknown, stepId: string | undefined): never {
+  if (e instanceof SecretError) {
+    throw new SecretError(e.code, stepId ? `Step "${stepId}": ${e.message}` : e.message, { key: e.key, stepId });
+  }
+  throw e;
+}
+
+export function createSecretResolver(env: Env, db: Db): SecretResolver {
+  return {
+    async resolveForStep(tenant, refs, opts = {}) {
+      const entries = Object.entries(refs);
+      const storedKeys = [...new Set(entries.filter(([, r]) => (r.backend ?? 'stored') === 'stored').map(([, r]) => r.$secret))];
+      const envKeys = [...new Set(entries.filter(([, r]) => r.backend === 'env').map(([, r]) => r.$secret))];
+      const values: Record<string, string> = {};
+      try {
+        const envValues = new Map(envKeys.map((k) => [k, readEnvSecret(env, tenant.slug, k)]));
+        // Only touch the keyring when the step uses stored secrets: env-only deployments need no master key.
+        const stored = storedKeys.length ? await readStoredValues(db, await keyringFromEnv(env), tenant.id, storedKeys) : new Map<string, string>();
+        for (const [name, ref] of entries) values[name] = (ref.backend === 'env' ? envValues : stored).get(ref.$secret)!;
+      } catch (e) {
+        withStep(e, opts.stepId);
+      }
+      await touch(db, tenant.id, storedKeys, envKeys);
+      return { values, redactor: createRedactor(Object.values(values)) };
+    },
+  };
+}
+
+async function touch(db: Db, tenantId: string, storedKeys: string[], envKeys: string[]) {
+  const now = Date.now();
+  const statements = [
+    ...(storedKeys.length ? [touchStoredSecrets(db, tenantId, storedKeys)] : []),
+    ...envKeys.map((key) =>
+      db
+        .insert(envSecretUsage)
+        .values({ tenantId, key, lastUsedAt: now })
+        .onConflictDoUpdate({
+          target: [envSecretUsage.tenantId, envSecretUsage.key],
+          set: { lastUsedAt: now },
+          setWhere: sql`${envSecretUsage.lastUsedAt} < ${now - ENV_USAGE_GRANULARITY_MS}`,
+        }),
+    ),
+  ];
+  if (statements.length) await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}

@@ -1,0 +1,233 @@
+/**
+ * Stored secrets in D1: create, replace, rotate, delete, and the decrypting read the
+ * resolver uses. Plaintext only ever passes through `seal`/`open`; it is never bound
+ * to a query, so not even a failed-query message can carry it.
+ */
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { secrets } from '../db/schema';
+import { ApiError, notFound } from '../errors';
+import { auditInsert } from '../audit/audit-log';
+import type { RequestMeta } from '../workflows/workflow-service';
+import { open, seal } from './cipher';
+import type { Keyring } from './keyring';
+import { listSecretUsage, type SecretUsage } from './references';
+import { SecretError } from './secret-error';
+
+/** Largest value accepted: certificates and service-account JSON fit, data dumps do not. */
+export const MAX_SECRET_BYTES = 16 * 1024;
+/** Write last-used time at most this often per secret: a D1 write per step is not worth it. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+const WRITE_ATTEMPTS = 3;
+
+const metaColumns = {
+  key: secrets.key,
+  version: secrets.version,
+  keyId: secrets.keyId,
+  createdAt: secrets.createdAt,
+  rotatedAt: secrets.rotatedAt,
+  lastUsedAt: secrets.lastUsedAt,
+};
+
+export type StoredSecretMeta = { key: string; version: number; keyId: string; createdAt: number; rotatedAt: number | null; lastUsedAt: number | null };
+
+export async function listStoredSecrets(db: Db, tenantId: string): Promise<StoredSecretMeta[]> {
+  return db.select(metaColumns).from(secrets).where(eq(secrets.tenantId, tenantId)).orderBy(asc(secrets.key));
+}
+
+async function currentRow(db: Db, tenantId: string, key: string) {
+  return db.select(metaColumns).from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key))).orderBy(sql`${secrets.version} DESC`).limit(1).get();
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const texts = [String(e), String((e as { cause?: unknown })?.cause ?? '')];
+  return texts.some((t) => t.includes('UNIQUE'));
+}
+
+export type WriteMode = 'put' | 'rotate';
+
+export interface WriteResult {
+  key: string;
+  version: number;
+  created: boolean;
+  createdAt: number;
+  rotatedAt: number | null;
+}
+
+/**
+ * Creates the secret or replaces its value (`put`), or replaces an existing one's value
+ * (`rotate`, 404 otherwise). Every new value is a new version, encrypted under the
+ * current master key; the next step that resolves the key gets it, runs in flight included.
+ */
+export async function writeSecret(db: Db, ring: Keyring, tenantId: string, key: string, value: string, mode: WriteMode, meta: RequestMeta): Promise<WriteResult> {
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    const current = await currentRow(db, tenantId, key);
+    if (!current && mode === 'rotate') throw notFound(`Secret "${key}"`);
+    const version = (current?.version ?? 0) + 1;
+    const sealed = await seal(ring, { tenantId, key, version }, value);
+    const now = Date.now();
+    const row = { tenantId, key, version, ...sealed, createdAt: current?.createdAt ?? now, rotatedAt: current ? now : null, lastUsedAt: current?.lastUsedAt ?? null };
+    const action = !current ? 'secret.create' : mode === 'rotate' ? 'secret.rotate' : 'secret.update';
+    try {
+      // The new version is an insert: a racing writer that also computed `version`
+      // hits the unique index and its whole batch, audit entry included, rolls back.
+      await db.batch([
+        db.insert(secrets).values(row),
+        db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, version))),
+        auditInsert(db, {
+          tenantId,
+          actor: meta.actor,
+          action,
+          targetType: 'secret',
+          targetId: key,
+          context: { backend: 'stored', version, ...(current ? { previousVersion: current.version } : {}), masterKeyId: sealed.keyId },
+          ip: meta.ip,
+          requestId: meta.requestId,
+        }),
+      ]);
+      return { key, version, created: !current, createdAt: row.createdAt, rotatedAt: row.rotatedAt };
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
+  }
+  throw new ApiError('CONFLICT', `Secret "${key}" is being changed by someone else right now; retry`);
+}
+
+/** Active workflow versions that use this stored secret. */
+export async function activeUsersOf(db: Db, tenantId: string, key: string): Promise<SecretUsage[]> {
+  return (await listSecretUsage(db, tenantId)).filter((u) => u.key === key && u.backend === 'stored' && u.version !== 'draft');
+}
+
+/** Deletes the secret unless an active workflow version uses it (409 naming each). */
+export async function deleteSecret(db: Db, tenantId: string, key: string, meta: RequestMeta) {
+  const current = await currentRow(db, tenantId, key);
+  if (!current) throw notFound(`Secret "${key}"`);
+  const users = await activeUsersOf(db, tenantId, key);
+  if (users.length) {
+    const names = [...new Set(users.map((u) => `${u.workflow} (v${u.version})`))];
+    throw new ApiError('CONFLICT', `Secret "${key}" is used by active workflows: ${names.join(', ')}. Publish versions that no longer use it first.`, {
+      details: users.map((u) => ({ path: `workflows.${u.workflow}.${u.field}`, message: `active version ${u.version} of "${u.workflow}"${u.step ? `, step "${u.step}"` : ''} uses this secret` })),
+    });
+  }
+  await db.batch([
+    db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key))),
+    auditInsert(db, { tenantId, actor: meta.actor, action: 'secret.delete', targetType: 'secret', targetId: key, context: { backend: 'stored', version: current.version }, ip: meta.ip, requestId: meta.requestId }),
+  ]);
+  return { key, version: current.version };
+}
+
+/** Which of these keys exist for the tenant (publish checks). */
+export async function existingKeys(db: Db, tenantId: string, keys: string[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await db.selectDistinct({ key: secrets.key }).from(secrets).where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys)));
+  return new Set(rows.map((r) => r.key));
+}
+
+type SealedRow = { key: string; version: number; keyId: string; iv: string; ciphertext: string };
+
+/** Re-encrypts one row under the current master key if nothing changed it meanwhile. */
+async function reencryptRow(db: Db, ring: Keyring, tenantId: string, row: SealedRow, plaintext: string): Promise<boolean> {
+  const sealed = await seal(ring, { tenantId, key: row.key, version: row.version }, plaintext);
+  const res = await db
+    .update(secrets)
+    .set(sealed)
+    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, row.key), eq(secrets.version, row.version), eq(secrets.keyId, row.keyId)));
+  return (res.meta?.changes ?? 0) > 0;
+}
+
+/**
+ * Decrypts the current value of each key. Rows still under an older master key are
+ * re-encrypted on the way (lazy half of master-key rotation).
+ * @throws SecretError NOT_FOUND / UNDECRYPTABLE naming the key.
+ */
+export async function readStoredValues(db: Db, ring: Keyring, tenantId: string, keys: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!keys.length) return out;
+  const rows = await db
+    .select({ key: secrets.key, version: secrets.version, keyId: secrets.keyId, iv: secrets.iv, ciphertext: secrets.ciphertext })
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys)));
+  const latest = new Map<string, SealedRow>();
+  for (const r of rows) if ((latest.get(r.key)?.version ?? 0) < r.version) latest.set(r.key, r);
+  for (const key of keys) {
+    const row = latest.get(key);
+    if (!row) throw new SecretError('NOT_FOUND', `stored secret "${key}" does not exist in this tenant; create it (PUT /api/secrets/${key})`, { key });
+    const plaintext = await open(ring, { tenantId, key, version: row.version }, row);
+    if (row.keyId !== ring.currentId) await reencryptRow(db, ring, tenantId, row, plaintext);
+    out.set(key, plaintext);
+  }
+  return out;
+}
+
+/** Marks stored secrets used now, at most once a minute each. */
+export function touchStoredSecrets(db: Db, tenantId: string, keys: string[]) {
+  const now = Date.now();
+  return db
+    .update(secrets)
+    .set({ lastUsedAt: now })
+    .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys), or(isNull(secrets.lastUsedAt), lt(secrets.lastUsedAt, now - LAST_USED_GRANULARITY_MS))));
+}
+
+/**
+ * Operator maintenance across all tenants (so no tenant filter): how many stored secrets
+ * each master key id still encrypts. A key id may leave AUTOMATE_MASTER_KEY once its
+ * count is 0. Same as `SELECT key_id, count(*) FROM secrets GROUP BY key_id`.
+ */
+export async function countByKeyId(db: Db): Promise<Record<string, number>> {
+  const rows = await db.select({ keyId: secrets.keyId, n: sql<number>`count(*)` }).from(secrets).groupBy(secrets.keyId);
+  return Object.fromEntries(rows.map((r) => [r.keyId, r.n]));
+}
+
+export interface ReencryptReport {
+  /** Rows moved to the current master key. */
+  reencrypted: number;
+  /**
+   * Rows under a known older key that did not decrypt (tampered); left as they are and
+   * selected again next time, so set or delete those secrets (their workflows fail too).
+   */
+  failed: number;
+  /** Rows still under an older known key after this batch. */
+  remaining: number;
+  /** Rows under key ids no longer in AUTOMATE_MASTER_KEY: unreadable until the entry is restored. */
+  orphaned: number;
+}
+
+/**
+ * Background half of master-key rotation, for the Worker's scheduled handler: moves up to
+ * `limit` rows from older master keys to the current one. Call it until `remaining` is 0.
+ * Operator maintenance across all tenants, like countByKeyId.
+ *
+ * @example
+ * const ring = await keyringFromEnv(env);
+ * if (ring.ids.length > 1) ctx.waitUntil(reencryptBatch(createDb(env.DB), ring, 100));
+ */
+export async function reencryptBatch(db: Db, ring: Keyring, limit = 100): Promise<ReencryptReport> {
+  const older = ring.ids.filter((id) => id !== ring.currentId);
+  let reencrypted = 0;
+  let failed = 0;
+  if (older.length) {
+    const rows = await db
+      .select({ tenantId: secrets.tenantId, key: secrets.key, version: secrets.version, keyId: secrets.keyId, iv: secrets.iv, ciphertext: secrets.ciphertext })
+      .from(secrets)
+      .where(inArray(secrets.keyId, older))
+      .orderBy(asc(secrets.tenantId), asc(secrets.key))
+      .limit(limit);
+    for (const row of rows) {
+      try {
+        const plaintext = await open(ring, { tenantId: row.tenantId, key: row.key, version: row.version }, row);
+        if (await reencryptRow(db, ring, row.tenantId, row, plaintext)) reencrypted++;
+      } catch (e) {
+        if (!(e instanceof SecretError)) throw e;
+        failed++;
+      }
+    }
+  }
+  const counts = await countByKeyId(db);
+  let remaining = 0;
+  let orphaned = 0;
+  for (const [id, n] of Object.entries(counts)) {
+    if (older.includes(id)) remaining += n;
+    else if (!ring.has(id)) orphaned += n;
+  }
+  return { reencrypted, failed, remaining, orphaned };
+}
