@@ -9,6 +9,7 @@ import { createRouter } from './http/router';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
+import { secretRoutes } from './routes/secrets';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
 import { workflowRoutes } from './routes/workflows';
@@ -31,6 +32,7 @@ export function createApp() {
   api.route('/', tokenRoutes);
   api.route('/', workflowRoutes);
   api.route('/', auditRoutes);
+  api.route('/', secretRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'automate_session' });
   api.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer', description: 'Tenant API token (atm_...)' });
   // Generated once per isolate from the same zod schemas that validate requests.

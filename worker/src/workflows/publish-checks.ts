@@ -1,7 +1,8 @@
 import type { Env } from '../env';
+import { secretReferencesCheck } from '../secrets/publish-check';
 import type { PublishCheck } from './workflow-service';
 
 /** Checks every publish must pass beyond the schema. */
-export function publishChecks(_env: Env): PublishCheck[] {
-  return [];
+export function publishChecks(env: Env): PublishCheck[] {
+  return [secretReferencesCheck(env)];
 }
