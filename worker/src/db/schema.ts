@@ -130,8 +130,10 @@ export const runs = sqliteTable(
     version: integer('version').notNull(),
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
     triggerType: text('trigger_type').notNull(),
-    /** What started it: webhook event id, schedule slot, token or user. */
+    /** What started it: webhook delivery id, schedule slot, token or user. */
     triggerRef: text('trigger_ref'),
+    /** The event as received (`{body, headers, query}`), recorded before the trigger is acknowledged. */
+    trigger: text('trigger', { mode: 'json' }).$type<{ body: unknown; headers: Record<string, string>; query: Record<string, string> }>(),
     error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** Set when this run re-runs a failed one from its failed step. */
     retryOf: text('retry_of'),
@@ -154,7 +156,7 @@ export const runSteps = sqliteTable(
     runId: text('run_id').notNull().references(() => runs.id),
     stepId: text('step_id').notNull(),
     type: text('type').notNull(),
-    status: text('status', { enum: ['pending', 'running', 'waiting', 'succeeded', 'failed', 'skipped'] }).notNull(),
+    status: text('status', { enum: ['pending', 'ready', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     /** Every attempt: number, start, duration, outcome, error. */
     attemptLog: text('attempt_log', { mode: 'json' }).$type<Record<string, unknown>[]>(),
@@ -168,7 +170,10 @@ export const runSteps = sqliteTable(
   (t) => [uniqueIndex('run_steps_pk').on(t.runId, t.stepId), index('run_steps_tenant_idx').on(t.tenantId, t.runId)],
 );
 
-/** Webhook deliveries, recorded before the 202: the same delivery id never starts a second run. */
+/**
+ * Delivery ids of webhook (and API, with Idempotency-Key) triggers: the same id never
+ * starts a second run. The event itself is kept on the run (`runs.trigger`).
+ */
 export const webhookEvents = sqliteTable(
   'webhook_events',
   {
@@ -177,8 +182,6 @@ export const webhookEvents = sqliteTable(
     workflowId: text('workflow_id').notNull().references(() => workflows.id),
     deliveryId: text('delivery_id').notNull(),
     runId: text('run_id').notNull(),
-    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
-    body: text('body').notNull(),
     receivedAt: integer('received_at').notNull(),
   },
   (t) => [uniqueIndex('webhook_events_delivery_unique').on(t.workflowId, t.deliveryId), index('webhook_events_tenant_idx').on(t.tenantId)],
