@@ -12,6 +12,18 @@ import { Workflow } from '../src/workflows/workflow-file';
 import { addMember, BASE, call, createToken, signup, type Session } from './helpers/api';
 
 const MASK = '********';
+// The tests' own deployment settings: a developer's .dev.vars (which the test pool also
+// reads) must not decide what these tests see.
+const NO_GRANTS = { ...env, AUTOMATE_ENV_GRANTS: undefined } as Env;
+
+/** Like `call`, against a Worker with these variables. */
+async function callWith(workerEnv: Env, method: string, path: string, opts: { session: Session; body?: unknown }) {
+  const headers: Record<string, string> = { cookie: opts.session.cookie, origin: BASE };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await createApp().request(`${BASE}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }, workerEnv, createExecutionContext());
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) };
+}
 
 /** A workflow using a stored secret in step 2 and, optionally, the webhook verify secret and an env key. */
 function flow(key: string, opts: { stored?: string; verify?: string; env?: string } = {}) {
@@ -166,7 +178,7 @@ describe('governance list and delete refusal', () => {
   });
 
   it('lists key, backend, version, dates and where each secret is used', async () => {
-    const res = await call('GET', '/api/secrets', { session: owner });
+    const res = await callWith(NO_GRANTS, 'GET', '/api/secrets', { session: owner });
     expect(res.status).toBe(200);
     const byKey = Object.fromEntries(res.json.secrets.map((s: any) => [`${s.key}/${s.backend}`, s]));
     expect(Object.keys(byKey).sort()).toEqual(['API_TOKEN/stored', 'HOOK_SECRET/stored', 'SOME_ENV_KEY/env', 'UNUSED/stored']);
@@ -179,10 +191,17 @@ describe('governance list and delete refusal', () => {
     });
     expect(byKey['HOOK_SECRET/stored'].usedBy[0]).toEqual({ workflow: 'live_flow', version: 1, step: null, field: 'trigger.verify.secret' });
     expect(byKey['UNUSED/stored'].usedBy).toEqual([{ workflow: 'draft_flow', version: 'draft', step: 'call_api', field: 'steps[1].secrets.API_KEY' }]);
-    // No grants in the test deployment: listed, not granted, and nothing said about the variable.
+    // Not granted: listed, and nothing said about the variable.
     expect(byKey['SOME_ENV_KEY/env']).toMatchObject({ backend: 'env', value: MASK, version: null, granted: false });
     expect(byKey['SOME_ENV_KEY/env']).not.toHaveProperty('set');
     expect(res.text).not.toMatch(/api-token-value|unused-value|whsec_/);
+  });
+
+  it('says of a granted env key whether its variable is set', async () => {
+    const granted = { ...env, AUTOMATE_ENV_GRANTS: JSON.stringify({ [owner.tenant.slug]: ['SOME_ENV_KEY'] }), AUTOMATE_SOME_ENV_KEY: 'env-value-123' } as Env;
+    const res = await callWith(granted, 'GET', '/api/secrets', { session: owner });
+    expect(res.json.secrets.find((s: any) => s.backend === 'env')).toMatchObject({ key: 'SOME_ENV_KEY', granted: true, set: true, value: MASK });
+    expect(res.text).not.toContain('env-value-123');
   });
 
   it('refuses to delete a secret an active workflow uses, naming the workflows', async () => {
@@ -235,9 +254,9 @@ describe('publish-time check', () => {
     expect(res.json.error.details[0].path).toBe('steps[1].secrets.API_KEY');
   });
 
-  it('refuses env keys the tenant was not granted (none are, in this deployment)', async () => {
+  it('refuses env keys the tenant was not granted', async () => {
     await call('PUT', '/api/secrets/API_TOKEN', { session: owner, body: { value: 'api-token-value' } });
-    const res = await call('POST', '/api/workflows/import?publish=true', { session: owner, body: flow('env_flow', { env: 'STRIPE_KEY' }) });
+    const res = await callWith(NO_GRANTS, 'POST', '/api/workflows/import?publish=true', { session: owner, body: flow('env_flow', { env: 'STRIPE_KEY' }) });
     expect(res.status).toBe(400);
     expect(res.json.error.details).toEqual([
       { path: 'steps[1].secrets.ENV_ONE', message: 'step "call_api": env key "STRIPE_KEY" is not granted to this tenant; the operator grants env keys in AUTOMATE_ENV_GRANTS (docs/secrets.md)' },

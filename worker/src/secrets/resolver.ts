@@ -3,6 +3,7 @@
  * references and gets back the values (for that step's templates only) and a Redactor
  * to pass everything the step produced through before it is kept or shown.
  */
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { envSecretUsage } from '../db/schema';
 import type { Env } from '../env';
@@ -12,7 +13,6 @@ import { keyringFromEnv } from './keyring';
 import { createRedactor, type Redactor } from './redactor';
 import { SecretError } from './secret-error';
 import { readStoredValues, touchStoredSecrets } from './secret-store';
-import { sql } from 'drizzle-orm';
 
 export interface TenantRef {
   id: string;
