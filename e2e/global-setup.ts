@@ -55,9 +55,11 @@ function stopGroup(child: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, logFile: string) {
+async function waitUntilReady(url: string, child: ChildProcess, logFile: string, spawnError: () => Error | undefined) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
+    const failed = spawnError();
+    if (failed) throw new Error(`Could not start wrangler dev: ${failed.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`wrangler dev exited early (${child.exitCode ?? child.signalCode}):\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
     }
@@ -92,6 +94,8 @@ export default async function setup(project: TestProject) {
       '--var', 'ENVIRONMENT:development', '--var', `AUTOMATE_MASTER_KEY:${masterKey}`, '--show-interactive-dev-session=false'],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  let spawnError: Error | undefined;
+  child.on('error', (err) => (spawnError = err));
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   // If vitest itself is interrupted, teardown never runs: don't leave workerd behind.
@@ -100,7 +104,7 @@ export default async function setup(project: TestProject) {
 
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(baseUrl, child, logFile);
+    await waitUntilReady(baseUrl, child, logFile, () => spawnError);
   } catch (err) {
     stopGroup(child, 'SIGKILL');
     throw err;
