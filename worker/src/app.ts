@@ -8,10 +8,13 @@ import { requestContext } from './http/request-context';
 import { createRouter } from './http/router';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { hookRoutes } from './routes/hooks';
 import { memberRoutes } from './routes/members';
+import { runRoutes } from './routes/runs';
 import { secretRoutes } from './routes/secrets';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
+import { toolRoutes } from './routes/tools';
 import { workflowRoutes } from './routes/workflows';
 
 /** Largest JSON body the API takes (a workflow file is a few KiB; 1 MiB is generous). */
@@ -33,6 +36,8 @@ export function createApp() {
   api.route('/', workflowRoutes);
   api.route('/', auditRoutes);
   api.route('/', secretRoutes);
+  api.route('/', runRoutes);
+  api.route('/', toolRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'automate_session' });
   api.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer', description: 'Tenant API token (atm_...)' });
   // Generated once per isolate from the same zod schemas that validate requests.
@@ -47,6 +52,7 @@ export function createApp() {
   app.onError(onError);
   app.notFound(onNotFound);
   app.route('/api', api);
+  app.route('/', hookRoutes);
   app.route('/', studioRoutes);
   return app;
 }

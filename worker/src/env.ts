@@ -18,6 +18,8 @@ export interface Env {
   AUTOMATE_MASTER_KEY?: string;
   /** Which tenants may read which env secrets: `*` or `{"<tenant slug>": ["KEY", ...]}` (docs/secrets.md). */
   AUTOMATE_ENV_GRANTS?: string;
+  /** `true` lets the http connector reach private and loopback addresses outside local dev. */
+  ALLOW_PRIVATE_NETWORK?: string;
   /** Tests only: base URL of the local stub servers standing in for third-party APIs. */
   STUB_URL?: string;
 }

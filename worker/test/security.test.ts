@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
-import { addMember, call, createToken, login, signup, type Session } from './helpers/api';
+import { addMember, call, createToken, login, putSecrets, signup, type Session } from './helpers/api';
 import { ROUTES, type Fixture, type RouteCase } from './helpers/route-table';
 
 const ALL_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'];
@@ -17,6 +17,7 @@ let b: Fixture;
 
 async function fixture(name: string): Promise<Fixture> {
   const owner = await signup(name);
+  await putSecrets(owner);
   const members = {
     owner,
     admin: await addMember(owner, 'admin'),
@@ -29,7 +30,10 @@ async function fixture(name: string): Promise<Fixture> {
   const workflowKey = `flow_${name.toLowerCase().replace(/\W+/g, '_')}`;
   await call('POST', '/api/workflows/import?publish=true', { token: fullToken, body: { ...orderFlow, key: workflowKey } });
   const detail = await call('GET', `/api/workflows/${workflowKey}`, { token: fullToken });
-  return { members, fullToken, tokenId: spareToken.json.id, workflowKey, hookId: detail.json.hookId };
+  const run = await call('POST', `/api/workflows/${workflowKey}/runs`, { token: fullToken, body: { payload: { total: 10 } } });
+  const secretKey = `ONLY_${name.toUpperCase().replace(/\W+/g, '_')}`;
+  await putSecrets(owner, { [secretKey]: `value-of-${secretKey}` });
+  return { members, fullToken, tokenId: spareToken.json.id, workflowKey, hookId: detail.json.hookId, runId: run.json.runId, secretKey };
 }
 
 beforeAll(async () => {
@@ -101,6 +105,18 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
     const mine = await call('GET', `/api/workflows/${a.workflowKey}`, { token: a.fullToken });
     expect(mine.json.hookId).toBe(a.hookId);
     expect(mine.json.draft.name).toBe('High value order flow');
+  });
+});
+
+describe('isolation of secrets', () => {
+  it('keeps secret keys per tenant: another tenant writing the same key leaves ours alone', async () => {
+    const c = await signup('Tenant C2');
+    const res = await call('PUT', `/api/secrets/${a.secretKey}`, { session: c, body: { value: 'from-tenant-c' } });
+    expect(res.status).toBe(201);
+    const mine = await call('GET', '/api/secrets', { session: a.members.owner });
+    expect(mine.json.secrets.find((s: any) => s.key === a.secretKey)).toMatchObject({ version: 1 });
+    const theirs = await call('GET', '/api/secrets', { session: b.members.owner });
+    expect(theirs.json.secrets.map((s: any) => s.key)).not.toContain(a.secretKey);
   });
 });
 

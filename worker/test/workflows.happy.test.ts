@@ -1,7 +1,7 @@
 /** Walks the contract as a code-first team would: sign up → token → import → publish → versions → roll back → export. */
 import { describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
-import { call, createToken, signup } from './helpers/api';
+import { call, createToken, putSecrets, signup } from './helpers/api';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
@@ -13,6 +13,7 @@ describe('workflow lifecycle', () => {
     expect(me.json.user.role).toBe('owner');
     expect(me.json.tenant.slug).toBe('acme-shop');
 
+    await putSecrets(owner);
     const token = await createToken(owner, ['workflows:read', 'workflows:write']);
     expect(token).toMatch(/^atm_[A-Za-z0-9_-]{40,}$/);
 
@@ -60,6 +61,7 @@ describe('workflow lifecycle', () => {
 
     // Round trip: the export imports unchanged, into another tenant too.
     const other = await signup('Other Co');
+    await putSecrets(other);
     const otherToken = await createToken(other);
     const reimport = await call('POST', '/api/workflows/import?publish=true', { token: otherToken, rawBody: exportedV1.text });
     expect(reimport.status).toBe(201);
@@ -74,13 +76,14 @@ describe('workflow lifecycle', () => {
 
   it('writes an audit entry for every change, with the actor', async () => {
     const owner = await signup();
+    await putSecrets(owner);
     const token = await createToken(owner, ['workflows:read', 'workflows:write'], 'ci-deploy');
     await call('POST', '/api/workflows/import?publish=true', { token, body: orderFlow });
     await call('POST', '/api/workflows/order_flow/versions/1/activate', { token });
     const audit = await call('GET', '/api/audit', { session: owner });
     expect(audit.status).toBe(200);
     const actions = audit.json.entries.map((e: any) => e.action);
-    expect(actions).toEqual(['workflow.activate', 'workflow.publish', 'workflow.import', 'token.create', 'auth.signup']);
+    expect(actions).toEqual(['workflow.activate', 'workflow.publish', 'workflow.import', 'token.create', 'secret.create', 'secret.create', 'secret.create', 'auth.signup']);
     const publishEntry = audit.json.entries.find((e: any) => e.action === 'workflow.publish');
     expect(publishEntry).toMatchObject({ actorType: 'token', actorLabel: 'ci-deploy', targetId: 'order_flow' });
     expect(typeof publishEntry.at).toBe('number');

@@ -19,6 +19,8 @@ export interface AuditEntry {
   context?: Record<string, unknown>;
   ip?: string | null;
   requestId?: string | null;
+  /** When it happened, if not now (the engine flushes entries in batches). */
+  at?: number;
 }
 
 /** The insert as a statement, so callers can put it in the same D1 batch as the change it records. */
@@ -26,7 +28,7 @@ export function auditInsert(db: Db, e: AuditEntry) {
   return db.insert(auditLog).values({
     id: newId('aud'),
     tenantId: e.tenantId,
-    at: Date.now(),
+    at: e.at ?? Date.now(),
     actorType: e.actor.type,
     actorId: e.actor.id,
     actorLabel: e.actor.label,

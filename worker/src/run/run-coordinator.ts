@@ -1,8 +1,213 @@
 /**
- * One Durable Object per run (CONTRACT §6). The execution engine (issue 4) fills in
- * the coordination; the class is bound now so the deployment's migrations are stable.
+ * One Durable Object per run (CONTRACT §6). It owns the run's state in its own storage,
+ * evaluates conditions and templates, sends ready action steps to the Queue in batches,
+ * takes each attempt's result exactly once (by attempt id), and keeps the D1 copy the
+ * Explorer reads up to date. Its alarm drives delays, retry backoffs, D1 flush retries
+ * and self-healing of attempts whose messages were lost.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { createDb, type Db } from '../db/client';
+import { atomically } from '../db/batch';
 import type { Env } from '../env';
+import type { Workflow } from '../workflows/workflow-file';
+import { flushStatements } from './run-records';
+import {
+  applyResult,
+  claim,
+  initState,
+  nextWake,
+  parseDefinition,
+  pump,
+  resendMessage,
+  staleAttempts,
+  wake,
+  type Outputs,
+  type RunInit,
+  type RunState,
+} from './run-state';
+import type { StepMessage, StepResult } from './step-message';
 
-export class RunCoordinator extends DurableObject<Env> {}
+/** An attempt not picked up (queued) or not reported (running) after this long is re-sent. */
+const QUEUED_TIMEOUT_MS = 10 * 60_000;
+const RUNNING_TIMEOUT_MS = 16 * 60_000; // a consumer invocation is cut off at 15 minutes
+const HEAL_INTERVAL_MS = 60_000;
+const FLUSH_RETRY_MS = 5_000;
+/** Queue.sendBatch takes at most 100 messages. */
+const SEND_CHUNK = 100;
+
+export interface RunView {
+  state: RunState;
+  outputs: Outputs;
+}
+
+export class RunCoordinator extends DurableObject<Env> {
+  private state: RunState | null = null;
+  private outputs: Outputs = {};
+  private wf: Workflow | null = null;
+  private db: Db;
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = createDb(env.DB);
+    ctx.blockConcurrencyWhile(async () => {
+      const stored = await ctx.storage.get<RunState>('state');
+      if (!stored) return;
+      this.state = stored;
+      this.wf = parseDefinition(stored.definition);
+      const outs = await ctx.storage.list<unknown>({ prefix: 'out:' });
+      for (const [k, v] of outs) this.outputs[k.slice(4)] = v;
+    });
+  }
+
+  /** Starts the run; calling it again (a retried trigger, the sweeper) changes nothing. */
+  async start(init: RunInit): Promise<{ runId: string; status: string }> {
+    if (this.state) {
+      this.scheduleFlushIfDirty();
+      return { runId: this.state.runId, status: this.state.status };
+    }
+    const now = Date.now();
+    const { state, outputs } = initState(init, now);
+    this.state = state;
+    this.outputs = outputs;
+    this.wf = parseDefinition(state.definition);
+    await this.advance(now);
+    return { runId: state.runId, status: state.status };
+  }
+
+  /** A consumer asks before executing an attempt: false means done or superseded, skip it. */
+  async claim(attemptId: string): Promise<boolean> {
+    if (!this.state) return false;
+    const ok = claim(this.state, attemptId, Date.now());
+    if (ok) {
+      await this.persist([]);
+      this.scheduleFlush();
+    }
+    return ok;
+  }
+
+  /** An attempt's outcome. Duplicates (redelivered messages) are ignored. */
+  async report(attemptId: string, result: StepResult): Promise<boolean> {
+    if (!this.state || !this.wf) return false;
+    const now = Date.now();
+    const stepId = this.state.steps && Object.values(this.state.steps).find((s) => s.attemptId === attemptId)?.id;
+    if (!applyResult(this.state, this.outputs, this.wf, attemptId, result, now)) return false;
+    await this.advance(now, stepId ? [stepId] : []);
+    return true;
+  }
+
+  /** Called by the minute sweeper for runs that look stuck: re-sends lost attempts, re-flushes. */
+  async nudge(): Promise<string> {
+    if (!this.state) return 'unknown';
+    this.state.runDirty = true;
+    await this.heal(Date.now());
+    return this.state.status;
+  }
+
+  async snapshot(): Promise<RunView | null> {
+    return this.state ? { state: this.state, outputs: this.outputs } : null;
+  }
+
+  async alarm(): Promise<void> {
+    if (!this.state || !this.wf) return;
+    const now = Date.now();
+    wake(this.state, this.outputs, this.wf, now);
+    await this.heal(now);
+  }
+
+  private async heal(now: number) {
+    const state = this.state!;
+    const stale = [
+      ...staleAttempts(state, now, QUEUED_TIMEOUT_MS).filter((s) => s.status === 'queued'),
+      ...staleAttempts(state, now, RUNNING_TIMEOUT_MS).filter((s) => s.status === 'running'),
+    ];
+    const resend = stale.map((s) => {
+      s.attempts[s.attempts.length - 1].queuedAt = now;
+      return resendMessage(state, this.outputs, this.wf!, s);
+    });
+    await this.advance(now, [], resend);
+  }
+
+  /** Runs control steps, persists, sends messages, sets the alarm, flushes to D1. */
+  private async advance(now: number, changedOutputs: string[] = [], extra: StepMessage[] = []) {
+    const state = this.state!;
+    const { messages } = pump(state, this.outputs, this.wf!, now);
+    const outputsToSave = new Set(changedOutputs);
+    for (const id of state.dirty) if (id in this.outputs) outputsToSave.add(id);
+    await this.persist([...outputsToSave]);
+    await this.send([...messages, ...extra]);
+    await this.setAlarm(now);
+    this.scheduleFlush();
+  }
+
+  private async persist(outputIds: string[]) {
+    const entries: Record<string, unknown> = { state: this.state };
+    for (const id of outputIds) if (id in this.outputs) entries[`out:${id}`] = this.outputs[id];
+    await this.ctx.storage.put(entries);
+  }
+
+  private async send(messages: StepMessage[]) {
+    for (let i = 0; i < messages.length; i += SEND_CHUNK) {
+      // A failed send leaves the attempt queued; heal() re-sends it after QUEUED_TIMEOUT_MS.
+      try {
+        await this.env.STEP_QUEUE.sendBatch(messages.slice(i, i + SEND_CHUNK).map((body) => ({ body, contentType: 'json' as const })));
+      } catch (e) {
+        console.error(JSON.stringify({ level: 'error', runId: this.state?.runId, message: 'queue send failed; will re-send', error: String(e) }));
+      }
+    }
+  }
+
+  private async setAlarm(now: number) {
+    const state = this.state!;
+    const candidates: number[] = [];
+    const wakeAt = nextWake(state);
+    if (wakeAt !== null) candidates.push(wakeAt);
+    const inFlight = state.status === 'running' && Object.values(state.steps).some((s) => s.status === 'queued' || s.status === 'running');
+    if (inFlight) candidates.push(now + HEAL_INTERVAL_MS);
+    if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private scheduleFlushIfDirty() {
+    const s = this.state;
+    if (s && (s.dirty.length || s.runDirty || s.audit.length)) this.scheduleFlush();
+  }
+
+  /** Coalesces D1 writes: one flush at a time, and one more if events came in meanwhile. */
+  private scheduleFlush() {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = (async () => {
+      do {
+        this.flushAgain = false;
+        await this.flushOnce();
+      } while (this.flushAgain);
+    })().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async flushOnce() {
+    const state = this.state!;
+    const dirty = state.dirty.splice(0);
+    const audit = state.audit.splice(0);
+    const runDirty = state.runDirty;
+    state.runDirty = false;
+    if (!dirty.length && !audit.length && !runDirty) return;
+    try {
+      await atomically(this.db, flushStatements(this.db, state, this.outputs, dirty, runDirty, audit));
+      await this.ctx.storage.put('state', state);
+    } catch (e) {
+      // Put it back; the alarm retries in a few seconds. The run itself is not held up.
+      for (const id of dirty) if (!state.dirty.includes(id)) state.dirty.push(id);
+      state.audit.unshift(...audit);
+      state.runDirty ||= runDirty;
+      await this.ctx.storage.put('state', state);
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      console.error(JSON.stringify({ level: 'error', runId: state.runId, message: 'D1 flush failed; will retry', error: String(e) }));
+    }
+  }
+}

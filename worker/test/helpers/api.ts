@@ -87,3 +87,17 @@ export async function createToken(owner: Session, scopes?: string[], name = 'tes
   if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
   return res.json.token;
 }
+
+/** The stored secrets workflows/order_flow.json references (publish refuses missing ones). */
+export const ORDER_FLOW_SECRETS: Record<string, string> = {
+  SHOP_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  ERP_API_KEY: 'erp-test-key',
+  SALES_HOOK_TOKEN: 'sales-hook-token-5b1f',
+};
+
+export async function putSecrets(owner: Session, secrets: Record<string, string> = ORDER_FLOW_SECRETS): Promise<void> {
+  for (const [key, value] of Object.entries(secrets)) {
+    const res = await call('PUT', `/api/secrets/${key}`, { session: owner, body: { value } });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`secret ${key}: ${res.status} ${res.text}`);
+  }
+}

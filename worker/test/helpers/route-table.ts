@@ -8,6 +8,9 @@ export interface Fixture {
   tokenId: string;
   workflowKey: string;
   hookId: string;
+  runId: string;
+  /** A stored secret of this tenant. */
+  secretKey: string;
 }
 
 type Role = 'viewer' | 'editor' | 'admin' | 'owner';
@@ -46,5 +49,17 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', template: '/api/workflows/{key}/versions', path: (f) => `/api/workflows/${f.workflowKey}/versions`, permission: { role: 'viewer', scope: 'workflows:read' }, crossTenant: 'object' },
   { method: 'POST', template: '/api/workflows/{key}/versions/{n}/activate', path: (f) => `/api/workflows/${f.workflowKey}/versions/1/activate`, permission: { role: 'editor', scope: 'workflows:write' }, crossTenant: 'object' },
   { method: 'GET', template: '/api/workflows/{key}/export', path: (f) => `/api/workflows/${f.workflowKey}/export`, permission: { role: 'viewer', scope: 'workflows:read' }, crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/{key}/runs', path: (f) => `/api/workflows/${f.workflowKey}/runs`, permission: { role: 'editor', scope: 'runs:trigger' }, body: () => ({ payload: {} }), crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/{key}/test', path: (f) => `/api/workflows/${f.workflowKey}/test`, permission: { role: 'editor', scope: 'workflows:write' }, body: () => ({ payload: {} }), crossTenant: 'object' },
+  { method: 'POST', template: '/api/workflows/{key}/hook', path: (f) => `/api/workflows/${f.workflowKey}/hook`, permission: { role: 'editor', scope: 'workflows:write' }, crossTenant: 'object' },
+  { method: 'GET', template: '/api/runs', path: () => '/api/runs', permission: { role: 'viewer', scope: 'runs:read' } },
+  { method: 'GET', template: '/api/runs/{id}', path: (f) => `/api/runs/${f.runId}`, permission: { role: 'viewer', scope: 'runs:read' }, crossTenant: 'object' },
+  { method: 'POST', template: '/api/runs/{id}/retry', path: (f) => `/api/runs/${f.runId}/retry`, permission: { role: 'editor', scope: 'runs:trigger' }, crossTenant: 'object' },
+  { method: 'GET', template: '/api/connectors', path: () => '/api/connectors', permission: { role: 'viewer', scope: 'workflows:read' } },
+  { method: 'POST', template: '/api/rules/test', path: () => '/api/rules/test', permission: { role: 'editor', scope: 'workflows:read' }, body: () => ({ rule: { '==': [1, 1] }, data: {} }) },
+  { method: 'GET', template: '/api/secrets', path: () => '/api/secrets', permission: { role: 'admin', scope: 'secrets:write' } },
+  { method: 'PUT', template: '/api/secrets/{key}', path: (f) => `/api/secrets/${f.secretKey}`, permission: { role: 'admin', scope: 'secrets:write' }, body: () => ({ value: 'replaced-value-123' }) },
+  { method: 'POST', template: '/api/secrets/{key}/rotate', path: (f) => `/api/secrets/${f.secretKey}/rotate`, permission: { role: 'admin', scope: 'secrets:write' }, body: () => ({ value: 'rotated-value-123' }), crossTenant: 'object' },
+  { method: 'DELETE', template: '/api/secrets/{key}', path: (f) => `/api/secrets/${f.secretKey}`, permission: { role: 'admin', scope: 'secrets:write' }, crossTenant: 'object' },
   { method: 'GET', template: '/api/audit', path: () => '/api/audit', permission: { role: 'admin', scope: 'audit:read' } },
 ];

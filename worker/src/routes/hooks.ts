@@ -1,0 +1,80 @@
+/**
+ * Webhooks from third parties (CONTRACT §5): verify the signature, record the event and
+ * its run durably, answer 202 with the run id. A delivery id seen before answers the
+ * same run id and starts nothing. The run object is started after the answer.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from '../context';
+import { ApiError } from '../errors';
+import { recordAudit } from '../audit/audit-log';
+import { clientIp } from '../http/request-context';
+import { createSecretResolver } from '../secrets/resolver';
+import { SecretError } from '../secrets/secret-error';
+import { activeWorkflowBy, kickRun, recordableHeaders, recordRun } from '../triggers/start-run';
+import { verifyWebhook } from '../triggers/webhook-verify';
+import { Workflow } from '../workflows/workflow-file';
+
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+const HOOK_ID = /^hk_[A-Za-z0-9_-]{20,64}$/;
+
+export function parseBody(text: string, contentType: string | undefined): unknown {
+  if (!text) return null;
+  if (contentType?.includes('json') || /^\s*[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      if (contentType?.includes('json')) throw new ApiError('BAD_REQUEST', 'Body is not valid JSON');
+    }
+  }
+  if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  return text;
+}
+
+export const hookRoutes = new Hono<AppEnv>().post(
+  '/hooks/:hookId',
+  bodyLimit({ maxSize: MAX_WEBHOOK_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_WEBHOOK_BYTES} bytes`); } }),
+  async (c) => {
+    const hookId = c.req.param('hookId');
+    if (!HOOK_ID.test(hookId)) throw new ApiError('NOT_FOUND', 'Unknown webhook');
+    const db = c.get('db');
+    const wf = await activeWorkflowBy(db, { hookId });
+    if (!wf) throw new ApiError('NOT_FOUND', 'Unknown webhook');
+    if (!wf.activeVersion) throw new ApiError('CONFLICT', 'This workflow has no published version yet');
+    const def = Workflow.parse(JSON.parse(wf.definition));
+    if (def.trigger.type !== 'webhook') throw new ApiError('CONFLICT', `This workflow is triggered by ${def.trigger.type}, not by webhooks`);
+
+    const text = await c.req.text();
+    const meta = { ip: clientIp(c), requestId: c.get('requestId') };
+    const reject = async (reason: string) => {
+      await recordAudit(db, { tenantId: wf.tenant.id, actor: { type: 'anonymous', id: null, label: 'webhook sender' }, action: 'webhook.rejected', targetType: 'workflow', targetId: wf.workflow.key, context: { reason, hookId }, ...meta });
+      throw new ApiError('UNAUTHORIZED', `Webhook signature rejected: ${reason}`);
+    };
+
+    let secret: string | null = null;
+    if (def.trigger.verify.scheme !== 'none') {
+      try {
+        const resolved = await createSecretResolver(c.env, db).resolveForStep(wf.tenant, { SIGNING_SECRET: def.trigger.verify.secret }, { stepId: 'trigger' });
+        secret = resolved.values.SIGNING_SECRET;
+      } catch (e) {
+        if (!(e instanceof SecretError)) throw e;
+        // The sender did nothing wrong: a 503 makes it retry once the secret is fixed, so nothing is lost.
+        await recordAudit(db, { tenantId: wf.tenant.id, actor: { type: 'system', id: null, label: 'webhook' }, action: 'webhook.unavailable', targetType: 'workflow', targetId: wf.workflow.key, context: { reason: e.message }, ...meta });
+        throw new ApiError('SERVICE_UNAVAILABLE', 'The workflow\'s signing secret is not available; retry later', { headers: { 'Retry-After': '60' } });
+      }
+    }
+    const verdict = await verifyWebhook(def.trigger.verify.scheme, c.req.raw.headers, text, secret);
+    if (!verdict.ok) return reject(verdict.reason);
+
+    const trigger = { body: parseBody(text, c.req.header('content-type')), headers: recordableHeaders(c.req.raw.headers), query: c.req.query() };
+    const { runId, duplicate, init } = await recordRun(c.env, {
+      ...wf,
+      triggerType: 'webhook',
+      trigger,
+      triggerRef: verdict.deliveryId,
+      dedup: verdict.deliveryId ? { kind: 'delivery', id: verdict.deliveryId } : undefined,
+    });
+    if (!duplicate) c.executionCtx.waitUntil(kickRun(c.env, init).catch((e) => console.error(JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }))));
+    return c.json({ runId, duplicate }, 202);
+  },
+);

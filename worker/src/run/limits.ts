@@ -1,0 +1,24 @@
+/** Size caps for what a run keeps. */
+
+/** Largest step output (serialized) kept whole; larger ones keep a preview and a marker. */
+export const MAX_OUTPUT_BYTES = 64 * 1024;
+const PREVIEW_CHARS = 2048;
+
+export interface Truncated {
+  $truncated: true;
+  /** Size of the full value, serialized. */
+  bytes: number;
+  preview: string;
+}
+
+export function capValue(value: unknown, maxBytes = MAX_OUTPUT_BYTES): unknown {
+  if (value === undefined) return null;
+  const text = JSON.stringify(value) ?? 'null';
+  if (text.length <= maxBytes) return value;
+  const out: Truncated = { $truncated: true, bytes: new TextEncoder().encode(text).byteLength, preview: text.slice(0, PREVIEW_CHARS) };
+  return out;
+}
+
+export function capText(text: string | undefined, max = 16 * 1024): string | undefined {
+  return text && text.length > max ? `${text.slice(0, max)}… [truncated ${text.length - max} chars]` : text;
+}

@@ -1,0 +1,401 @@
+/**
+ * The run's state machine, free of I/O so it can be reasoned about and tested alone.
+ * The run object (run-coordinator.ts) persists the state and carries out the effects:
+ * queue messages for action attempts, and the earliest wake-up time for its alarm.
+ */
+import { Workflow, successors, type ActionStep, type Step } from '../workflows/workflow-file';
+import { retryDelayMs } from './backoff';
+import { capText, capValue } from './limits';
+import { evaluateRule, RuleError } from './rules';
+import type { StepError, StepMessage, StepResult } from './step-message';
+import { describeSecrets, markerFor } from './secret-markers';
+import { render, type TemplateScope } from './templates';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type StepStatus = 'pending' | 'ready' | 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
+
+export interface AttemptLog {
+  n: number;
+  attemptId: string;
+  queuedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  outcome?: 'succeeded' | 'failed' | 'retrying';
+  error?: { message: string; retryable: boolean };
+  nextAttemptAt?: number;
+}
+
+export interface StepState {
+  id: string;
+  type: Step['type'];
+  status: StepStatus;
+  /** Order in which the step became ready, for the Explorer. */
+  seq?: number;
+  attempt: number;
+  attemptId?: string;
+  attempts: AttemptLog[];
+  input?: unknown;
+  error?: StepError;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Output copied from the run this one retries. */
+  reused?: boolean;
+  /** Why the step is waiting: a delay step, or an action's backoff. */
+  wakeAt?: number;
+}
+
+export interface RunInit {
+  runId: string;
+  tenant: { id: string; slug: string };
+  workflow: { id: string; key: string; version: number };
+  /** The version's file as published. */
+  definition: unknown;
+  trigger: { type: string; body: unknown; headers: Record<string, string>; query: Record<string, string> };
+  createdAt: number;
+  retryOf?: string;
+  /** For a retry: outputs of the steps that succeeded before, and where to start again. */
+  seed?: { outputs: Record<string, unknown>; start: string[] };
+}
+
+export interface AuditItem {
+  action: string;
+  at: number;
+  context: Record<string, unknown>;
+}
+
+export interface RunState extends Omit<RunInit, 'seed'> {
+  v: 1;
+  /** Random per run; marks secret placeholders the workflow itself wrote (secret-markers.ts). */
+  secretNonce: string;
+  status: RunStatus;
+  startedAt: number;
+  finishedAt?: number;
+  error?: { message: string; stepId?: string };
+  seq: number;
+  steps: Record<string, StepState>;
+  /** Steps and run fields changed since the last D1 flush. */
+  dirty: string[];
+  runDirty: boolean;
+  audit: AuditItem[];
+}
+
+export type Outputs = Record<string, unknown>;
+
+export interface Effects {
+  messages: StepMessage[];
+}
+
+export function parseDefinition(definition: unknown): Workflow {
+  return Workflow.parse(definition);
+}
+
+export function initState(init: RunInit, now: number): { state: RunState; outputs: Outputs } {
+  const wf = parseDefinition(init.definition);
+  const steps: Record<string, StepState> = {};
+  for (const s of wf.steps) steps[s.id] = { id: s.id, type: s.type, status: 'pending', attempt: 0, attempts: [] };
+  const { seed, ...rest } = init;
+  const state: RunState = { ...rest, v: 1, secretNonce: crypto.randomUUID(), status: 'running', startedAt: now, seq: 0, steps, dirty: [], runDirty: true, audit: [] };
+  const outputs: Outputs = {};
+  if (seed) {
+    for (const [id, output] of Object.entries(seed.outputs)) {
+      if (!steps[id]) continue;
+      Object.assign(steps[id], { status: 'succeeded', reused: true, seq: ++state.seq, finishedAt: now });
+      outputs[id] = output;
+      markDirty(state, id);
+    }
+    for (const id of seed.start) makeReady(state, id);
+  } else {
+    makeReady(state, wf.steps[0].id);
+  }
+  return { state, outputs };
+}
+
+function markDirty(state: RunState, id: string) {
+  if (!state.dirty.includes(id)) state.dirty.push(id);
+}
+
+function makeReady(state: RunState, id: string | null | undefined) {
+  if (!id) return;
+  const s = state.steps[id];
+  // Paths that meet run the shared step once: the first arrival wins.
+  if (!s || s.status !== 'pending') return;
+  s.status = 'ready';
+  s.seq = ++state.seq;
+  markDirty(state, id);
+}
+
+export function scopeOf(state: RunState, outputs: Outputs, wf: Workflow): TemplateScope {
+  const steps: Record<string, { output: unknown }> = {};
+  for (const [id, output] of Object.entries(outputs)) steps[id] = { output };
+  return {
+    trigger: state.trigger,
+    steps,
+    vars: wf.vars ?? {},
+    run: { id: state.runId, workflow: state.workflow.key, version: state.workflow.version, startedAt: state.startedAt },
+  };
+}
+
+function stepDef(wf: Workflow, id: string): Step {
+  return wf.steps.find((s) => s.id === id)!;
+}
+
+function succeed(state: RunState, outputs: Outputs, step: StepState, output: unknown, next: (string | null | undefined)[], now: number) {
+  step.status = 'succeeded';
+  step.finishedAt = now;
+  step.startedAt ??= now;
+  step.wakeAt = undefined;
+  outputs[step.id] = capValue(output);
+  markDirty(state, step.id);
+  for (const n of next) makeReady(state, n);
+}
+
+function failStep(state: RunState, step: StepState, error: StepError, now: number) {
+  step.status = 'failed';
+  step.error = { ...error, stack: capText(error.stack), message: capText(error.message, 4096)! };
+  step.finishedAt = now;
+  step.wakeAt = undefined;
+  markDirty(state, step.id);
+  if (state.status === 'running') {
+    state.status = 'failed';
+    state.error = { message: `Step "${step.id}" failed: ${step.error.message}`, stepId: step.id };
+    state.runDirty = true;
+  }
+}
+
+function audit(state: RunState, action: string, at: number, context: Record<string, unknown>) {
+  state.audit.push({ action, at, context });
+}
+
+/** Evaluates control steps in place and turns ready actions into queue messages. */
+export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: number): Effects {
+  const messages: StepMessage[] = [];
+  if (state.status !== 'running') return { messages };
+  for (let guard = 0; guard < 10_000; guard++) {
+    const ready = Object.values(state.steps).filter((s) => s.status === 'ready').sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    if (!ready.length || state.status !== 'running') break;
+    for (const step of ready) {
+      if (state.status !== 'running') break;
+      const def = stepDef(wf, step.id);
+      if (def.type === 'action') {
+        messages.push(queueAttempt(state, outputs, wf, step, def, now));
+        continue;
+      }
+      runControlStep(state, outputs, wf, step, def, now);
+    }
+  }
+  finishIfDone(state, now);
+  return { messages };
+}
+
+function runControlStep(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: Exclude<Step, ActionStep>, now: number) {
+  const scope = scopeOf(state, outputs, wf);
+  step.startedAt = now;
+  step.attempt = 1;
+  try {
+    switch (def.type) {
+      case 'condition': {
+        step.input = { rule: def.rule };
+        const { result, passed } = evaluateRule(def.rule, scope);
+        succeed(state, outputs, step, { result, passed, next: (passed ? def.then : def.else) ?? null }, [passed ? def.then : def.else], now);
+        break;
+      }
+      case 'branch': {
+        const value = render(def.value, scope);
+        step.input = { value };
+        const index = def.cases.findIndex((c) => JSON.stringify(render(c.equals, scope)) === JSON.stringify(value));
+        const next = index >= 0 ? def.cases[index].next : def.default;
+        succeed(state, outputs, step, { value, matched: index >= 0 ? index : 'default', next: next ?? null }, [next], now);
+        break;
+      }
+      case 'transform':
+        succeed(state, outputs, step, render(def.output, scope), [def.next], now);
+        break;
+      case 'delay': {
+        const until = def.until !== undefined ? Date.parse(String(render(def.until, scope))) : now + (def.delayMs ?? 0);
+        if (!Number.isFinite(until)) throw new RuleError(`"until" is not a date: ${String(render(def.until, scope))}`);
+        step.input = { until: new Date(until).toISOString() };
+        if (until <= now) succeed(state, outputs, step, { waitedMs: 0 }, [def.next], now);
+        else {
+          step.status = 'waiting';
+          step.wakeAt = until;
+          markDirty(state, step.id);
+        }
+        break;
+      }
+    }
+    audit(state, 'step.attempt', now, { stepId: step.id, type: def.type, attempt: 1, outcome: step.status });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    failStep(state, step, { message, stack: e instanceof Error ? e.stack : undefined, retryable: false }, now);
+    audit(state, 'step.attempt', now, { stepId: step.id, type: def.type, attempt: 1, outcome: 'failed', error: message });
+  }
+}
+
+function queueAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: ActionStep, now: number): StepMessage {
+  step.attempt += 1;
+  step.attemptId = `${state.runId}:${step.id}:${step.attempt}`;
+  step.status = 'queued';
+  const params = renderParams(state, outputs, wf, def);
+  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(params, state.secretNonce)), secrets: def.secrets ?? {} };
+  step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now });
+  markDirty(state, step.id);
+  return {
+    v: 1,
+    runId: state.runId,
+    tenantId: state.tenant.id,
+    tenantSlug: state.tenant.slug,
+    stepId: step.id,
+    attempt: step.attempt,
+    attemptId: step.attemptId,
+    connector: def.connector,
+    action: def.action,
+    params,
+    secrets: def.secrets ?? {},
+    idempotencyKey: `${state.runId}.${step.id}`,
+    secretNonce: state.secretNonce,
+  };
+}
+
+/** Secrets become markers: the consumer fills them in, the run never holds them. */
+function renderParams(state: RunState, outputs: Outputs, wf: Workflow, def: ActionStep) {
+  return render(def.params ?? {}, scopeOf(state, outputs, wf), { secretMarker: markerFor(state.secretNonce) }) as Record<string, unknown>;
+}
+
+/** The step this attempt belongs to, if the attempt is still the one the run waits for. */
+export function currentStepOf(state: RunState, attemptId: string): StepState | undefined {
+  const step = Object.values(state.steps).find((s) => s.attemptId === attemptId);
+  return step && (step.status === 'queued' || step.status === 'running') ? step : undefined;
+}
+
+/** A consumer is about to execute an attempt. False: it is done or superseded; skip it. */
+export function claim(state: RunState, attemptId: string, now: number): boolean {
+  const step = currentStepOf(state, attemptId);
+  if (!step || state.status !== 'running') return false;
+  if (step.status === 'queued') {
+    step.status = 'running';
+    step.startedAt ??= now;
+    const log = step.attempts[step.attempts.length - 1];
+    log.startedAt = now;
+    markDirty(state, step.id);
+  }
+  return true;
+}
+
+/**
+ * Applies an attempt's result. Returns false for a duplicate or stale report (a
+ * redelivered message, a result for a run that already ended), which changes nothing.
+ */
+export function applyResult(state: RunState, outputs: Outputs, wf: Workflow, attemptId: string, result: StepResult, now: number): boolean {
+  const step = currentStepOf(state, attemptId);
+  if (!step || state.status !== 'running') return false;
+  const def = stepDef(wf, step.id) as ActionStep;
+  const log = step.attempts[step.attempts.length - 1];
+  log.startedAt ??= result.startedAt;
+  log.finishedAt = result.finishedAt;
+  step.startedAt ??= result.startedAt;
+  const ctx = { stepId: step.id, type: 'action', connector: def.connector, action: def.action, attempt: step.attempt, durationMs: result.finishedAt - result.startedAt };
+  if (result.ok) {
+    log.outcome = 'succeeded';
+    succeed(state, outputs, step, result.output, [def.next], now);
+    audit(state, 'step.attempt', now, { ...ctx, outcome: 'succeeded' });
+    return true;
+  }
+  const maxAttempts = def.retry?.maxAttempts ?? 1;
+  log.error = { message: capText(result.error.message, 1024)!, retryable: result.error.retryable };
+  if (result.error.retryable && step.attempt < maxAttempts) {
+    const wakeAt = now + retryDelayMs(def.retry!, step.attempt, result.error.retryAfterMs);
+    log.outcome = 'retrying';
+    log.nextAttemptAt = wakeAt;
+    step.status = 'waiting';
+    step.wakeAt = wakeAt;
+    step.error = result.error;
+    markDirty(state, step.id);
+    audit(state, 'step.attempt', now, { ...ctx, outcome: 'retrying', error: log.error.message, nextAttemptAt: wakeAt });
+    return true;
+  }
+  log.outcome = 'failed';
+  const exhausted = result.error.retryable ? ` (gave up after ${step.attempt} attempt${step.attempt > 1 ? 's' : ''})` : '';
+  failStep(state, step, { ...result.error, message: result.error.message + exhausted }, now);
+  audit(state, 'step.attempt', now, { ...ctx, outcome: 'failed', error: log.error.message });
+  finishIfDone(state, now);
+  return true;
+}
+
+/** Wakes delay steps and retry backoffs that are due. */
+export function wake(state: RunState, outputs: Outputs, wf: Workflow, now: number): void {
+  if (state.status !== 'running') return;
+  for (const step of Object.values(state.steps)) {
+    if (step.status !== 'waiting' || step.wakeAt === undefined || step.wakeAt > now) continue;
+    const def = stepDef(wf, step.id);
+    if (def.type === 'delay') {
+      succeed(state, outputs, step, { waitedMs: now - (step.startedAt ?? now) }, [def.next], now);
+      audit(state, 'step.attempt', now, { stepId: step.id, type: 'delay', attempt: 1, outcome: 'succeeded' });
+    } else {
+      step.status = 'ready';
+      step.wakeAt = undefined;
+      markDirty(state, step.id);
+    }
+  }
+}
+
+export function nextWake(state: RunState): number | null {
+  if (state.status !== 'running') return null;
+  const times = Object.values(state.steps).filter((s) => s.status === 'waiting' && s.wakeAt !== undefined).map((s) => s.wakeAt!);
+  return times.length ? Math.min(...times) : null;
+}
+
+function finishIfDone(state: RunState, now: number) {
+  const active = Object.values(state.steps).some((s) => ['ready', 'queued', 'running', 'waiting'].includes(s.status));
+  if (state.status === 'running' && active) return;
+  if (state.finishedAt) return;
+  if (state.status === 'failed' && active) {
+    // A failed run stops: steps still waiting for a backoff or delay will not run.
+    for (const s of Object.values(state.steps)) if (s.status === 'waiting') { s.status = 'skipped'; s.wakeAt = undefined; markDirty(state, s.id); }
+  }
+  if (state.status === 'running') state.status = 'succeeded';
+  state.finishedAt = now;
+  state.runDirty = true;
+  for (const s of Object.values(state.steps)) {
+    if (s.status === 'pending') {
+      s.status = 'skipped';
+      markDirty(state, s.id);
+    }
+  }
+}
+
+export function finish(state: RunState, now: number) {
+  finishIfDone(state, now);
+}
+
+/** Steps whose queue message may have been lost: queued or running for longer than `olderThanMs`. */
+export function staleAttempts(state: RunState, now: number, olderThanMs: number): StepState[] {
+  if (state.status !== 'running') return [];
+  return Object.values(state.steps).filter((s) => {
+    if (s.status !== 'queued' && s.status !== 'running') return false;
+    const log = s.attempts[s.attempts.length - 1];
+    return log && now - log.queuedAt > olderThanMs;
+  });
+}
+
+/** Re-sends an attempt whose message was lost: same attempt id, so a late original is still deduplicated. */
+export function resendMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState): StepMessage {
+  const def = stepDef(wf, step.id) as ActionStep;
+  const params = renderParams(state, outputs, wf, def);
+  return {
+    v: 1,
+    runId: state.runId,
+    tenantId: state.tenant.id,
+    tenantSlug: state.tenant.slug,
+    stepId: step.id,
+    attempt: step.attempt,
+    attemptId: step.attemptId!,
+    connector: def.connector,
+    action: def.action,
+    params,
+    secrets: def.secrets ?? {},
+    idempotencyKey: `${state.runId}.${step.id}`,
+    secretNonce: state.secretNonce,
+  };
+}
+
+export { successors };

@@ -1,0 +1,118 @@
+/**
+ * The Queue consumer: executes action attempts. Steps of one batch run concurrently.
+ * Per message: ask the run object whether the attempt is still wanted (a redelivered
+ * message for a finished attempt stops here, before any side effect), resolve the
+ * step's secrets, call the connector, scrub the result of every form of those
+ * secrets, report it, then ack. Infrastructure failures retry the message; the run
+ * object deduplicates by attempt id, and the connector gets the same idempotency key.
+ */
+import { runAction, settingsFor, isConnectorError } from '../../../connectors';
+import { createDb } from '../db/client';
+import type { Env } from '../env';
+import { createSecretResolver } from '../secrets/resolver';
+import { Redactor } from '../secrets/redactor';
+import { SecretError } from '../secrets/secret-error';
+import { fillSecrets } from './secret-markers';
+import { StepMessage, type StepError, type StepResult } from './step-message';
+
+/** Backoff for messages whose processing failed for infrastructure reasons. */
+function redeliveryDelaySeconds(attempts: number): number {
+  return Math.min(60, 2 ** Math.max(0, attempts - 1));
+}
+
+export function allowPrivateNetwork(env: Env): boolean {
+  // Local dev and tests talk to stub servers on loopback; production must not reach private ranges.
+  return env.ENVIRONMENT === 'development' || env.ENVIRONMENT === 'test' || env.ALLOW_PRIVATE_NETWORK === 'true';
+}
+
+function describeError(e: unknown): StepError {
+  if (isConnectorError(e)) {
+    return { message: e.message, stack: e.stack, retryable: e.retryable, retryAfterMs: e.retryAfterMs, status: e.status, code: e.code };
+  }
+  if (e instanceof SecretError) return { message: e.message, stack: e.stack, retryable: false, code: e.code };
+  return { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined, retryable: false };
+}
+
+/** Executes one attempt and returns its scrubbed result. Never throws for connector or secret errors. */
+export async function executeAttempt(env: Env, msg: StepMessage): Promise<StepResult> {
+  const startedAt = Date.now();
+  let redactor = Redactor.none;
+  let result: StepResult;
+  try {
+    const resolved = await createSecretResolver(env, createDb(env.DB)).resolveForStep({ id: msg.tenantId, slug: msg.tenantSlug }, msg.secrets, { stepId: msg.stepId });
+    redactor = resolved.redactor;
+    const params = fillSecrets(msg.params, resolved.values, msg.secretNonce);
+    const output = await runAction(msg.connector, msg.action, params, {
+      tenantId: msg.tenantId,
+      runId: msg.runId,
+      stepId: msg.stepId,
+      attempt: msg.attempt,
+      idempotencyKey: msg.idempotencyKey,
+      secrets: resolved.values,
+      settings: settingsFor(msg.connector, env),
+      allowPrivateNetwork: allowPrivateNetwork(env),
+    });
+    result = { ok: true, output: output ?? null, startedAt, finishedAt: Date.now() };
+  } catch (e) {
+    result = { ok: false, error: describeError(e), startedAt, finishedAt: Date.now() };
+  }
+  // Whatever the step produced leaves here scrubbed: outputs, messages, stacks.
+  return redactor.scrub(result) as StepResult;
+}
+
+async function handle(env: Env, message: Message<unknown>): Promise<void> {
+  const parsed = StepMessage.safeParse(message.body);
+  if (!parsed.success) {
+    // Nothing can run it and retrying will not fix it.
+    console.error(JSON.stringify({ level: 'error', message: 'malformed step message dropped', id: message.id }));
+    message.ack();
+    return;
+  }
+  const msg = parsed.data;
+  const run = env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(msg.runId));
+  try {
+    if (!(await run.claim(msg.attemptId))) {
+      message.ack();
+      return;
+    }
+    const result = await executeAttempt(env, msg);
+    await run.report(msg.attemptId, result);
+    message.ack();
+  } catch (e) {
+    console.error(JSON.stringify({ level: 'warn', message: 'step message will be redelivered', runId: msg.runId, stepId: msg.stepId, attempt: msg.attempt, error: String(e) }));
+    message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+  }
+}
+
+export async function consumeSteps(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await Promise.all(batch.messages.map((m) => handle(env, m)));
+}
+
+/**
+ * Messages that exhausted the queue's own retries land here: the attempt is reported
+ * failed, so the run ends failed with the reason instead of waiting forever.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const parsed = StepMessage.safeParse(message.body);
+      if (parsed.success) {
+        const msg = parsed.data;
+        const run = env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(msg.runId));
+        const now = Date.now();
+        try {
+          await run.report(msg.attemptId, {
+            ok: false,
+            error: { message: `Step could not be executed: its message was dead-lettered after ${message.attempts} deliveries`, retryable: false, code: 'DEAD_LETTERED' },
+            startedAt: now,
+            finishedAt: now,
+          });
+        } catch (e) {
+          message.retry({ delaySeconds: 30 });
+          return;
+        }
+      }
+      message.ack();
+    }),
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * Starting a run: the run row (with its trigger event) and, when the trigger carries a
+ * delivery id or a schedule slot, the dedup row are written in one D1 batch. Only the
+ * request that wins the dedup row creates the run; a repeat gets the first run's id.
+ * The run object is started after the write; if that never happens (the isolate died
+ * after acknowledging), the minute sweeper starts it from the D1 row.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { runs, runSteps, tenants, workflows, workflowVersions } from '../db/schema';
+import type { Env } from '../env';
+import { newId } from '../lib/crypto';
+import type { RunInit } from '../run/run-state';
+
+export interface TriggerEvent {
+  body: unknown;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+}
+
+export interface ActiveWorkflow {
+  tenant: { id: string; slug: string };
+  workflow: { id: string; key: string; version: number };
+  /** The active version's file (JSON text). */
+  definition: string;
+}
+
+export type Dedup = { kind: 'delivery'; id: string } | { kind: 'slot'; slot: number };
+
+export interface StartRequest extends ActiveWorkflow {
+  triggerType: 'webhook' | 'api' | 'schedule' | 'manual' | 'retry';
+  trigger: TriggerEvent;
+  triggerRef?: string | null;
+  dedup?: Dedup;
+  retryOf?: string;
+  seed?: RunInit['seed'];
+}
+
+/** Headers that carry the caller's own credentials never become part of a run. */
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key', 'cf-connecting-ip', 'x-forwarded-for', 'x-real-ip', 'true-client-ip']);
+
+export function recordableHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+  });
+  return out;
+}
+
+/** The workflow's active version, looked up by webhook id or by key. */
+export async function activeWorkflowBy(db: Db, where: { hookId: string } | { tenantId: string; key: string }): Promise<(ActiveWorkflow & { activeVersion: number | null }) | null> {
+  const cond = 'hookId' in where ? eq(workflows.hookId, where.hookId) : and(eq(workflows.tenantId, where.tenantId), eq(workflows.key, where.key));
+  const row = await db
+    .select({ id: workflows.id, key: workflows.key, tenantId: workflows.tenantId, slug: tenants.slug, activeVersion: workflows.activeVersion, definition: workflowVersions.definition })
+    .from(workflows)
+    .innerJoin(tenants, eq(tenants.id, workflows.tenantId))
+    .leftJoin(workflowVersions, and(eq(workflowVersions.workflowId, workflows.id), eq(workflowVersions.version, workflows.activeVersion)))
+    .where(cond)
+    .get();
+  if (!row) return null;
+  return {
+    tenant: { id: row.tenantId, slug: row.slug },
+    workflow: { id: row.id, key: row.key, version: row.activeVersion ?? 0 },
+    definition: row.definition ?? '',
+    activeVersion: row.activeVersion,
+  };
+}
+
+export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: string; duplicate: boolean; init: RunInit }> {
+  const runId = newId('run');
+  const now = Date.now();
+  const d1 = env.DB;
+  const runInsert = (guard: string, guardParams: unknown[]) =>
+    d1
+      .prepare(
+        `INSERT INTO runs (id, tenant_id, workflow_id, workflow_key, version, status, trigger_type, trigger_ref, trigger, retry_of, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ? ${guard}`,
+      )
+      .bind(runId, req.tenant.id, req.workflow.id, req.workflow.key, req.workflow.version, req.triggerType, req.triggerRef ?? null, JSON.stringify(req.trigger), req.retryOf ?? null, now, now, ...guardParams);
+
+  let winner = runId;
+  if (!req.dedup) {
+    await runInsert('', []).run();
+  } else if (req.dedup.kind === 'delivery') {
+    const id = req.dedup.id;
+    const [, , found] = await d1.batch([
+      d1.prepare('INSERT INTO webhook_events (id, tenant_id, workflow_id, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workflow_id, delivery_id) DO NOTHING').bind(newId('evt'), req.tenant.id, req.workflow.id, id, runId, now),
+      runInsert('WHERE (SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?) = ?', [req.workflow.id, id, runId]),
+      d1.prepare('SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?').bind(req.workflow.id, id),
+    ]);
+    winner = (found.results[0] as { run_id: string }).run_id;
+  } else {
+    const slot = req.dedup.slot;
+    const [, , found] = await d1.batch([
+      d1.prepare('INSERT INTO schedule_slots (tenant_id, workflow_id, slot, run_id) VALUES (?, ?, ?, ?) ON CONFLICT (workflow_id, slot) DO NOTHING').bind(req.tenant.id, req.workflow.id, slot, runId),
+      runInsert('WHERE (SELECT run_id FROM schedule_slots WHERE workflow_id = ? AND slot = ?) = ?', [req.workflow.id, slot, runId]),
+      d1.prepare('SELECT run_id FROM schedule_slots WHERE workflow_id = ? AND slot = ?').bind(req.workflow.id, slot),
+    ]);
+    winner = (found.results[0] as { run_id: string }).run_id;
+  }
+  const init: RunInit = {
+    runId: winner,
+    tenant: req.tenant,
+    workflow: req.workflow,
+    definition: JSON.parse(req.definition),
+    trigger: { type: req.triggerType, ...req.trigger },
+    createdAt: now,
+    retryOf: req.retryOf,
+    seed: req.seed,
+  };
+  return { runId: winner, duplicate: winner !== runId, init };
+}
+
+export function runStub(env: Env, runId: string) {
+  return env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(runId));
+}
+
+/** Hands the run to its object. Safe to call twice: the object starts once. */
+export async function kickRun(env: Env, init: RunInit): Promise<void> {
+  await runStub(env, init.runId).start(init);
+}
+
+/** Rebuilds a run's start request from D1, for the sweeper. */
+export async function initFromRecord(db: Db, tenantId: string, runId: string): Promise<RunInit | null> {
+  const row = await db
+    .select({ run: runs, slug: tenants.slug, definition: workflowVersions.definition })
+    .from(runs)
+    .innerJoin(tenants, eq(tenants.id, runs.tenantId))
+    .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, runs.workflowId), eq(workflowVersions.version, runs.version)))
+    .where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId)))
+    .get();
+  if (!row) return null;
+  const r = row.run;
+  return {
+    seed: r.retryOf ? await retrySeed(db, tenantId, r.retryOf) : undefined,
+    runId: r.id,
+    tenant: { id: r.tenantId, slug: row.slug },
+    workflow: { id: r.workflowId, key: r.workflowKey, version: r.version },
+    definition: JSON.parse(row.definition),
+    trigger: { type: r.triggerType, ...(r.trigger ?? { body: null, headers: {}, query: {} }) },
+    createdAt: r.createdAt,
+    retryOf: r.retryOf ?? undefined,
+  };
+}
+
+/** What a retry of `runId` starts from: the outputs of its succeeded steps, and its failed steps. */
+export async function retrySeed(db: Db, tenantId: string, runId: string): Promise<NonNullable<RunInit['seed']>> {
+  const steps = await db
+    .select({ stepId: runSteps.stepId, status: runSteps.status, output: runSteps.output })
+    .from(runSteps)
+    .where(and(eq(runSteps.tenantId, tenantId), eq(runSteps.runId, runId)));
+  const outputs: Record<string, unknown> = {};
+  for (const s of steps) if (s.status === 'succeeded') outputs[s.stepId] = s.output;
+  return { outputs, start: steps.filter((s) => s.status === 'failed').map((s) => s.stepId) };
+}
