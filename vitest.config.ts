@@ -23,6 +23,9 @@ export default defineConfig(async () => {
                   AUTOMATE_MASTER_KEY: `test1:${randomBytes(32).toString('base64')}`,
                   // Base URL of the local stub servers (connectors/testing/stub-server.ts).
                   STUB_URL: inject<string>('stubUrl'),
+                  // Operator settings of the built-in connectors, pointed at the stubs.
+                  CONNECTOR_LEGACY_ERP_URL: `${inject<string>('stubUrl')}/erp/soap`,
+                  CONNECTOR_SLACK_API_URL: `${inject<string>('stubUrl')}/slack/api`,
                 },
               },
             })),

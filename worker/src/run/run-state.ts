@@ -355,9 +355,11 @@ function finishIfDone(state: RunState, now: number) {
   if (state.status === 'running') state.status = 'succeeded';
   state.finishedAt = now;
   state.runDirty = true;
+  // Steps no path reached, listed after the ones that ran, in file order.
   for (const s of Object.values(state.steps)) {
     if (s.status === 'pending') {
       s.status = 'skipped';
+      s.seq = ++state.seq;
       markDirty(state, s.id);
     }
   }

@@ -70,13 +70,15 @@ export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: s
   const runId = newId('run');
   const now = Date.now();
   const d1 = env.DB;
+  // Stored as JSON and sent to the run object as plain data (Hono's query object has no prototype).
+  const triggerJson = JSON.stringify(req.trigger);
   const runInsert = (guard: string, guardParams: unknown[]) =>
     d1
       .prepare(
         `INSERT INTO runs (id, tenant_id, workflow_id, workflow_key, version, status, trigger_type, trigger_ref, trigger, retry_of, created_at, updated_at)
          SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ? ${guard}`,
       )
-      .bind(runId, req.tenant.id, req.workflow.id, req.workflow.key, req.workflow.version, req.triggerType, req.triggerRef ?? null, JSON.stringify(req.trigger), req.retryOf ?? null, now, now, ...guardParams);
+      .bind(runId, req.tenant.id, req.workflow.id, req.workflow.key, req.workflow.version, req.triggerType, req.triggerRef ?? null, triggerJson, req.retryOf ?? null, now, now, ...guardParams);
 
   let winner = runId;
   if (!req.dedup) {
@@ -103,7 +105,7 @@ export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: s
     tenant: req.tenant,
     workflow: req.workflow,
     definition: JSON.parse(req.definition),
-    trigger: { type: req.triggerType, ...req.trigger },
+    trigger: { type: req.triggerType, ...(JSON.parse(triggerJson) as TriggerEvent) },
     createdAt: now,
     retryOf: req.retryOf,
     seed: req.seed,
