@@ -5,6 +5,14 @@
  */
 import { z } from 'zod';
 
+/**
+ * What `ActionSpec()` takes.
+ *
+ * @example
+ * ```ts
+ * const definition: ActionSpecDefinition<typeof Inputs, typeof Outputs> = { description: 'Ping', inputs: Inputs, outputs: Outputs };
+ * ```
+ */
 export interface ActionSpecDefinition<I extends z.ZodObject, O extends z.ZodObject> {
   /** One sentence for the catalog and the studio. */
   description: string;
@@ -14,6 +22,14 @@ export interface ActionSpecDefinition<I extends z.ZodObject, O extends z.ZodObje
   outputs: O;
 }
 
+/**
+ * One action of a connector, as the registry uses it (made by `ActionSpec()`).
+ *
+ * @example
+ * ```ts
+ * readonly actions: Record<string, ActionSpec> = { create_order: CreateOrder };
+ * ```
+ */
 export interface ActionSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
   readonly description: string;
   readonly inputs: I;
@@ -41,25 +57,39 @@ export function ActionSpec<I extends z.ZodObject, O extends z.ZodObject>(definit
   return Object.freeze({ description, inputs, outputs });
 }
 
-/** The validated params `execute` receives for an action (after defaults and transforms). */
+/**
+ * The validated params `execute` receives for an action (after defaults and transforms).
+ *
+ * @example
+ * ```ts
+ * async execute(action: string, params: ActionInput<typeof CreateOrder>, ctx: ExecutionContext) { params.items[0].quantity; }
+ * ```
+ */
 export type ActionInput<S extends ActionSpec> = z.output<S['inputs']>;
-/** What an action's `execute` resolves with. */
+/**
+ * What an action's `execute` resolves with.
+ *
+ * @example
+ * ```ts
+ * const output: ActionOutput<typeof CreateOrder> = { order_id: 'ERP-1', status: 'Created' };
+ * ```
+ */
 export type ActionOutput<S extends ActionSpec> = z.input<S['outputs']>;
 
-/** Duck-typed so that a schema from another copy of zod 4 is accepted too. */
+/** Internal. Duck-typed so that a schema from another copy of zod 4 is accepted too. */
 export function isZodObject(value: unknown): value is z.ZodObject {
   const v = value as { _zod?: { def?: { type?: unknown } }; safeParse?: unknown } | undefined;
   return !!v && typeof v.safeParse === 'function' && v._zod?.def?.type === 'object';
 }
 
-/** Formats a zod issue path as `params.items[0].sku`. */
+/** Internal. Formats a zod issue path as `params.items[0].sku`. */
 export function formatParamPath(path: ReadonlyArray<PropertyKey>): string {
   let out = 'params';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : `.${String(part)}`;
   return out;
 }
 
-/** One line naming each bad param, e.g. `params.url: Invalid URL; params.method: ...`. */
+/** Internal. One line naming each bad param, e.g. `params.url: Invalid URL; params.method: ...`. */
 export function formatIssues(issues: ReadonlyArray<z.core.$ZodIssue>, max = 5): string {
   const lines = issues.slice(0, max).map((i) => `${formatParamPath(i.path)}: ${i.message}`);
   if (issues.length > max) lines.push(`(and ${issues.length - max} more)`);

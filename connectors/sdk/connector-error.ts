@@ -4,6 +4,14 @@
  * failing the run; `message` and `stack` are shown in the Execution Explorer.
  */
 
+/**
+ * The second argument of `new ConnectorError(message, options)`.
+ *
+ * @example
+ * ```ts
+ * const options: ConnectorErrorOptions = { retryable: true, retryAfterMs: 5000, status: 503, code: 'HTTP_503' };
+ * ```
+ */
 export interface ConnectorErrorOptions {
   /** `true` when trying again later may succeed (rate limits, timeouts, 5xx). Default `false`. */
   retryable?: boolean;

@@ -6,9 +6,33 @@
 import type { ExecutionContext } from './connector-adapter';
 import { ConnectorError } from './connector-error';
 
+/**
+ * How long `fetchText` waits by default (30 s).
+ *
+ * @example
+ * ```ts
+ * await fetchText(ctx, url, {}, { timeoutMs: 2 * DEFAULT_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The largest body `fetchText` reads by default (5 MiB).
+ *
+ * @example
+ * ```ts
+ * await fetchText(ctx, url, {}, { maxBytes: DEFAULT_MAX_RESPONSE_BYTES * 4 });
+ * ```
+ */
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
+/**
+ * Limits for `fetchText`.
+ *
+ * @example
+ * ```ts
+ * const options: FetchTextOptions = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
+ * ```
+ */
 export interface FetchTextOptions {
   /** Covers connecting, the answer and reading the body. Default 30 s. */
   timeoutMs?: number;
@@ -16,6 +40,14 @@ export interface FetchTextOptions {
   maxBytes?: number;
 }
 
+/**
+ * What `fetchText` resolves with.
+ *
+ * @example
+ * ```ts
+ * const { response, text }: FetchTextResult = await fetchText(ctx, url);
+ * ```
+ */
 export interface FetchTextResult {
   response: Response;
   /** The body, decoded (UTF-8 unless the content-type names a charset). */
@@ -153,7 +185,14 @@ export function errorForStatus(response: Response, body: string, label: string):
   });
 }
 
-/** The first `max` characters of a body on one line, for error messages. */
+/**
+ * The first `max` characters of a body on one line, for error messages.
+ *
+ * @example
+ * ```ts
+ * bodySnippet('{\n  "error": "bad sku"\n}'); // '{ "error": "bad sku" }'
+ * ```
+ */
 export function bodySnippet(body: string, max = 200): string {
   const flat = body.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;

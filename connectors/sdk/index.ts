@@ -3,7 +3,7 @@
  * ConnectorError), how it is registered, and helpers for talking HTTP safely.
  * Guide: docs/connectors.md.
  */
-export { ActionSpec, formatIssues, formatParamPath, isZodObject } from './action-spec';
+export { ActionSpec } from './action-spec';
 export type { ActionInput, ActionOutput, ActionSpecDefinition } from './action-spec';
 export { ConnectorAdapter, requireSecret, requireSetting, settingVariable } from './connector-adapter';
 export type { ExecutionContext } from './connector-adapter';

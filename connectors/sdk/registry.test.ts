@@ -71,7 +71,7 @@ describe('register', () => {
     expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'Bad-Code' }))).toThrow(/snake_case/);
     expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'no_actions', actions: {} }))).toThrow(/at least one action/);
     expect(() =>
-      registry.register(Object.assign(new EchoConnector(), { code: 'raw_action', actions: { go: { description: 'x', inputs: {}, outputs: {} } } })),
+      registry.register(Object.assign(new EchoConnector(), { code: 'raw_action', actions: { go: { description: 'x', inputs: {}, outputs: {} } } }) as any),
     ).toThrow(/"go" is not an ActionSpec/);
     expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'bad_secret', secrets: ['token'] }))).toThrow(/UPPER_SNAKE_CASE/);
   });
@@ -250,7 +250,7 @@ describe('@registerConnector', () => {
       }
     }
     // What the TC39 decorator semantics (as esbuild lowers them) do for `@registerConnector class ...`.
-    const initializers: ((this: unknown) => void)[] = [];
+    const initializers: ((this: any) => void)[] = [];
     registerConnector(ProtocolConnector, {
       kind: 'class',
       name: 'ProtocolConnector',

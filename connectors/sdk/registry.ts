@@ -11,10 +11,25 @@ import { ConnectorError, toConnectorError } from './connector-error';
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
 const UPPER_SNAKE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
-/** A connector class with a constructor taking no arguments. */
+/**
+ * A connector class with a constructor taking no arguments.
+ *
+ * @example
+ * ```ts
+ * const classes: ConnectorClass[] = [HttpConnector, SlackConnector, LegacyERPAdapter];
+ * ```
+ */
 export type ConnectorClass = new () => ConnectorAdapter;
 
-/** One connector as GET /api/connectors shows it. */
+/**
+ * One connector as GET /api/connectors shows it.
+ *
+ * @example
+ * ```ts
+ * const entry: CatalogEntry = catalog().find((c) => c.code === 'legacy_erp')!;
+ * entry.actions[0].inputs; // JSON Schema of create_order's params
+ * ```
+ */
 export interface CatalogEntry {
   code: string;
   name: string;
@@ -27,6 +42,11 @@ export interface CatalogEntry {
 /**
  * The context `runAction` takes: an ExecutionContext where `secrets` and `settings`
  * default to `{}`, `allowPrivateNetwork` to `false` and `fetch` to the global fetch.
+ *
+ * @example
+ * ```ts
+ * const ctx: RunActionContext = { tenantId, runId, stepId, attempt: 1, idempotencyKey: `${runId}:${stepId}` };
+ * ```
  */
 export type RunActionContext = Omit<ExecutionContext, 'secrets' | 'settings' | 'allowPrivateNetwork' | 'fetch'> &
   Partial<Pick<ExecutionContext, 'secrets' | 'settings' | 'allowPrivateNetwork' | 'fetch'>>;
@@ -162,7 +182,14 @@ function executionContext(c: RunActionContext): ExecutionContext {
   });
 }
 
-/** The registry behind the module-level functions and `@registerConnector`. */
+/**
+ * The registry behind the module-level functions and `@registerConnector`.
+ *
+ * @example
+ * ```ts
+ * defaultRegistry.get('http') === getConnector('http'); // true
+ * ```
+ */
 export const defaultRegistry = new ConnectorRegistry();
 
 /**
