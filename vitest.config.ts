@@ -2,6 +2,7 @@ import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+import { standardDecorators } from './connectors/testing/standard-decorators';
 
 // Two projects: `worker` runs inside workerd against real D1, Durable Objects and
 // Queues, with local stub servers (started in Node by the global setup) standing in
@@ -13,6 +14,8 @@ export default defineConfig(async () => {
       projects: [
         {
           plugins: [
+            // Vite's TypeScript transform leaves TC39 decorators (@registerConnector) as is; workerd cannot parse them.
+            standardDecorators(),
             cloudflareTest(({ inject }) => ({
               wrangler: { configPath: './wrangler.toml' },
               miniflare: {

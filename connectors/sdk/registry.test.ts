@@ -229,16 +229,8 @@ describe('catalog and settings', () => {
   });
 });
 
-// Vite 8 (Oxc) leaves standard decorators untransformed and workerd cannot parse
-// them yet; this runs once vitest.config.ts adds `standardDecorators()` (see
-// connectors/testing/standard-decorators.ts). Production builds use esbuild, which lowers them.
-const decorated = await import('./fixtures/decorated-connector').then(
-  (m) => m,
-  (err: Error) => {
-    if (err?.name !== 'SyntaxError') throw err;
-    return undefined;
-  },
-);
+// Needs standardDecorators() in vitest.config.ts: Vite 8 (Oxc) leaves TC39 decorators as written.
+const decorated = await import('./fixtures/decorated-connector');
 describe('@registerConnector', () => {
   it('registers the class in the default registry once it is fully defined (decorator protocol)', async () => {
     class ProtocolConnector extends EchoConnector {
@@ -268,8 +260,8 @@ describe('@registerConnector', () => {
     expect(() => registerConnector(EchoConnector, { kind: 'method' } as any)).toThrow(/decorates classes/);
   });
 
-  it.runIf(decorated)('registers a class written with @registerConnector syntax', async () => {
-    expect(getConnector('test_decorated_syntax')).toBeInstanceOf(decorated!.DecoratedConnector);
+  it('registers a class written with @registerConnector syntax', async () => {
+    expect(getConnector('test_decorated_syntax')).toBeInstanceOf(decorated.DecoratedConnector);
     expect(await runAction('test_decorated_syntax', 'ping', {}, testContext())).toEqual({ pong: true });
   });
 });
