@@ -51,6 +51,8 @@ export function createApp() {
   app.use('*', requestContext);
   app.onError(onError);
   app.notFound(onNotFound);
+  // Liveness, and the benchmark's baseline: a bare route through the same Worker and router.
+  app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/api', api);
   app.route('/', hookRoutes);
   app.route('/', studioRoutes);
