@@ -48,6 +48,11 @@ describe('Redactor.scrubText', () => {
     expect(pasted.scrubText('got "pasted-token-value"')).toBe(`got "${MASK}"`);
   });
 
+  it('scrubs a multi-line value as an error snippet prints it, whitespace collapsed', () => {
+    const pem = createRedactor(['-----BEGIN KEY-----\nMIIEvQIBADANBgkq\nhkiG9w0BAQEFAASC\n-----END KEY-----\n']);
+    expect(pem.scrubText('401: -----BEGIN KEY----- MIIEvQIBADANBgkq hkiG9w0BAQEFAASC -----END KEY----- rejected')).toBe(`401: ${MASK} rejected`);
+  });
+
   it('leaves unrelated text alone, and values too short to be secrets', () => {
     expect(r.scrubText('nothing to see here: k3y/With')).toBe('nothing to see here: k3y/With');
     expect(createRedactor(['abc', '1']).scrubText('abc 1 true')).toBe('abc 1 true');

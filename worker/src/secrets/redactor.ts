@@ -5,7 +5,8 @@
  * patterns: a connector that echoes its API key inside an error message is caught
  * whatever it calls the field.
  *
- * Covered per value (and per value with surrounding whitespace trimmed):
+ * Covered per value (and per value with surrounding whitespace trimmed, and with every
+ * run of whitespace collapsed to one space, as error snippets print bodies):
  * - raw;
  * - URL-encoded: encodeURIComponent (upper- and lower-case hex), encodeURI, and form
  *   encoding (URLSearchParams: space as "+");
@@ -21,7 +22,9 @@
  * the value away anyway; such values are not secrets worth the name). Inside a longer
  * base64 string the one or two characters that mix the value's first or last byte with
  * its neighbours stay visible: a few bits, not the value. Other transformations (hex,
- * hashing, truncation, changed case, encryption by the connector) are not recognised.
+ * hashing, changed case, encryption by the connector) are not recognised, and neither is
+ * a value cut short (a message snippet truncated in the middle of it leaves its prefix):
+ * connectors should scrub or not echo what they received before truncating.
  */
 
 /** Values shorter than this are not scrubbed; see the module comment. */
@@ -73,7 +76,7 @@ export function variantsOf(value: string): string[] {
   const add = (s: string, min = MIN_SCRUB_LENGTH) => {
     if (s.length >= min) out.add(s);
   };
-  for (const v of new Set([value, value.trim()])) {
+  for (const v of new Set([value, value.trim(), value.replace(/\s+/g, ' ').trim()])) {
     if (v.length < MIN_SCRUB_LENGTH) continue;
     add(v);
     const uri = encodeURIComponent(v);
