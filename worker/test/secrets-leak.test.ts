@@ -9,7 +9,8 @@ import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb } from '../src/db/client';
 import { createSecretResolver } from '../src/secrets/resolver';
-import { addMember, call, createToken, signup, type Result, type Session } from './helpers/api';
+import { script, uniquePath } from '../../connectors/testing/stub-client';
+import { addMember, call, createToken, signup, waitForRun, type Result, type Session } from './helpers/api';
 
 // Characters that make every encoding differ from the raw value: / + " & < > space, non-ASCII.
 const VALUE = `lk_${crypto.randomUUID()}/+"&<ü> ${crypto.randomUUID().slice(0, 8)}`;
@@ -33,6 +34,8 @@ function expectNoLeak(where: string, text: string) {
 interface Ctx {
   owner: Session;
   token: string;
+  /** A run whose first step got the secret echoed back and whose second step failed with it in the error. */
+  runId: string;
 }
 
 interface Probe {
@@ -59,10 +62,26 @@ const WORKFLOW = {
 };
 
 /**
- * Every route that returns data, and the errors that name the secret. When runs exist,
- * add: GET /api/runs, GET /api/runs/:id (after a run whose connector echoes the key),
- * and POST /api/runs/:id/retry.
+ * A run that handles the secret carelessly: the API of step `echo` returns the request
+ * (secret included) in its response, and the API of step `refuse` answers 401 with the
+ * key echoed raw and URL-encoded in the error body, which the connector puts in its
+ * error message. Everything the Explorer keeps of it must be scrubbed.
  */
+function echoFlow(okUrl: string, failUrl: string) {
+  const secrets = { API_KEY: { $secret: 'LEAK_KEY' } };
+  return {
+    key: 'echo_flow',
+    name: 'Echo flow',
+    vars: { ok_url: okUrl, fail_url: failUrl },
+    trigger: { type: 'api' },
+    steps: [
+      { id: 'echo', type: 'action', connector: 'http', action: 'request', params: { method: 'POST', url: '{{ vars.ok_url }}', json: { token: '{{ secrets.API_KEY }}', note: 'key={{ secrets.API_KEY }}' } }, secrets, next: 'refuse' },
+      { id: 'refuse', type: 'action', connector: 'http', action: 'request', params: { method: 'POST', url: '{{ vars.fail_url }}', json: { token: '{{ secrets.API_KEY }}' } }, secrets },
+    ],
+  };
+}
+
+/** Every route that returns data, and the errors that name the secret. A new route gets a line here. */
 const PROBES: Probe[] = [
   { name: 'PUT /api/secrets/:key (replace)', status: 200, run: ({ owner }) => call('PUT', '/api/secrets/LEAK_KEY', { session: owner, body: { value: VALUE } }) },
   { name: 'POST /api/secrets/:key/rotate', status: 200, run: ({ owner }) => call('POST', '/api/secrets/LEAK_KEY/rotate', { session: owner, body: { value: VALUE } }) },
@@ -88,6 +107,20 @@ const PROBES: Probe[] = [
   { name: 'GET /api/tokens', status: 200, run: ({ owner }) => call('GET', '/api/tokens', { session: owner }) },
   { name: 'GET /api/members', status: 200, run: ({ owner }) => call('GET', '/api/members', { session: owner }) },
   { name: 'GET /api/openapi.json', status: 200, run: () => call('GET', '/api/openapi.json') },
+  { name: 'GET /api/runs', status: 200, run: ({ token }) => call('GET', '/api/runs', { token }) },
+  { name: 'GET /api/runs?status=failed&workflow=echo_flow', status: 200, run: ({ owner }) => call('GET', '/api/runs?status=failed&workflow=echo_flow', { session: owner }) },
+  { name: 'GET /api/runs/:id', status: 200, run: ({ owner, runId }) => call('GET', `/api/runs/${runId}`, { session: owner }) },
+  {
+    name: 'POST /api/runs/:id/retry, and the retried run',
+    status: 202,
+    run: async ({ owner, token, runId }) => {
+      const res = await call('POST', `/api/runs/${runId}/retry`, { session: owner });
+      const retried = await waitForRun(res.json.runId, { token });
+      expect(retried.status).toBe('failed');
+      return { ...res, text: `${res.text}\n${JSON.stringify(retried)}` };
+    },
+  },
+  { name: 'GET /api/audit after runs', status: 200, run: ({ owner }) => call('GET', '/api/audit?limit=500', { session: owner }) },
 ];
 
 describe('a planted secret value', () => {
@@ -102,7 +135,7 @@ describe('a planted secret value', () => {
       });
     }
     ctx.owner = await signup('Leak Co');
-    ctx.token = await createToken(ctx.owner, ['secrets:write', 'workflows:read', 'audit:read']);
+    ctx.token = await createToken(ctx.owner, ['secrets:write', 'workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'audit:read']);
     for (const key of ['LEAK_KEY', 'LEAK_HOOK', 'SPARE_KEY']) {
       const res = await call('PUT', `/api/secrets/${key}`, { session: ctx.owner, body: { value: VALUE } });
       expectNoLeak(`PUT /api/secrets/${key} (create)`, res.text);
@@ -110,6 +143,21 @@ describe('a planted secret value', () => {
     }
     const imported = await call('POST', '/api/workflows/import?publish=true', { session: ctx.owner, body: WORKFLOW });
     expect(imported.status).toBe(201);
+
+    const okPath = uniquePath('/http');
+    const failPath = uniquePath('/http');
+    await script(failPath, [{ status: 401, body: `{"error":"invalid key","key":${JSON.stringify(VALUE)},"u":"${encodeURIComponent(VALUE)}"}` }], 'repeat-last');
+    const echo = await call('POST', '/api/workflows/import?publish=true', { token: ctx.token, body: echoFlow(`${env.STUB_URL}${okPath}`, `${env.STUB_URL}${failPath}`) });
+    expect(echo.status, echo.text).toBe(201);
+    const started = await call('POST', '/api/workflows/echo_flow/runs', { token: ctx.token, body: { payload: { hello: 'world' } } });
+    expect(started.status, started.text).toBe(202);
+    ctx.runId = started.json.runId;
+    const run = await waitForRun(ctx.runId, { token: ctx.token });
+    // The run really did meet the secret: echoed in step 1's response, refused in step 2.
+    expect(run.status).toBe('failed');
+    expect(run.steps.map((st: any) => [st.id, st.status])).toEqual([['echo', 'succeeded'], ['refuse', 'failed']]);
+    expect(JSON.stringify(run.steps[0].output)).toContain('********');
+    expect(run.steps[1].error.message).toMatch(/answered 401.*invalid key.*\*{8}/);
   });
 
   afterAll(() => {
