@@ -24,6 +24,8 @@ export default defineConfig(async () => {
                   ENVIRONMENT: 'test',
                   // A throwaway master key per test run (format: docs/secrets.md).
                   AUTOMATE_MASTER_KEY: `test1:${randomBytes(32).toString('base64')}`,
+                  // Explicitly none, so a developer's .dev.vars (AUTOMATE_ENV_GRANTS="*") cannot leak in.
+                  AUTOMATE_ENV_GRANTS: '',
                   // Base URL of the local stub servers (connectors/testing/stub-server.ts).
                   STUB_URL: inject<string>('stubUrl'),
                   // Operator settings of the built-in connectors, pointed at the stubs.

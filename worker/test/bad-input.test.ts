@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
-import { call, createToken, signup, type Session } from './helpers/api';
+import { call, createToken, signup, type Result, type Session } from './helpers/api';
 
 let owner: Session;
 let token: string;
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 interface Case {
   name: string;
-  send: () => ReturnType<typeof call>;
+  send: () => Promise<Result>;
   status: number;
   code: string;
   /** Field path the error must name, in `details` and in the message. */

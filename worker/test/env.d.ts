@@ -1,10 +1,11 @@
-import type { Env } from '../src/env';
+import type { D1Migration } from 'cloudflare:test';
+import type { Env as WorkerEnv } from '../src/env';
 
+// `env` from cloudflare:test is the Worker's Env plus the test-only migrations binding.
 declare global {
   namespace Cloudflare {
-    interface Env extends import('../src/env').Env {
-      TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
+    interface Env extends WorkerEnv {
+      TEST_MIGRATIONS: D1Migration[];
     }
   }
 }
-export type { Env };

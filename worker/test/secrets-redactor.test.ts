@@ -54,7 +54,8 @@ describe('Redactor.scrubText', () => {
   });
 
   it('leaves unrelated text alone, and values too short to be secrets', () => {
-    expect(r.scrubText('nothing to see here: k3y/With')).toBe('nothing to see here: k3y/With');
+    // A few shared characters are no leak (six or more at a cut are: secrets-redactor-edges.test.ts).
+    expect(r.scrubText('nothing to see here: k3y/W and more')).toBe('nothing to see here: k3y/W and more');
     expect(createRedactor(['abc', '1']).scrubText('abc 1 true')).toBe('abc 1 true');
     expect(Redactor.none.scrubText(SECRET)).toBe(SECRET);
   });

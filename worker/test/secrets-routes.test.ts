@@ -126,7 +126,9 @@ describe('writing secrets', () => {
     const noKey = { ...env, AUTOMATE_MASTER_KEY: undefined } as Env;
     const res = await app.request(`${BASE}/api/secrets/ANY_KEY`, { method: 'PUT', headers: { cookie: owner.cookie, origin: BASE, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'some-value' }) }, noKey, createExecutionContext());
     const body = (await res.json()) as any;
-    expect(res.status).toBe(500);
+    // The operator must fix it; nothing the caller did wrong, and not a crash either.
+    expect(res.status).toBe(503);
+    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
     expect(body.error.message).toMatch(/AUTOMATE_MASTER_KEY/);
   });
 });

@@ -103,3 +103,24 @@ describe('workflow lifecycle', () => {
     expect(JSON.stringify(res.json.components.schemas.WorkflowFile ?? importBody)).toContain('steps');
   });
 });
+
+describe('roll back', () => {
+  it('refuses to activate a version whose secret no longer exists, naming the field', async () => {
+    const owner = await signup();
+    await putSecrets(owner);
+    const token = await createToken(owner, ['workflows:read', 'workflows:write', 'secrets:write']);
+    await call('POST', '/api/workflows/import?publish=true', { token, body: orderFlow });
+    // v2 no longer uses SALES_HOOK_TOKEN, so the secret can be deleted...
+    const v2 = clone(orderFlow);
+    v2.steps[2].params.headers = {} as never;
+    delete (v2.steps[2] as { secrets?: unknown }).secrets;
+    await call('POST', '/api/workflows/import?publish=true', { token, body: v2 });
+    expect((await call('DELETE', '/api/secrets/SALES_HOOK_TOKEN', { token })).status).toBe(200);
+    // ...and rolling back to v1 would fail every run: refused up front.
+    const res = await call('POST', '/api/workflows/order_flow/versions/1/activate', { token });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details.map((d: any) => d.path)).toContain('steps[2].secrets.SALES_TOKEN');
+    const detail = await call('GET', '/api/workflows/order_flow', { token });
+    expect(detail.json.activeVersion).toBe(2);
+  });
+});

@@ -51,7 +51,7 @@ export function apiRoute<R extends ApiRouteConfig>(config: R) {
       .filter(Boolean)
       .join('\n\n'),
     responses: { ...errorResponses, ...rest.responses },
-  } as R) as R;
+  } as unknown as R) as R;
 }
 
 export function jsonBody<T extends z.ZodType>(schema: T) {

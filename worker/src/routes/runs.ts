@@ -34,7 +34,7 @@ const StepRecord = z
     attemptLog: z.array(z.record(z.string(), z.unknown())),
     input: z.unknown(),
     output: z.unknown(),
-    error: z.object({ message: z.string(), stack: z.string().optional(), retryable: z.boolean() }).passthrough().nullable(),
+    error: z.record(z.string(), z.unknown()).nullable().openapi({ description: '{message, stack, retryable, code?, status?}' }),
     startedAt: z.number().nullable(),
     finishedAt: z.number().nullable(),
   })
@@ -114,7 +114,7 @@ export const runRoutes = createRouter()
             attemptLog: s.attemptLog ?? [],
             input: s.input,
             output: s.output,
-            error: (s.error as never) ?? null,
+            error: s.error ?? null,
             startedAt: s.startedAt,
             finishedAt: s.finishedAt,
           })),

@@ -56,7 +56,7 @@ function meta(c: Context<AppEnv>) {
 async function write(c: Context<AppEnv>, key: string, value: string, mode: WriteMode) {
   const ring = await keyringFromEnv(c.env).catch((e: unknown) => {
     // The deployment is missing its master key: the operator's to fix, not the caller's.
-    if (e instanceof SecretError) throw new ApiError('INTERNAL', e.message);
+    if (e instanceof SecretError) throw new ApiError('SERVICE_UNAVAILABLE', e.message);
     throw e;
   });
   const p = c.get('principal')!;

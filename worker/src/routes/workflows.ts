@@ -75,7 +75,7 @@ export const workflowRoutes = createRouter()
     apiRoute({ method: 'post', path: '/workflows/{key}/versions/{n}/activate', permission: write, summary: 'Make an older (or newer) version active: roll back', request: { params: VersionParam }, responses: { 200: jsonResponse(z.object({ version: z.number() })) } }),
     async (c) => {
       const { key, n } = c.req.valid('param');
-      return c.json(await activateVersion(c.get('db'), c.get('principal')!.tenantId, key, n, meta(c)), 200);
+      return c.json(await activateVersion(c.get('db'), c.get('principal')!.tenantId, key, n, meta(c), publishChecks(c.env)), 200);
     },
   )
   .openapi(

@@ -108,21 +108,50 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const ERROR_FIELDS = ['name', 'message', 'stack', 'cause'];
 
+/** A value cut short by a snippet keeps at least this many characters hidden at the cut. */
+export const MIN_EDGE_LENGTH = 6;
+/** Where a snippet was cut: an ellipsis, a truncation note, or the end of the text. */
+const CUT_AHEAD = '(?=…|\\.\\.\\.|\\s*\\[truncated|$)';
+
+/**
+ * Connectors quote remote answers in errors cut to a few hundred characters; a value
+ * echoed there may be cut in the middle. Its first characters before the cut (or its
+ * last ones at the start of a text cut from the front) are scrubbed too.
+ */
+function edgePattern(values: readonly string[]): RegExp | null {
+  const heads: string[] = [];
+  const tails: string[] = [];
+  for (const v of values) {
+    for (let k = v.length - 1; k >= MIN_EDGE_LENGTH; k--) {
+      heads.push(v.slice(0, k));
+      tails.push(v.slice(v.length - k));
+    }
+  }
+  if (!heads.length) return null;
+  const alt = (xs: string[]) => [...new Set(xs)].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  return new RegExp(`(?:${alt(heads)})${CUT_AHEAD}|^(?:${alt(tails)})`, 'g');
+}
+
 export class Redactor {
   private readonly variants: readonly string[];
   private readonly pattern: RegExp | null;
+  private readonly raw: readonly string[];
+  private readonly edges: RegExp | null;
 
-  private constructor(variants: Iterable<string>) {
+  private constructor(variants: Iterable<string>, raw: Iterable<string> = []) {
     // Longest first, so a value's longer encodings win over a shorter one inside them.
     this.variants = [...new Set(variants)].sort((a, b) => b.length - a.length);
     this.pattern = this.variants.length ? new RegExp(this.variants.map(escapeRegExp).join('|'), 'g') : null;
+    this.raw = [...new Set(raw)].filter((v) => v.length > MIN_EDGE_LENGTH);
+    this.edges = edgePattern(this.raw);
   }
 
   /** A redactor for these plaintext values. */
   static of(values: Iterable<string>): Redactor {
     const variants: string[] = [];
-    for (const v of values) variants.push(...variantsOf(v));
-    return new Redactor(variants);
+    const raw = [...values];
+    for (const v of raw) variants.push(...variantsOf(v));
+    return new Redactor(variants, raw);
   }
 
   /** Scrubs nothing. */
@@ -132,7 +161,7 @@ export class Redactor {
   merge(other: Redactor): Redactor {
     if (!other.variants.length) return this;
     if (!this.variants.length) return other;
-    return new Redactor([...this.variants, ...other.variants]);
+    return new Redactor([...this.variants, ...other.variants], [...this.raw, ...other.raw]);
   }
 
   /** True when there is nothing to scrub. */
@@ -143,7 +172,8 @@ export class Redactor {
   /** The text with every known form of every value replaced by MASK. */
   scrubText(text: string): string {
     if (!this.pattern || typeof text !== 'string') return text;
-    return text.replace(this.pattern, MASK);
+    const whole = text.replace(this.pattern, MASK);
+    return this.edges ? whole.replace(this.edges, MASK) : whole;
   }
 
   /**

@@ -163,10 +163,12 @@ export async function listVersions(db: Db, tenantId: string, key: string) {
 }
 
 /** Roll back (or forward): make an existing version the active one. */
-export async function activateVersion(db: Db, tenantId: string, key: string, version: number, meta: RequestMeta) {
+export async function activateVersion(db: Db, tenantId: string, key: string, version: number, meta: RequestMeta, checks: PublishCheck[] = []) {
   const row = await requireWorkflow(db, tenantId, key);
   const v = await getVersion(db, tenantId, row.id, version);
   if (!v) throw notFound(`Version ${version} of workflow "${key}"`);
+  // An old version may use a secret deleted since: refuse now rather than fail every run.
+  await assertPublishable(db, tenantId, parseWorkflowFile(JSON.parse(v.definition)), checks);
   await db.batch([
     db.update(workflows).set({ activeVersion: version, updatedAt: Date.now() }).where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
     auditInsert(db, { tenantId, actor: meta.actor, action: 'workflow.activate', targetType: 'workflow', targetId: key, context: { version, previous: row.activeVersion }, ip: meta.ip, requestId: meta.requestId }),

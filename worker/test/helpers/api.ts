@@ -31,7 +31,7 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     // What a browser on the studio's own origin sends.
     headers.origin ??= BASE;
   }
-  const res = await exports.default.fetch(new Request(BASE + path, { method, headers, body }));
+  const res = await (exports as unknown as { default: Fetcher }).default.fetch(new Request(BASE + path, { method, headers, body }));
   const text = await res.text();
   let json: any = null;
   try {

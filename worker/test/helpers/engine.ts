@@ -2,6 +2,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:test';
 import worker from '../../src/index';
+import type { RunView } from '../../src/run/run-coordinator';
 import { resendMessage } from '../../src/run/run-state';
 import type { StepMessage } from '../../src/run/step-message';
 import { Workflow } from '../../src/workflows/workflow-file';
@@ -12,7 +13,7 @@ export function runObject(runId: string) {
 
 /** The queue message of a step's latest attempt, exactly as the run object sends it. */
 export async function messageFor(runId: string, stepId: string): Promise<StepMessage> {
-  const view = await runObject(runId).snapshot();
+  const view = (await runObject(runId).snapshot()) as unknown as RunView | null;
   if (!view) throw new Error(`run ${runId} has no state`);
   return resendMessage(view.state, view.outputs, Workflow.parse(view.state.definition), view.state.steps[stepId]);
 }
@@ -21,7 +22,7 @@ export async function messageFor(runId: string, stepId: string): Promise<StepMes
 export async function deliver(queue: string, bodies: StepMessage[], attempts = 1) {
   const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })));
   const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch<unknown>, env, ctx);
+  await (worker.queue as ExportedHandlerQueueHandler<typeof env>)(batch as MessageBatch<unknown>, env, ctx);
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
