@@ -111,9 +111,9 @@ describe('roll back', () => {
     const token = await createToken(owner, ['workflows:read', 'workflows:write', 'secrets:write']);
     await call('POST', '/api/workflows/import?publish=true', { token, body: orderFlow });
     // v2 no longer uses SALES_HOOK_TOKEN, so the secret can be deleted...
-    const v2 = clone(orderFlow);
-    v2.steps[2].params.headers = {} as never;
-    delete (v2.steps[2] as { secrets?: unknown }).secrets;
+    const v2: any = clone(orderFlow);
+    v2.steps[2].params.headers = {};
+    delete v2.steps[2].secrets;
     await call('POST', '/api/workflows/import?publish=true', { token, body: v2 });
     expect((await call('DELETE', '/api/secrets/SALES_HOOK_TOKEN', { token })).status).toBe(200);
     // ...and rolling back to v1 would fail every run: refused up front.
