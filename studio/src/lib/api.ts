@@ -53,6 +53,116 @@ export interface WorkflowSummary {
   updatedAt: number;
 }
 
+/** A workflow file as the studio reads it (docs/workflow-file.md); the server validates it. */
+export interface WorkflowFile {
+  key: string;
+  name: string;
+  description?: string;
+  trigger: { type: string; [field: string]: unknown };
+  steps: StepDefinition[];
+  /** Studio layout; never read by the engine. */
+  ui?: { nodes?: Record<string, { x: number; y: number }>; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+export interface StepDefinition {
+  id: string;
+  type: 'action' | 'condition' | 'delay' | 'branch' | 'transform' | (string & {});
+  name?: string;
+  next?: string | null;
+  then?: string | null;
+  else?: string | null;
+  cases?: { equals: unknown; next?: string | null }[];
+  default?: string | null;
+  connector?: string;
+  action?: string;
+  [field: string]: unknown;
+}
+
+export interface WorkflowDetail {
+  key: string;
+  name: string;
+  hookId: string;
+  /** The draft as last saved: any JSON, not necessarily a valid file. */
+  draft: unknown;
+  activeVersion: number | null;
+  active: WorkflowFile | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface VersionInfo {
+  version: number;
+  createdBy: string;
+  createdAt: number;
+  active: boolean;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** A run in one of these states changes no more. */
+export const isFinalStatus = (status: string) => status === 'succeeded' || status === 'failed';
+
+export interface RunSummary {
+  id: string;
+  workflow: string;
+  version: number;
+  status: RunStatus | (string & {});
+  triggerType: string;
+  error: { message: string; stepId?: string } | null;
+  retryOf: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface AttemptLog {
+  n: number;
+  attemptId?: string;
+  queuedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  outcome?: 'succeeded' | 'failed' | 'retrying' | (string & {});
+  error?: { message: string; retryable?: boolean };
+  nextAttemptAt?: number;
+}
+
+export interface StepRecord {
+  id: string;
+  type: string;
+  status: string;
+  attempts: number;
+  attemptLog: AttemptLog[];
+  input: unknown;
+  output: unknown;
+  error: { message: string; stack?: string; retryable: boolean; code?: string; status?: number } | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunDetail extends RunSummary {
+  trigger: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } | null;
+  steps: StepRecord[];
+}
+
+export type RunFilter = {
+  status?: string;
+  workflow?: string;
+  cursor?: string;
+};
+
+export interface DryRunReport {
+  status: string;
+  path: string[];
+  steps: { id: string; type: string; status: string; input?: unknown; output?: unknown; error?: string; wouldCall?: { connector: string; action: string; params: unknown } }[];
+  notes: string[];
+}
+
+export interface RuleResult {
+  result: unknown;
+  passed: boolean;
+}
+
 export interface SignupInput {
   tenant: string;
   email: string;
@@ -114,7 +224,34 @@ export const api = {
   login: (input: LoginInput) => request<Me>('POST', '/auth/login', input),
   logout: () => request<{ ok: boolean }>('POST', '/auth/logout'),
   listWorkflows: async (fetchImpl?: Fetch) => (await request<{ workflows: WorkflowSummary[] }>('GET', '/workflows', undefined, fetchImpl)).workflows,
+
+  getWorkflow: (key: string, fetchImpl?: Fetch) => request<WorkflowDetail>('GET', `/workflows/${enc(key)}`, undefined, fetchImpl),
+  /** Saves the draft; a file the server refuses comes back as an ApiError with `details[].path`. */
+  saveDraft: (key: string, file: unknown) => request<{ key: string; created: boolean }>('PUT', `/workflows/${enc(key)}`, file),
+  publish: (key: string) => request<{ version: number; unchanged: boolean }>('POST', `/workflows/${enc(key)}/publish`),
+  listVersions: async (key: string, fetchImpl?: Fetch) => (await request<{ versions: VersionInfo[] }>('GET', `/workflows/${enc(key)}/versions`, undefined, fetchImpl)).versions,
+  activateVersion: (key: string, version: number) => request<{ version: number }>('POST', `/workflows/${enc(key)}/versions/${version}/activate`),
+  /** A new webhook URL; the old one stops working at once. */
+  regenerateHook: (key: string) => request<{ hookId: string; url: string }>('POST', `/workflows/${enc(key)}/hook`),
+  startRun: (key: string, payload: unknown) => request<{ runId: string; duplicate: boolean }>('POST', `/workflows/${enc(key)}/runs`, { payload }),
+  /** Walks the draft with a sample payload; calls no connector. */
+  dryRun: (key: string, payload: unknown) => request<DryRunReport>('POST', `/workflows/${enc(key)}/test`, { payload }),
+
+  listRuns: (filter: RunFilter = {}, fetchImpl?: Fetch) => request<{ runs: RunSummary[]; nextCursor: string | null }>('GET', `/runs${query(filter)}`, undefined, fetchImpl),
+  getRun: (id: string, fetchImpl?: Fetch) => request<RunDetail>('GET', `/runs/${enc(id)}`, undefined, fetchImpl),
+  retryRun: (id: string) => request<{ runId: string }>('POST', `/runs/${enc(id)}/retry`),
+
+  testRule: (rule: unknown, data: unknown) => request<RuleResult>('POST', '/rules/test', { rule, data }),
 };
+
+const enc = encodeURIComponent;
+
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
 
 /** A plain, serialisable view of any error, for load functions and error notices. */
 export function describeError(err: unknown): { message: string; code?: string; requestId?: string; details?: FieldIssue[] } {
