@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
-import { call, createToken, signup, type Result, type Session } from './helpers/api';
+import { call, createToken, putSecrets, signup, type Result, type Session } from './helpers/api';
 
 let owner: Session;
 let token: string;
@@ -26,6 +26,7 @@ const file = (patch: (wf: any) => void) => {
 
 beforeAll(async () => {
   owner = await signup('Bad Input Co');
+  await putSecrets(owner);
   token = await createToken(owner, ['workflows:read', 'workflows:write']);
   await call('POST', '/api/workflows/import', { token, body: orderFlow });
 });
@@ -59,6 +60,8 @@ const cases: Case[] = [
   { name: 'password literal', send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[2].params.password = 'hunter22')) }), status: 400, code: 'BAD_REQUEST', field: 'steps[2].params.password' },
   { name: 'credentials inside a URL', send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.vars.sales_hook_url = 'https://bot:s3cr3tpass@hooks.example.com/x')) }), status: 400, code: 'BAD_REQUEST', field: 'vars.sales_hook_url' },
   { name: 'save with a mismatched key', send: () => call('PUT', '/api/workflows/order_flow', { token, body: file((wf) => (wf.key = 'other')) }), status: 400, code: 'BAD_REQUEST', field: 'key' },
+  { name: 'publishing an unknown connector', send: () => call('POST', '/api/workflows/import?publish=true', { token, body: file((wf) => (wf.steps[1].connector = 'sap_r3')) }), status: 400, code: 'BAD_REQUEST', field: 'steps[1].connector' },
+  { name: 'publishing an unknown action', send: () => call('POST', '/api/workflows/import?publish=true', { token, body: file((wf) => (wf.steps[1].action = 'delete_everything')) }), status: 400, code: 'BAD_REQUEST', field: 'steps[1].action' },
   { name: 'invalid publish flag', send: () => call('POST', '/api/workflows/import?publish=yes', { token, body: orderFlow }), status: 400, code: 'BAD_REQUEST', field: 'query.publish' },
   { name: 'non-numeric version', send: () => call('POST', '/api/workflows/order_flow/versions/abc/activate', { token }), status: 400, code: 'BAD_REQUEST', field: 'param.n' },
   { name: 'version that does not exist', send: () => call('POST', '/api/workflows/order_flow/versions/99/activate', { token }), status: 404, code: 'NOT_FOUND' },

@@ -1,7 +1,7 @@
 /** API and schedule triggers, recovery of unstarted runs, and what a run may never contain. */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { erpOrders, requests, uniquePath } from '../../connectors/testing/stub-client';
+import { erpOrders, requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import worker from '../src/index';
 import { recordRun } from '../src/triggers/start-run';
 import { sweepRuns } from '../src/triggers/scheduled';
@@ -187,5 +187,34 @@ describe('authoring tools', () => {
     expect(page3.json.nextCursor).toBeNull();
     const bad = await call('GET', '/api/runs?cursor=garbage!', auth());
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('large outputs', () => {
+  it('keeps a big output whole for later steps but caps the Explorer\'s copy with a marker', async () => {
+    const path = uniquePath();
+    const big = { rows: Array.from({ length: 3000 }, (_, i) => ({ i, text: 'x'.repeat(30) })) };
+    await script(path, [{ status: 200, body: big }]);
+    await publish(ws, apiFlow('big_output', [
+      { ...http('fetch', `${env.STUB_URL}${path}`), next: 'count' },
+      { id: 'count', type: 'transform', output: { last: '{{ steps.fetch.output.body.rows[2999].i }}' } },
+    ]));
+    const run = await waitForRun(await startRun(ws, 'big_output', {}), auth());
+    expect(run.status).toBe('succeeded');
+    const fetchStep = run.steps.find((s: any) => s.id === 'fetch');
+    expect(fetchStep.output.$truncated).toBe(true);
+    expect(fetchStep.output.bytes).toBeGreaterThan(64 * 1024);
+    expect(fetchStep.output.preview.length).toBeLessThan(4096);
+    expect(run.steps.find((s: any) => s.id === 'count').output).toEqual({ last: 2999 });
+  });
+});
+
+describe('oversized params', () => {
+  it('fails the step clearly instead of leaving it stuck when its params exceed a queue message', async () => {
+    await publish(ws, apiFlow('huge_params', [{ ...http('send', `${env.STUB_URL}/http/huge`), params: { url: `${env.STUB_URL}/http/huge`, json: '{{ trigger.body }}' } }]));
+    const run = await waitForRun(await startRun(ws, 'huge_params', { blob: 'y'.repeat(200 * 1024) }), auth());
+    expect(run.status).toBe('failed');
+    expect(run.steps[0].error.code).toBe('PARAMS_TOO_LARGE');
+    expect(run.steps[0].error.message).toMatch(/at most \d+/);
   });
 });

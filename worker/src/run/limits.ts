@@ -1,7 +1,11 @@
 /** Size caps for what a run keeps. */
 
-/** Largest step output (serialized) kept whole; larger ones keep a preview and a marker. */
-export const MAX_OUTPUT_BYTES = 64 * 1024;
+/** Largest step output (serialized) the run keeps for later steps' templates. */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
+/** Largest step message sent to the Queue (its limit is 128 KB per message). */
+export const MAX_MESSAGE_BYTES = 120 * 1024;
+/** Largest output the Explorer's D1 record keeps whole; larger ones keep a preview and a marker. */
+export const MAX_RECORDED_BYTES = 64 * 1024;
 const PREVIEW_CHARS = 2048;
 
 export interface Truncated {

@@ -8,7 +8,7 @@ import type { Db } from '../db/client';
 import type { BatchItem } from '../db/batch';
 import { runs, runSteps } from '../db/schema';
 import { auditInsert } from '../audit/audit-log';
-import { capValue } from './limits';
+import { capValue, MAX_RECORDED_BYTES } from './limits';
 import type { Outputs, RunState } from './run-state';
 
 const ENGINE = { type: 'system', id: null, label: 'engine' } as const;
@@ -30,8 +30,8 @@ export function flushStatements(db: Db, state: RunState, outputs: Outputs, dirty
       status: s.status as 'running',
       attempts: s.attempts.length || (s.status === 'pending' || s.status === 'skipped' ? 0 : 1),
       attemptLog: s.attempts as unknown as Record<string, unknown>[],
-      input: s.input === undefined ? null : capValue(s.input),
-      output: id in outputs ? outputs[id] : null,
+      input: s.input === undefined ? null : capValue(s.input, MAX_RECORDED_BYTES),
+      output: id in outputs ? capValue(outputs[id], MAX_RECORDED_BYTES) : null,
       error: (s.error as unknown as Record<string, unknown>) ?? null,
       startedAt: s.startedAt ?? null,
       finishedAt: s.finishedAt ?? null,

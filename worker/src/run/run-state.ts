@@ -5,7 +5,7 @@
  */
 import { Workflow, successors, type ActionStep, type Step } from '../workflows/workflow-file';
 import { retryDelayMs } from './backoff';
-import { capText, capValue } from './limits';
+import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
 import type { StepError, StepMessage, StepResult } from './step-message';
 import { describeSecrets, markerFor } from './secret-markers';
@@ -177,7 +177,16 @@ export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
       if (state.status !== 'running') break;
       const def = stepDef(wf, step.id);
       if (def.type === 'action') {
-        messages.push(queueAttempt(state, outputs, wf, step, def, now));
+        const message = queueAttempt(state, outputs, wf, step, def, now);
+        const bytes = JSON.stringify(message).length;
+        if (bytes > MAX_MESSAGE_BYTES) {
+          // A Queue message holds 128 KB: better a clear failure now than a step that never leaves.
+          failStep(state, step, { message: `Step params are ${bytes} bytes once rendered; a step may send at most ${MAX_MESSAGE_BYTES}. Pass a smaller part of the data (e.g. "{{ trigger.body.items }}" rather than the whole body).`, retryable: false, code: 'PARAMS_TOO_LARGE' }, now);
+          audit(state, 'step.attempt', now, { stepId: step.id, type: 'action', attempt: step.attempt, outcome: 'failed', error: 'params too large' });
+          finishIfDone(state, now);
+          continue;
+        }
+        messages.push(message);
         continue;
       }
       runControlStep(state, outputs, wf, step, def, now);
@@ -236,7 +245,7 @@ function queueAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: Ste
   step.attemptId = `${state.runId}:${step.id}:${step.attempt}`;
   step.status = 'queued';
   const params = renderParams(state, outputs, wf, def);
-  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(params, state.secretNonce)), secrets: def.secrets ?? {} };
+  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(params, state.secretNonce), MAX_RECORDED_BYTES), secrets: def.secrets ?? {} };
   step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now });
   markDirty(state, step.id);
   return {
