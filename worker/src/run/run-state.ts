@@ -3,7 +3,7 @@
  * The run object (run-coordinator.ts) persists the state and carries out the effects:
  * queue messages for action attempts, and the earliest wake-up time for its alarm.
  */
-import { Workflow, successors, type ActionStep, type Step } from '../workflows/workflow-file';
+import { Workflow, type ActionStep, type Step } from '../workflows/workflow-file';
 import { retryDelayMs } from './backoff';
 import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -244,10 +244,15 @@ function queueAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: Ste
   step.attempt += 1;
   step.attemptId = `${state.runId}:${step.id}:${step.attempt}`;
   step.status = 'queued';
-  const params = renderParams(state, outputs, wf, def);
-  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(params, state.secretNonce), MAX_RECORDED_BYTES), secrets: def.secrets ?? {} };
+  const message = buildMessage(state, outputs, wf, step, def);
+  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(message.params, state.secretNonce), MAX_RECORDED_BYTES), secrets: def.secrets ?? {} };
   step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now });
   markDirty(state, step.id);
+  return message;
+}
+
+/** The queue message for the step's current attempt. */
+function buildMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: ActionStep): StepMessage {
   return {
     v: 1,
     runId: state.runId,
@@ -255,10 +260,10 @@ function queueAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: Ste
     tenantSlug: state.tenant.slug,
     stepId: step.id,
     attempt: step.attempt,
-    attemptId: step.attemptId,
+    attemptId: step.attemptId!,
     connector: def.connector,
     action: def.action,
-    params,
+    params: renderParams(state, outputs, wf, def),
     secrets: def.secrets ?? {},
     idempotencyKey: `${state.runId}.${step.id}`,
     secretNonce: state.secretNonce,
@@ -374,10 +379,6 @@ function finishIfDone(state: RunState, now: number) {
   }
 }
 
-export function finish(state: RunState, now: number) {
-  finishIfDone(state, now);
-}
-
 /** Steps whose queue message may have been lost: queued or running for longer than `olderThanMs`. */
 export function staleAttempts(state: RunState, now: number, olderThanMs: number): StepState[] {
   if (state.status !== 'running') return [];
@@ -390,23 +391,6 @@ export function staleAttempts(state: RunState, now: number, olderThanMs: number)
 
 /** Re-sends an attempt whose message was lost: same attempt id, so a late original is still deduplicated. */
 export function resendMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState): StepMessage {
-  const def = stepDef(wf, step.id) as ActionStep;
-  const params = renderParams(state, outputs, wf, def);
-  return {
-    v: 1,
-    runId: state.runId,
-    tenantId: state.tenant.id,
-    tenantSlug: state.tenant.slug,
-    stepId: step.id,
-    attempt: step.attempt,
-    attemptId: step.attemptId!,
-    connector: def.connector,
-    action: def.action,
-    params,
-    secrets: def.secrets ?? {},
-    idempotencyKey: `${state.runId}.${step.id}`,
-    secretNonce: state.secretNonce,
-  };
+  return buildMessage(state, outputs, wf, step, stepDef(wf, step.id) as ActionStep);
 }
 
-export { successors };
