@@ -21,7 +21,7 @@ export interface PlacedStep {
 }
 
 export const COLUMN_WIDTH = 240;
-export const ROW_HEIGHT = 100;
+export const ROW_HEIGHT = 130;
 
 export function stepLinks(step: StepDefinition): StepLink[] {
   const links: [string, string | null | undefined][] = [];
