@@ -5,7 +5,6 @@
  */
 import { applyResult, claim, initState, pump, wake } from './run-state';
 import { maskSecrets } from './secret-markers';
-import { Workflow } from '../workflows/workflow-file';
 
 export interface DryRunReport {
   status: string;
@@ -15,9 +14,8 @@ export interface DryRunReport {
 }
 
 export function dryRun(definition: unknown, payload: unknown, ctx: { tenant: { id: string; slug: string }; key: string; version: number }): DryRunReport {
-  const wf = Workflow.parse(definition);
   const now = Date.now();
-  const { state, outputs } = initState(
+  const { state, outputs, wf } = initState(
     { runId: 'dry-run', tenant: ctx.tenant, workflow: { id: 'dry-run', key: ctx.key, version: ctx.version }, definition, trigger: { type: 'test', body: payload ?? null, headers: {}, query: {} }, createdAt: now },
     now,
   );

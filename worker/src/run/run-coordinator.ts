@@ -68,10 +68,10 @@ export class RunCoordinator extends DurableObject<Env> {
       return { runId: this.state.runId, status: this.state.status };
     }
     const now = Date.now();
-    const { state, outputs } = initState(init, now);
+    const { state, outputs, wf } = initState(init, now);
     this.state = state;
     this.outputs = outputs;
-    this.wf = parseDefinition(state.definition);
+    this.wf = wf;
     await this.advance(now);
     return { runId: state.runId, status: state.status };
   }

@@ -89,7 +89,7 @@ export function parseDefinition(definition: unknown): Workflow {
   return Workflow.parse(definition);
 }
 
-export function initState(init: RunInit, now: number): { state: RunState; outputs: Outputs } {
+export function initState(init: RunInit, now: number): { state: RunState; outputs: Outputs; wf: Workflow } {
   const wf = parseDefinition(init.definition);
   const steps: Record<string, StepState> = {};
   for (const s of wf.steps) steps[s.id] = { id: s.id, type: s.type, status: 'pending', attempt: 0, attempts: [] };
@@ -107,7 +107,7 @@ export function initState(init: RunInit, now: number): { state: RunState; output
   } else {
     makeReady(state, wf.steps[0].id);
   }
-  return { state, outputs };
+  return { state, outputs, wf };
 }
 
 function markDirty(state: RunState, id: string) {
