@@ -32,6 +32,8 @@ const QUEUED_TIMEOUT_MS = 10 * 60_000;
 const RUNNING_TIMEOUT_MS = 16 * 60_000; // a consumer invocation is cut off at 15 minutes
 const HEAL_INTERVAL_MS = 60_000;
 const FLUSH_RETRY_MS = 5_000;
+const FLUSH_DEBOUNCE_MS = 50;
+const CLAIM_FLUSH_DELAY_MS = 500;
 /** Queue.sendBatch takes at most 100 messages. */
 const SEND_CHUNK = 100;
 
@@ -47,6 +49,8 @@ export class RunCoordinator extends DurableObject<Env> {
   private db: Db;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushDue = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -82,7 +86,8 @@ export class RunCoordinator extends DurableObject<Env> {
     const ok = claim(this.state, attemptId, Date.now());
     if (ok) {
       await this.persist([]);
-      this.scheduleFlush();
+      // Most attempts report within moments: one D1 write then covers "running" and the result.
+      this.scheduleFlush(CLAIM_FLUSH_DELAY_MS);
     }
     return ok;
   }
@@ -174,8 +179,26 @@ export class RunCoordinator extends DurableObject<Env> {
     if (s && (s.dirty.length || s.runDirty || s.audit.length)) this.scheduleFlush();
   }
 
-  /** Coalesces D1 writes: one flush at a time, and one more if events came in meanwhile. */
-  private scheduleFlush() {
+  /**
+   * Coalesces D1 writes: events within `delayMs` share one flush, one flush runs at a
+   * time, and one more follows if events came in meanwhile. Pending changes are in the
+   * persisted state, so an eviction before the flush loses nothing (the next event or
+   * the sweeper's nudge writes them).
+   */
+  private scheduleFlush(delayMs = FLUSH_DEBOUNCE_MS) {
+    const due = Date.now() + delayMs;
+    if (this.flushTimer) {
+      if (this.flushDue <= due) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushDue = due;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.startFlush();
+    }, delayMs);
+  }
+
+  private startFlush() {
     if (this.flushing) {
       this.flushAgain = true;
       return;
