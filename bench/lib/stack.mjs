@@ -1,0 +1,250 @@
+/**
+ * The real stack for one table row: a copy of wrangler.toml with this row's batch size,
+ * D1 migrations applied to a fresh persist dir, and `wrangler dev` (workerd with local
+ * D1, Durable Objects and Queues) on 127.0.0.1, as e2e/global-setup.ts starts it.
+ *
+ * The Worker is bundled ONCE, before the first row, and every row serves that bundle
+ * (`wrangler dev --no-bundle`), with copies of studio/dist and migrations/. Other people
+ * edit this tree while the bench runs: served from the source, `wrangler dev` would
+ * rebuild and reload mid-run (dropping the local Queue's in-memory messages and
+ * answering 503 to the requests in flight), and rows would measure different code.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const root = path.resolve(import.meta.dirname, '../..');
+const READY_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 10_000;
+export const STEP_QUEUE = 'automate-steps';
+
+export const env = {
+  ...process.env,
+  PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  WRANGLER_NO_SKILLS_UPDATE_PROMPTS: 'true',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  DO_NOT_TRACK: '1',
+  CI: 'true',
+};
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const q = (s) => JSON.stringify(s); // a TOML basic string is a JSON string for plain paths
+
+/**
+ * wrangler.toml with the given absolute paths (the copy lives in a temp dir), the step
+ * queue's consumer taking `batchSize` messages, and EXECUTION_BATCH_SIZE to match.
+ * Line-based so that comments and everything else stay as they are; every edit must land
+ * or it throws.
+ */
+export function benchConfig(source, batchSize, paths = {}) {
+  const done = new Set();
+  let section = '';
+  let consumerQueue = null;
+  const out = [];
+  for (const line of source.split('\n')) {
+    const header = /^\s*\[\[?\s*([\w.]+)\s*\]\]?\s*(#.*)?$/.exec(line);
+    if (header) {
+      section = header[1];
+      consumerQueue = null;
+      out.push(line);
+      continue;
+    }
+    const kv = /^(\s*)([\w-]+)(\s*=\s*)(.*)$/.exec(line);
+    if (!kv) {
+      out.push(line);
+      continue;
+    }
+    const [, indent, key, eq, rawValue] = kv;
+    const set = (value, tag) => {
+      done.add(tag);
+      out.push(`${indent}${key}${eq}${value}`);
+    };
+    const str = () => JSON.parse(rawValue.replace(/\s*#.*$/, ''));
+    if (section === '' && key === 'main') set(q(paths.main ?? path.resolve(root, str())), 'main');
+    else if (section === 'assets' && key === 'directory') set(q(paths.assets ?? path.resolve(root, str())), 'assets');
+    else if (section === 'd1_databases' && key === 'migrations_dir') set(q(paths.migrations ?? path.resolve(root, str())), 'migrations');
+    else if (section === 'vars' && key === 'EXECUTION_BATCH_SIZE') set(q(String(batchSize)), 'vars');
+    else if (section === 'queues.consumers' && key === 'queue') {
+      consumerQueue = str();
+      out.push(line);
+    } else if (section === 'queues.consumers' && key === 'max_batch_size' && consumerQueue === STEP_QUEUE) set(String(batchSize), 'consumer');
+    else out.push(line);
+  }
+  const missing = ['main', 'assets', 'migrations', 'vars', 'consumer'].filter((t) => !done.has(t));
+  if (missing.length) {
+    throw new Error(
+      `wrangler.toml changed shape; the bench could not set: ${missing.join(', ')} ` +
+        `(expects main, [assets] directory, [[d1_databases]] migrations_dir, [vars] EXECUTION_BATCH_SIZE, and max_batch_size after queue = "${STEP_QUEUE}" in [[queues.consumers]])`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Every stack started and not yet stopped, so that Ctrl-C at any moment stops them. */
+const live = new Set();
+export const stopAllStacks = () => Promise.all([...live].map((s) => s.stop()));
+export const killAllStacks = () => [...live].forEach((s) => s.kill());
+
+function stopGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal); // the whole group: wrangler, workerd, esbuild
+  } catch {
+    // already gone
+  }
+}
+
+const run = (cmd, args, opts) =>
+  promisify(execFile)(cmd, args, { env, maxBuffer: 64 << 20, ...opts }).catch((err) => {
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}\n${err.stderr ?? err.message}`);
+  });
+
+async function git(args) {
+  try {
+    return (await promisify(execFile)('git', args, { cwd: root })).stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Freezes what the rows serve: the Worker bundled once (`wrangler deploy --dry-run`),
+ * copies of studio/dist and migrations/, and which commit (and uncommitted changes) they
+ * came from. Returns { dir, paths, code, remove() }.
+ */
+export async function snapshotCode({ log = () => {} } = {}) {
+  if (!existsSync(path.join(root, 'studio/dist/studio/200.html'))) {
+    log('studio/dist is missing: running npm run build:studio');
+    await run('vite', ['build', '--config', 'studio/vite.config.ts', '--logLevel', 'warn'], { cwd: root });
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'automate-bench-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const source = readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
+    const assets = path.join(dir, 'assets');
+    const migrations = path.join(dir, 'migrations');
+    cpSync(path.join(root, 'studio/dist'), assets, { recursive: true });
+    cpSync(path.join(root, 'migrations'), migrations, { recursive: true });
+    const buildDir = path.join(dir, 'build');
+    mkdirSync(buildDir);
+    writeFileSync(path.join(buildDir, 'wrangler.toml'), benchConfig(source, 10, { assets, migrations }));
+    const [commit, dirty] = await Promise.all([git(['rev-parse', '--short', 'HEAD']), git(['status', '--porcelain', '--', 'worker', 'connectors', 'migrations', 'wrangler.toml', 'package.json'])]);
+    log(`bundling the Worker once (commit ${commit ?? '?'}${dirty ? ', with uncommitted changes in worker/connectors' : ''})`);
+    await run('wrangler', ['deploy', '--dry-run', '--outdir', path.join(dir, 'bundle'), '--config', path.join(buildDir, 'wrangler.toml')], { cwd: buildDir });
+    const main = path.join(dir, 'bundle/index.js');
+    if (!existsSync(main)) throw new Error(`wrangler deploy --dry-run wrote no ${main}`);
+    const wranglerVersion = (await run('wrangler', ['--version'], { cwd: dir })).stdout.trim().split('\n').pop();
+    return {
+      dir,
+      source,
+      paths: { main, assets, migrations },
+      code: { commit, uncommittedFiles: dirty ? dirty.split('\n').length : 0, bundleBytes: readFileSync(main).length },
+      wranglerVersion,
+      remove,
+    };
+  } catch (e) {
+    remove();
+    throw e;
+  }
+}
+
+/** Starts the stack for one row; returns { baseUrl, pid, logFile, stop(), kill() }. */
+export async function startStack({ snapshot, batchSize, port }) {
+  const dir = mkdtempSync(path.join(snapshot.dir, `row-b${batchSize}-`));
+  const persistTo = path.join(dir, 'persist');
+  mkdirSync(persistTo);
+  const config = path.join(dir, 'wrangler.toml');
+  writeFileSync(config, benchConfig(snapshot.source, batchSize, snapshot.paths));
+  const logFile = path.join(dir, 'wrangler.log');
+
+  let child = null;
+  let stopped = false;
+  let logStream = null;
+  const handle = {};
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    live.delete(handle);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      stopGroup(child, 'SIGINT');
+      const timer = setTimeout(() => stopGroup(child, 'SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+      stopGroup(child, 'SIGKILL'); // stragglers of the group, if any
+    }
+    await new Promise((r) => (logStream ? logStream.end(r) : r()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  /** Synchronous last resort for process exit: no waiting, no graceful shutdown. */
+  const kill = () => {
+    live.delete(handle);
+    if (child) stopGroup(child, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  Object.assign(handle, { stop, kill });
+  live.add(handle);
+
+  try {
+    await run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--config', config, '--persist-to', persistTo], { cwd: dir });
+
+    const listenPort = port ?? (await freePort());
+    const inspectorPort = await freePort();
+    const masterKey = `bench1:${randomBytes(32).toString('base64')}`;
+    if (stopped) throw new Error('stopped before wrangler dev started');
+    logStream = createWriteStream(logFile);
+    child = spawn(
+      'wrangler',
+      ['dev', '--config', config, '--no-bundle', '--ip', '127.0.0.1', '--port', String(listenPort), '--inspector-port', String(inspectorPort), '--persist-to', persistTo,
+        '--var', 'ENVIRONMENT:development', '--var', `AUTOMATE_MASTER_KEY:${masterKey}`, '--show-interactive-dev-session=false'],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    let spawnError;
+    child.on('error', (e) => (spawnError = e));
+    child.stdout.pipe(logStream, { end: false });
+    child.stderr.pipe(logStream, { end: false });
+
+    const baseUrl = `http://127.0.0.1:${listenPort}`;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (spawnError) throw new Error(`Could not start wrangler dev: ${spawnError.message}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode ?? child.signalCode}):\n${tail(logFile)}`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET /healthz within ${READY_TIMEOUT_MS / 1000} s:\n${tail(logFile)}`);
+      try {
+        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return { baseUrl, pid: child.pid, dir, logFile, stop, kill, tail: () => tail(logFile) };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+function tail(file, chars = 4000) {
+  try {
+    return readFileSync(file, 'utf8').slice(-chars);
+  } catch {
+    return '(no log)';
+  }
+}

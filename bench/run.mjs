@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: for each Queue batch size, start the real stack (`wrangler dev` with
+ * local D1, Durable Objects and Queues), measure a bare Hono route (/healthz), then send
+ * signed Standard Webhooks at a fixed concurrency to a workflow of a condition and two
+ * http actions against a local stub, and wait for every acknowledged run to finish.
+ * Prints one table row per batch size and writes bench/results/latest.json.
+ * See bench/README.md for what each column means.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseOptions, UsageError } from './lib/options.mjs';
+import { machine, renderTables } from './lib/report.mjs';
+import { runRow } from './lib/row.mjs';
+import { killAllStacks, root, snapshotCode, stopAllStacks } from './lib/stack.mjs';
+
+const t0 = Date.now();
+const log = (msg) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+
+let opts;
+try {
+  opts = parseOptions(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  throw e;
+}
+if (opts.help) {
+  console.log(opts.help);
+  process.exit(0);
+}
+
+// Cleanup on every way out: wrangler dev (a whole process group), the stub, temp dirs.
+let stub = null;
+let snapshot = null;
+let stopping = false;
+process.on('exit', () => {
+  killAllStacks();
+  snapshot?.remove();
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping wrangler dev and the stub`);
+    setTimeout(() => process.exit(130), 15_000).unref();
+    await stopAllStacks().catch(() => {});
+    await stub?.close().catch(() => {});
+    snapshot?.remove();
+    process.exit(130);
+  });
+}
+
+let startStubServer;
+try {
+  ({ startStubServer } = await import(path.join(root, 'connectors/testing/stub-server.ts')));
+} catch (e) {
+  console.error(`Cannot load connectors/testing/stub-server.ts in Node ${process.version} (needs type stripping, Node >= 22.18): ${e.message}\nRun the bench with the project's Node: npm run bench`);
+  process.exit(1);
+}
+
+const out = path.resolve(opts.out ?? path.join(root, 'bench/results', opts.quick ? 'quick.json' : 'latest.json'));
+const rows = [];
+let failure = null;
+try {
+  snapshot = await snapshotCode({ log });
+  stub = await startStubServer();
+  log(`stub server on ${stub.url}; ${opts.webhooks} webhooks per batch size, concurrency ${opts.concurrency}, batch sizes ${opts.batchSizes.join(', ')}`);
+  for (const batchSize of opts.batchSizes) {
+    const row = await runRow({ snapshot, batchSize, opts, stub, log });
+    rows.push(row);
+    const { main } = renderTables([row]);
+    log(`batch size ${batchSize} done:\n${main}`);
+  }
+} catch (e) {
+  failure = e;
+} finally {
+  await stub?.close().catch(() => {});
+  snapshot?.remove();
+}
+
+const totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
+if (rows.length && !stopping) {
+  const { main, detail, cpu } = renderTables(rows);
+  console.log(`\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`);
+  console.log(main);
+  console.log('\nWhere a run\'s time went: one webhook on the idle stack, then medians over a sample of loaded runs; the Queue consumer\n');
+  console.log(detail);
+  console.log('\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ' + machine().cores + ')\n');
+  console.log(cpu);
+  const reloaded = rows.filter((r) => r.consumer.reloads);
+  if (reloaded.length) console.log(`\n! wrangler dev reloaded during batch size ${reloaded.map((r) => r.batchSize).join(', ')}: those rows are void`);
+  const result = {
+    bench: 'automate webhook -> condition -> http -> http',
+    date: new Date().toISOString(),
+    machine: { ...machine(), wrangler: snapshot?.wranglerVersion ?? null },
+    code: snapshot?.code ?? null,
+    parameters: { webhooks: opts.webhooks, concurrency: opts.concurrency, batchSizes: opts.batchSizes, drainTimeoutSeconds: opts.drainTimeoutS, quick: opts.quick },
+    totalSeconds,
+    complete: !failure && rows.length === opts.batchSizes.length,
+    error: failure ? String(failure.message ?? failure) : undefined,
+    rows,
+  };
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nWrote ${path.relative(process.cwd(), out) || out}; total ${totalSeconds} s`);
+  for (const r of rows) if (r.keptLog) console.log(`batch size ${r.batchSize}: something went wrong; wrangler's log is kept at ${r.keptLog}`);
+}
+if (failure) {
+  console.error(`\n✗ bench failed: ${failure.stack ?? failure}`);
+  process.exit(1);
+}
+const bad = rows.filter((r) => r.runs.lost || r.webhooks.errors || r.runs.failed || r.consumer.reloads || !r.stub.matchesSucceeded);
+if (bad.length) {
+  console.error(`\n✗ lost runs, errors, failed runs, reloads or a stub count mismatch at batch size ${bad.map((r) => r.batchSize).join(', ')}: see ${path.relative(process.cwd(), out)}`);
+  process.exit(1);
+}
