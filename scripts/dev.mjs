@@ -53,6 +53,20 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 const step = (text) => console.log(`\n\u25b6 ${text}`);
 
+/**
+ * `wrangler dev` does not fire Cron Triggers by itself. Deployed, Cloudflare calls the
+ * Worker's scheduled handler every minute (schedule triggers, the recovery sweeper);
+ * locally this does the same through wrangler's /__scheduled test route.
+ */
+function startCronTicker(port) {
+  const tick = () => fetch(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`).catch(() => {});
+  const untilNextMinute = 60_000 - (Date.now() % 60_000);
+  setTimeout(() => {
+    tick();
+    setInterval(tick, 60_000).unref();
+  }, untilNextMinute + 1_000).unref();
+}
+
 try {
   step('Building the studio');
   await run('vite', ['build', '--config', 'studio/vite.config.ts', '--logLevel', 'warn']);
@@ -67,7 +81,8 @@ try {
   await run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local']);
 
   step(`Serving http://127.0.0.1:${port}/ (studio at /studio/, API at /api, webhooks at /hooks)`);
-  await run('wrangler', ['dev', '--ip', '127.0.0.1', '--port', port, '--var', 'ENVIRONMENT:development'], { stdin: 'inherit' });
+  startCronTicker(port);
+  await run('wrangler', ['dev', '--ip', '127.0.0.1', '--port', port, '--var', 'ENVIRONMENT:development', '--test-scheduled'], { stdin: 'inherit' });
 } catch (err) {
   if (stopping) process.exit(0);
   console.error(`\n\u2717 ${err.message}`);
