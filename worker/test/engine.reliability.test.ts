@@ -197,3 +197,4 @@ describe('dead letters', () => {
     expect(run.steps[0].error.code).toBe('DEAD_LETTERED');
   });
 });
+

@@ -8,6 +8,7 @@
  */
 import { runAction, settingsFor, isConnectorError } from '../../../connectors';
 import { createDb } from '../db/client';
+import { forEachLimited } from '../lib/limited';
 import type { Env } from '../env';
 import { createSecretResolver } from '../secrets/resolver';
 import { Redactor } from '../secrets/redactor';
@@ -84,8 +85,19 @@ async function handle(env: Env, message: Message<unknown>): Promise<void> {
   }
 }
 
+/** How many steps of one batch execute at once: `EXECUTION_BATCH_SIZE` (default 10). */
+export function executionBatchSize(env: Env): number {
+  const n = Number(env.EXECUTION_BATCH_SIZE ?? 10);
+  return Number.isInteger(n) && n > 0 ? n : 10;
+}
+
+/**
+ * Runs a batch's steps concurrently, at most `EXECUTION_BATCH_SIZE` at a time. The
+ * Queue's `max_batch_size` (wrangler.toml) decides how many messages one invocation
+ * gets; keep the two equal, as shipped, unless a connector needs gentler concurrency.
+ */
 export async function consumeSteps(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((m) => handle(env, m)));
+  await forEachLimited(batch.messages, executionBatchSize(env), (m) => handle(env, m));
 }
 
 /**
