@@ -8,20 +8,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { root, wranglerEnv as env } from './local-stack.mjs';
 
-const root = path.resolve(import.meta.dirname, '..');
 const port = process.env.PORT || '8787';
-
-// Local-only: no telemetry, no "install skills" questions, no fetch of Request.cf data.
-const env = {
-  ...process.env,
-  PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
-  WRANGLER_SEND_METRICS: 'false',
-  WRANGLER_SEND_ERROR_REPORTS: 'false',
-  WRANGLER_NO_SKILLS_UPDATE_PROMPTS: 'true',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  DO_NOT_TRACK: '1',
-};
 
 let current = null;
 let stopping = false;

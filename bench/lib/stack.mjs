@@ -9,41 +9,17 @@
  * rebuild and reload mid-run (dropping the local Queue's in-memory messages and
  * answering 503 to the requests in flight), and rows would measure different code.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { root, startWranglerDev, unattendedEnv as env } from '../../scripts/local-stack.mjs';
 
-export const root = path.resolve(import.meta.dirname, '../..');
+export { root };
 const READY_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 10_000;
 export const STEP_QUEUE = 'automate-steps';
-
-export const env = {
-  ...process.env,
-  PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
-  WRANGLER_SEND_METRICS: 'false',
-  WRANGLER_SEND_ERROR_REPORTS: 'false',
-  WRANGLER_NO_SKILLS_UPDATE_PROMPTS: 'true',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  DO_NOT_TRACK: '1',
-  CI: 'true',
-};
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const q = (s) => JSON.stringify(s); // a TOML basic string is a JSON string for plain paths
 
@@ -102,14 +78,6 @@ const live = new Set();
 export const stopAllStacks = () => Promise.all([...live].map((s) => s.stop()));
 export const killAllStacks = () => [...live].forEach((s) => s.kill());
 
-function stopGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal); // the whole group: wrangler, workerd, esbuild
-  } catch {
-    // already gone
-  }
-}
-
 const run = (cmd, args, opts) =>
   promisify(execFile)(cmd, args, { env, maxBuffer: 64 << 20, ...opts }).catch((err) => {
     throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}\n${err.stderr ?? err.message}`);
@@ -164,7 +132,7 @@ export async function snapshotCode({ log = () => {} } = {}) {
   }
 }
 
-/** Starts the stack for one row; returns { baseUrl, pid, logFile, stop(), kill() }. */
+/** Starts the stack for one row; returns { baseUrl, pid, dir, logFile, stop(), kill() }. */
 export async function startStack({ snapshot, batchSize, port }) {
   const dir = mkdtempSync(path.join(snapshot.dir, `row-b${batchSize}-`));
   const persistTo = path.join(dir, 'persist');
@@ -173,29 +141,22 @@ export async function startStack({ snapshot, batchSize, port }) {
   writeFileSync(config, benchConfig(snapshot.source, batchSize, snapshot.paths));
   const logFile = path.join(dir, 'wrangler.log');
 
-  let child = null;
+  let spawning = null;
+  let dev = null; // once spawned: kill() cannot wait for `spawning`
   let stopped = false;
-  let logStream = null;
   const handle = {};
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     live.delete(handle);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      stopGroup(child, 'SIGINT');
-      const timer = setTimeout(() => stopGroup(child, 'SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-      stopGroup(child, 'SIGKILL'); // stragglers of the group, if any
-    }
-    await new Promise((r) => (logStream ? logStream.end(r) : r()));
+    await spawning?.catch(() => {}); // a spawn under way: stop what it starts, then remove its dir
+    await dev?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   /** Synchronous last resort for process exit: no waiting, no graceful shutdown. */
   const kill = () => {
     live.delete(handle);
-    if (child) stopGroup(child, 'SIGKILL');
+    dev?.kill();
     rmSync(dir, { recursive: true, force: true });
   };
   Object.assign(handle, { stop, kill });
@@ -204,47 +165,20 @@ export async function startStack({ snapshot, batchSize, port }) {
   try {
     await run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--config', config, '--persist-to', persistTo], { cwd: dir });
 
-    const listenPort = port ?? (await freePort());
-    const inspectorPort = await freePort();
-    const masterKey = `bench1:${randomBytes(32).toString('base64')}`;
     if (stopped) throw new Error('stopped before wrangler dev started');
-    logStream = createWriteStream(logFile);
-    child = spawn(
-      'wrangler',
-      ['dev', '--config', config, '--no-bundle', '--ip', '127.0.0.1', '--port', String(listenPort), '--inspector-port', String(inspectorPort), '--persist-to', persistTo,
-        '--var', 'ENVIRONMENT:development', '--var', `AUTOMATE_MASTER_KEY:${masterKey}`, '--show-interactive-dev-session=false'],
-      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
-    let spawnError;
-    child.on('error', (e) => (spawnError = e));
-    child.stdout.pipe(logStream, { end: false });
-    child.stderr.pipe(logStream, { end: false });
-
-    const baseUrl = `http://127.0.0.1:${listenPort}`;
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (spawnError) throw new Error(`Could not start wrangler dev: ${spawnError.message}`);
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode ?? child.signalCode}):\n${tail(logFile)}`);
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET /healthz within ${READY_TIMEOUT_MS / 1000} s:\n${tail(logFile)}`);
-      try {
-        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return { baseUrl, pid: child.pid, dir, logFile, stop, kill, tail: () => tail(logFile) };
+    const masterKey = `bench1:${randomBytes(32).toString('base64')}`;
+    spawning = startWranglerDev({
+      cwd: dir,
+      logFile,
+      port,
+      args: ['--config', config, '--no-bundle', '--persist-to', persistTo, '--var', 'ENVIRONMENT:development', '--var', `AUTOMATE_MASTER_KEY:${masterKey}`],
+    }).then((d) => (dev = d));
+    await spawning;
+    if (stopped) throw new Error('stopped while wrangler dev started');
+    await dev.ready('/healthz', READY_TIMEOUT_MS);
+    return { baseUrl: dev.baseUrl, pid: dev.child.pid, dir, logFile, stop, kill };
   } catch (e) {
     await stop();
     throw e;
-  }
-}
-
-function tail(file, chars = 4000) {
-  try {
-    return readFileSync(file, 'utf8').slice(-chars);
-  } catch {
-    return '(no log)';
   }
 }
