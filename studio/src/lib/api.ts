@@ -163,6 +163,62 @@ export interface RuleResult {
   passed: boolean;
 }
 
+/** Scopes an API token can carry (worker/src/auth/principal.ts). */
+export const TOKEN_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'] as const;
+/** What the server gives a token when no scopes are asked for. */
+export const DEFAULT_TOKEN_SCOPES: readonly string[] = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read'];
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  /** The token's first characters, to recognise it; never the value. */
+  prefix: string;
+  scopes: string[];
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** A new token: `token` is its value, returned this once and never again. */
+export interface CreatedToken {
+  id: string;
+  name: string;
+  token: string;
+  scopes: string[];
+}
+
+export interface SecretUse {
+  workflow: string;
+  version: number | 'draft';
+  step: string | null;
+  field: string;
+}
+
+export interface SecretSummary {
+  key: string;
+  backend: 'stored' | 'env' | (string & {});
+  /** Always the mask: values are never returned. */
+  value: string;
+  version: number | null;
+  createdAt: number | null;
+  rotatedAt: number | null;
+  lastUsedAt: number | null;
+  /** env only: the operator granted this key to the tenant. */
+  granted?: boolean;
+  /** env only, when granted: the Worker variable is set. */
+  set?: boolean;
+  usedBy: SecretUse[];
+}
+
+export interface SecretWriteResult {
+  key: string;
+  backend: 'stored';
+  value: string;
+  version: number;
+  createdAt: number;
+  rotatedAt: number | null;
+}
+
 export interface SignupInput {
   tenant: string;
   email: string;
@@ -242,6 +298,18 @@ export const api = {
   retryRun: (id: string) => request<{ runId: string }>('POST', `/runs/${enc(id)}/retry`),
 
   testRule: (rule: unknown, data: unknown) => request<RuleResult>('POST', '/rules/test', { rule, data }),
+
+  listTokens: async (fetchImpl?: Fetch) => (await request<{ tokens: TokenSummary[] }>('GET', '/tokens', undefined, fetchImpl)).tokens,
+  /** The answer carries the token's value: show it once, keep it nowhere. */
+  createToken: (name: string, scopes: string[]) => request<CreatedToken>('POST', '/tokens', { name, scopes }),
+  revokeToken: (id: string) => request<{ id: string; revoked: boolean }>('DELETE', `/tokens/${enc(id)}`),
+
+  listSecrets: async (fetchImpl?: Fetch) => (await request<{ secrets: SecretSummary[] }>('GET', '/secrets', undefined, fetchImpl)).secrets,
+  /** Creates the stored secret, or replaces its value as a new version. */
+  putSecret: (key: string, value: string) => request<SecretWriteResult>('PUT', `/secrets/${enc(key)}`, { value }),
+  rotateSecret: (key: string, value: string) => request<SecretWriteResult>('POST', `/secrets/${enc(key)}/rotate`, { value }),
+  /** Refused (409, `details` naming each) while an active workflow version uses it. */
+  deleteSecret: (key: string) => request<{ key: string; deleted: true; version: number }>('DELETE', `/secrets/${enc(key)}`),
 };
 
 const enc = encodeURIComponent;

@@ -1,0 +1,202 @@
+/**
+ * The studio's settings pages, API tokens and secrets, driven through Chromium against the
+ * real stack. The account is made by API; tokens and secrets are created, used, rotated,
+ * revoked and deleted in the browser, and checked from here with plain HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { asUser, provideSecrets, root, signup, storedSecretKeys, type Account } from './helpers';
+
+const baseUrl = inject('baseUrl');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Kept after the run so a person can look at them.
+const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
+
+let account: Account;
+let context: BrowserContext;
+let page: Page;
+const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
+
+async function api<T = any>(method: string, route: string, body?: unknown, expected?: number): Promise<T> {
+  const res = await asUser(account, method, route, body);
+  const text = await res.text();
+  if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const withToken = (token: string) => fetch(`${baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+const shot = (name: string) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+/** A section link in the header. */
+const navLink = (name: string) => page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });
+const tokenRow = (name: string) => page.getByTestId('token-row').filter({ hasText: name });
+const secretRow = (key: string) => page.locator(`[data-testid="secret-row"][data-key="${key}"]`);
+
+beforeAll(async () => {
+  account = await signup(baseUrl, 'Studio Settings');
+
+  mkdirSync(screenshotDir, { recursive: true });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 800 },
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+  const [name, ...value] = account.cookie.split(';')[0].split('=');
+  await context.addCookies([{ name, value: value.join('='), url: baseUrl }]);
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+});
+
+afterAll(async () => {
+  await context?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+describe('API tokens page', () => {
+  let token = '';
+
+  it('opens from the header and creates a token whose value is shown once', async () => {
+    await page.goto(`${baseUrl}/studio/`);
+    await navLink('Settings').click();
+    await page.waitForURL(`${baseUrl}/studio/settings/tokens`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('API tokens');
+    expect(await page.getByText('No tokens yet.').count()).toBe(1);
+
+    // The first four scopes are ticked by default.
+    const checked = await page.locator('input[type="checkbox"]').evaluateAll((els) => (els as HTMLInputElement[]).filter((el) => el.checked).map((el) => el.value));
+    expect(checked).toEqual(['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read']);
+
+    await page.getByTestId('token-name').fill('CI deploy');
+    await page.getByRole('checkbox', { name: 'audit:read' }).check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+
+    token = (await page.getByTestId('token-value').textContent()) ?? '';
+    expect(token.length).toBeGreaterThan(20);
+    expect(await page.getByTestId('created-token').textContent()).toContain('you will not see this token again');
+    expect(await page.getByTestId('cli-snippet').textContent()).toBe(`AUTOMATE_URL=${baseUrl} AUTOMATE_TOKEN=${token} npx automate import --file workflows/order_flow.json --publish`);
+
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+
+    // The list shows the prefix, never the value.
+    const row = tokenRow('CI deploy');
+    expect(await row.textContent()).toMatch(/CI deploy.*workflows:read.*audit:read.*active/s);
+    expect(await row.textContent()).not.toContain(token);
+    const [listed] = (await api('GET', '/api/tokens')).tokens;
+    expect(listed).toMatchObject({ name: 'CI deploy', scopes: ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'audit:read'], revokedAt: null });
+    expect(token.startsWith(listed.prefix)).toBe(true);
+    await shot('studio-settings-tokens-created.png');
+  });
+
+  it('the shown value works as a Bearer token', async () => {
+    const res = await withToken(token);
+    expect(res.status).toBe(200);
+    const me = await res.json();
+    expect(me.token).toMatchObject({ name: 'CI deploy' });
+    expect(me.tenant.name).toBe('Studio Settings');
+  });
+
+  it('forgets the value once dismissed or reloaded', async () => {
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('token-value').count()).toBe(0);
+    await page.reload();
+    await tokenRow('CI deploy').waitFor();
+    expect(await page.content()).not.toContain(token);
+  });
+
+  it('revokes only after confirmation, and the API then refuses the token', async () => {
+    page.once('dialog', (d) => d.dismiss());
+    await tokenRow('CI deploy').getByRole('button', { name: 'Revoke' }).click();
+    await page.waitForTimeout(300);
+    expect((await withToken(token)).status).toBe(200);
+
+    let warning = '';
+    page.once('dialog', (d) => {
+      warning = d.message();
+      return d.accept();
+    });
+    await tokenRow('CI deploy').getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Token "CI deploy" revoked.');
+    expect(warning).toContain('stops working at once');
+    expect(await tokenRow('CI deploy').textContent()).toContain('revoked');
+    expect(await tokenRow('CI deploy').getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    expect((await withToken(token)).status).toBe(401);
+    await shot('studio-settings-tokens.png');
+  });
+});
+
+describe('secrets page', () => {
+  const first = `e2e-first-${randomBytes(12).toString('hex')}`;
+  const second = `e2e-second-${randomBytes(12).toString('hex')}`;
+
+  it('adds a secret: version 1, shown only as the mask, input cleared', async () => {
+    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Secrets' }).click();
+    await page.waitForURL(`${baseUrl}/studio/settings/secrets`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Secrets');
+    expect(await page.getByTestId('secret-value').getAttribute('type')).toBe('password');
+
+    await page.getByTestId('secret-key').fill('E2E_API_KEY');
+    await page.getByTestId('secret-value').fill(first);
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Secret E2E_API_KEY saved (version 1).');
+
+    const row = secretRow('E2E_API_KEY');
+    expect(await row.getByTestId('secret-version').textContent()).toBe('1');
+    expect(await row.getByTestId('secret-mask').textContent()).toBe('********');
+    expect(await page.getByTestId('secret-value').inputValue()).toBe('');
+    expect(await page.getByTestId('secret-key').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(first);
+    expect((await api('GET', '/api/secrets')).secrets).toEqual([expect.objectContaining({ key: 'E2E_API_KEY', backend: 'stored', version: 1, value: '********' })]);
+  });
+
+  it('rotates it to version 2 without ever showing either value', async () => {
+    await secretRow('E2E_API_KEY').getByRole('button', { name: 'Rotate' }).click();
+    expect(await page.getByTestId('rotate-value').getAttribute('type')).toBe('password');
+    await page.getByTestId('rotate-value').fill(second);
+    await page.getByRole('button', { name: 'Save new value' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Secret E2E_API_KEY rotated to version 2');
+
+    expect(await secretRow('E2E_API_KEY').getByTestId('secret-version').textContent()).toBe('2');
+    expect(await secretRow('E2E_API_KEY').textContent()).toContain('Rotated');
+    expect(await page.getByTestId('rotate-value').count()).toBe(0);
+    const html = await page.content();
+    expect(html).not.toContain(first);
+    expect(html).not.toContain(second);
+    expect((await api('GET', '/api/secrets')).secrets[0]).toMatchObject({ key: 'E2E_API_KEY', version: 2 });
+  });
+
+  it('shows which active workflows hold up a delete', async () => {
+    const orderFlow = JSON.parse(readFileSync(path.join(root, 'workflows/order_flow.json'), 'utf8'));
+    await provideSecrets(account, storedSecretKeys(orderFlow));
+    await api('POST', '/api/workflows/import?publish=true', orderFlow, 201);
+    await page.reload();
+    await expect.poll(() => secretRow('ERP_API_KEY').textContent()).toContain(`${orderFlow.key} v1`);
+    await shot('studio-settings-secrets.png');
+
+    page.once('dialog', (d) => d.accept());
+    await secretRow('ERP_API_KEY').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('is used by active workflows');
+    expect(await page.getByRole('alert').textContent()).toContain(`${orderFlow.key} (v1)`);
+    expect(await secretRow('ERP_API_KEY').count()).toBe(1);
+    await shot('studio-settings-secrets-conflict.png');
+  });
+
+  it('deletes an unused secret after confirmation', async () => {
+    page.once('dialog', (d) => d.dismiss());
+    await secretRow('E2E_API_KEY').getByRole('button', { name: 'Delete' }).click();
+    await page.waitForTimeout(300);
+    expect(await secretRow('E2E_API_KEY').count()).toBe(1);
+
+    page.once('dialog', (d) => d.accept());
+    await secretRow('E2E_API_KEY').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Secret E2E_API_KEY deleted.');
+    expect(await secretRow('E2E_API_KEY').count()).toBe(0);
+    expect((await api('GET', '/api/secrets')).secrets.map((s: { key: string }) => s.key)).not.toContain('E2E_API_KEY');
+  });
+});
