@@ -4,22 +4,18 @@
  * revoked and deleted in the browser, and checked from here with plain HTTP.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { navLink as headerLink, openBrowser, type Browser } from './browser';
 import { asUser, provideSecrets, root, signup, storedSecretKeys, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Kept after the run so a person can look at them.
-const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
 
 let account: Account;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
 
 async function api<T = any>(method: string, route: string, body?: unknown, expected?: number): Promise<T> {
   const res = await asUser(account, method, route, body);
@@ -29,32 +25,21 @@ async function api<T = any>(method: string, route: string, body?: unknown, expec
 }
 
 const withToken = (token: string) => fetch(`${baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
-const shot = (name: string) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+const shot = (name: string) => browser.screenshot(name);
 /** A section link in the header. */
-const navLink = (name: string) => page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });
+const navLink = (name: string) => headerLink(page, name);
 const tokenRow = (name: string) => page.getByTestId('token-row').filter({ hasText: name });
 const secretRow = (key: string) => page.locator(`[data-testid="secret-row"][data-key="${key}"]`);
 
 beforeAll(async () => {
   account = await signup(baseUrl, 'Studio Settings');
 
-  mkdirSync(screenshotDir, { recursive: true });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1280, height: 800 },
-  });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-  const [name, ...value] = account.cookie.split(';')[0].split('=');
-  await context.addCookies([{ name, value: value.join('='), url: baseUrl }]);
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  browser = await openBrowser(baseUrl, { cookie: account.cookie, clipboard: true });
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('API tokens page', () => {

@@ -3,17 +3,12 @@
  * against the real stack. Workflows are imported and published by API with the session
  * cookie; everything after that is what a user does and sees in the browser.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { navLink as headerLink, openBrowser, type Browser } from './browser';
 import { asUser, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Kept after the run so a person can look at them.
-const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
 const DANGER = 'rgb(180, 35, 24)'; // --danger in studio/src/app.css (light scheme)
 
 const orders = {
@@ -48,9 +43,8 @@ const slow = {
 };
 
 let account: Account;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
 
 async function api<T = any>(method: string, route: string, body?: unknown, expected?: number): Promise<T> {
   const res = await asUser(account, method, route, body);
@@ -69,10 +63,10 @@ async function finished(runId: string): Promise<any> {
   }
 }
 
-const shot = (name: string) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+const shot = (name: string) => browser.screenshot(name);
 const draftBox = () => page.getByTestId('draft');
 /** A section link in the header (pages have breadcrumbs with the same words). */
-const navLink = (name: string) => page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });
+const navLink = (name: string) => headerLink(page, name);
 
 beforeAll(async () => {
   account = await signup(baseUrl, 'Studio Flows');
@@ -80,23 +74,12 @@ beforeAll(async () => {
   await api('POST', '/api/workflows/import?publish=true', flaky, 201);
   await api('POST', '/api/workflows/import?publish=true', slow, 201);
 
-  mkdirSync(screenshotDir, { recursive: true });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1280, height: 800 },
-  });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
-  const [name, ...value] = account.cookie.split(';')[0].split('=');
-  await context.addCookies([{ name, value: value.join('='), url: baseUrl }]);
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  browser = await openBrowser(baseUrl, { cookie: account.cookie, clipboard: true });
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 describe('workflow page', () => {

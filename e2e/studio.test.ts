@@ -1,17 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { openBrowser, type Browser } from './browser';
 import { uniqueSuffix } from './helpers';
 
 const baseUrl = inject('baseUrl');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Kept after the run so a person can look at it.
-const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
 
-const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
 
 const tenant = `Studio Team ${uniqueSuffix()}`;
@@ -19,19 +13,12 @@ const email = `studio-${uniqueSuffix()}@example.com`;
 const password = 'a long enough passphrase';
 
 beforeAll(async () => {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1280, height: 800 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  browser = await openBrowser(baseUrl);
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 const heading = () => page.getByTestId('tenant-name');
@@ -64,8 +51,7 @@ it('lists workflows with their active version', async () => {
   await expect.poll(() => row.count()).toBe(1);
   expect(await row.textContent()).toMatch(/Greet new customers\s*greet\s*v1/);
 
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(screenshotDir, 'studio-home.png'), fullPage: true });
+  await browser.screenshot('studio-home.png');
 });
 
 it('logs out', async () => {

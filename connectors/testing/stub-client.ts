@@ -50,7 +50,7 @@ async function control(method: string, op: string, body?: unknown): Promise<any>
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`stub control ${op} answered ${res.status}: ${text}`);
+  if (!res.ok) throw new Error(`the stub server's control API (${op}) answered ${res.status}: ${text}`);
   return JSON.parse(text);
 }
 

@@ -1,0 +1,47 @@
+/**
+ * Debian's Chromium driven by playwright-core, as every studio test uses it: a fresh
+ * profile, the flags this closed network needs, optionally signed in with a session.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Screenshots are kept after the run so a person can look at them. */
+export const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  screenshot(name: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(baseUrl: string, opts: { cookie?: string; clipboard?: boolean } = {}): Promise<Browser> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
+  mkdirSync(screenshotDir, { recursive: true });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+  if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+  if (opts.cookie) {
+    const [name, ...value] = opts.cookie.split(';')[0].split('=');
+    await context.addCookies([{ name, value: value.join('='), url: baseUrl }]);
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  return {
+    context,
+    page,
+    screenshot: (name) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true }),
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A section link in the studio's header (pages have breadcrumbs with the same words). */
+export const navLink = (page: Page, name: string) => page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });
