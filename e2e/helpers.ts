@@ -38,6 +38,14 @@ export function asUser(account: Account, method: string, route: string, body?: u
   });
 }
 
+/** A cookie-authenticated call that must answer `expected` (or any 2xx); returns the parsed body. */
+export async function apiAs<T = any>(account: Account, method: string, route: string, body?: unknown, expected?: number): Promise<T> {
+  const res = await asUser(account, method, route, body);
+  const text = await res.text();
+  if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
 export async function createToken(account: Account): Promise<string> {
   const res = await asUser(account, 'POST', '/api/tokens', { name: 'e2e cli' });
   if (res.status !== 201) throw new Error(`create token: ${res.status} ${await res.text()}`);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink as headerLink, openBrowser, type Browser } from './browser';
-import { asUser, provideSecrets, root, signup, storedSecretKeys, type Account } from './helpers';
+import { apiAs, provideSecrets, root, signup, storedSecretKeys, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 
@@ -17,12 +17,7 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-async function api<T = any>(method: string, route: string, body?: unknown, expected?: number): Promise<T> {
-  const res = await asUser(account, method, route, body);
-  const text = await res.text();
-  if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) => apiAs<T>(account, method, route, body, expected);
 
 const withToken = (token: string) => fetch(`${baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
 const shot = (name: string) => browser.screenshot(name);

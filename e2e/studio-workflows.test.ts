@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink as headerLink, openBrowser, type Browser } from './browser';
-import { asUser, signup, type Account } from './helpers';
+import { apiAs, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const DANGER = 'rgb(180, 35, 24)'; // --danger in studio/src/app.css (light scheme)
@@ -46,12 +46,7 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-async function api<T = any>(method: string, route: string, body?: unknown, expected?: number): Promise<T> {
-  const res = await asUser(account, method, route, body);
-  const text = await res.text();
-  if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) => apiAs<T>(account, method, route, body, expected);
 
 async function finished(runId: string): Promise<any> {
   const deadline = Date.now() + 20_000;

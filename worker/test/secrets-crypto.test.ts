@@ -5,11 +5,11 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { failure } from './helpers/secrets';
 import { createDb } from '../src/db/client';
 import { open, seal } from '../src/secrets/cipher';
 import { parseKeyring } from '../src/secrets/keyring';
 import { createSecretResolver } from '../src/secrets/resolver';
-import { SecretError } from '../src/secrets/secret-error';
 import { countByKeyId, reencryptBatch, writeSecret } from '../src/secrets/secret-store';
 import { signup, type Session } from './helpers/api';
 
@@ -17,15 +17,6 @@ const db = createDb(env.DB);
 const material = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 const meta = { actor: { type: 'system' as const, id: 'test', label: 'test' }, ip: null, requestId: 'req_test' };
 
-async function failure(p: Promise<unknown>): Promise<SecretError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SecretError);
-    return e as SecretError;
-  }
-  throw new Error('expected a SecretError');
-}
 
 describe('master key setting', () => {
   it('takes one or more <keyId>:<base64 32 bytes> entries, the first current', async () => {

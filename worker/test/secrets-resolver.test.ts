@@ -5,11 +5,11 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { failure } from './helpers/secrets';
 import { createDb } from '../src/db/client';
 import type { Env } from '../src/env';
 import { isEnvKeyGranted, parseEnvGrants } from '../src/secrets/env-backend';
 import { createSecretResolver } from '../src/secrets/resolver';
-import { SecretError } from '../src/secrets/secret-error';
 import { call, signup, type Session } from './helpers/api';
 
 const db = createDb(env.DB);
@@ -18,15 +18,6 @@ const STRIPE_V2 = 'sk_test_rotated_value_v2_77';
 const OTHER = 'other-tenants-env-value-9';
 const MASTER = 'must-never-be-read-through-env';
 
-async function failure(p: Promise<unknown>): Promise<SecretError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SecretError);
-    return e as SecretError;
-  }
-  throw new Error('expected a SecretError');
-}
 
 describe('env grants setting', () => {
   it('reads "*", per-tenant JSON, and grants nothing when unset', () => {
