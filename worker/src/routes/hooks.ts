@@ -55,7 +55,7 @@ export const hookRoutes = new Hono<AppEnv>().post(
     let secret: string | null = null;
     if (trigger.verify.scheme !== 'none') {
       try {
-        const resolved = await createSecretResolver(c.env, db).resolveForStep(wf.tenant, { SIGNING_SECRET: trigger.verify.secret }, { stepId: 'trigger' });
+        const resolved = await createSecretResolver(c.env, db).resolveForStep(wf.tenant, { SIGNING_SECRET: trigger.verify.secret }, { stepId: 'trigger', waitUntil: (p) => c.executionCtx.waitUntil(p) });
         secret = resolved.values.SIGNING_SECRET;
       } catch (e) {
         if (!(e instanceof SecretError)) throw e;

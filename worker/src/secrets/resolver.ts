@@ -29,6 +29,8 @@ export interface ResolvedSecrets {
 export interface ResolveOptions {
   /** Named in errors so the Explorer says which step to fix; `trigger` for a webhook's verify secret. */
   stepId?: string;
+  /** Defers the last-used bookkeeping past the response (a webhook's ack need not wait for it). */
+  waitUntil?: (p: Promise<unknown>) => void;
 }
 
 export interface SecretResolver {
@@ -64,7 +66,9 @@ export function createSecretResolver(env: Env, db: Db): SecretResolver {
       } catch (e) {
         withStep(e, opts.stepId);
       }
-      await touch(db, tenant.id, storedKeys, envKeys);
+      const touched = touch(db, tenant.id, storedKeys, envKeys);
+      if (opts.waitUntil) opts.waitUntil(touched.catch((e) => console.error(JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) }))));
+      else await touched;
       return { values, redactor: createRedactor(Object.values(values)) };
     },
   };
