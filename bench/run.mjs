@@ -57,7 +57,9 @@ let startStubServer;
 try {
   ({ startStubServer } = await import(path.join(root, 'connectors/testing/stub-server.ts')));
 } catch (e) {
-  console.error(`Cannot load connectors/testing/stub-server.ts in Node ${process.version} (needs type stripping, Node >= 22.18): ${e.message}\nRun the bench with the project's Node: npm run bench`);
+  console.error(
+    `Cannot load connectors/testing/stub-server.ts in Node ${process.version} (needs type stripping, Node >= 22.18): ${e.message}\nRun the bench with the project's Node: npm run bench`,
+  );
   process.exit(1);
 }
 
@@ -67,7 +69,9 @@ let failure = null;
 try {
   snapshot = await snapshotCode({ log });
   stub = await startStubServer();
-  log(`stub server on ${stub.url}; ${opts.webhooks} webhooks per batch size, concurrency ${opts.concurrency}, batch sizes ${opts.batchSizes.join(', ')}`);
+  log(
+    `stub server on ${stub.url}; ${opts.webhooks} webhooks per batch size, concurrency ${opts.concurrency}, batch sizes ${opts.batchSizes.join(', ')}`,
+  );
   for (const batchSize of opts.batchSizes) {
     const row = await runRow({ snapshot, batchSize, opts, stub, log });
     rows.push(row);
@@ -84,20 +88,33 @@ try {
 const totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 if (rows.length && !stopping) {
   const { main, detail, cpu } = renderTables(rows);
-  console.log(`\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`);
+  console.log(
+    `\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`,
+  );
   console.log(main);
-  console.log('\nWhere a run\'s time went: one webhook on the idle stack, then medians over a sample of loaded runs; the Queue consumer\n');
+  console.log(
+    "\nWhere a run's time went: one webhook on the idle stack, then medians over a sample of loaded runs; the Queue consumer\n",
+  );
   console.log(detail);
   console.log('\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ' + machine().cores + ')\n');
   console.log(cpu);
   const reloaded = rows.filter((r) => r.consumer.reloads);
-  if (reloaded.length) console.log(`\n! wrangler dev reloaded during batch size ${reloaded.map((r) => r.batchSize).join(', ')}: those rows are void`);
+  if (reloaded.length)
+    console.log(
+      `\n! wrangler dev reloaded during batch size ${reloaded.map((r) => r.batchSize).join(', ')}: those rows are void`,
+    );
   const result = {
     bench: 'automate webhook -> condition -> http -> http',
     date: new Date().toISOString(),
     machine: { ...machine(), wrangler: snapshot?.wranglerVersion ?? null },
     code: snapshot?.code ?? null,
-    parameters: { webhooks: opts.webhooks, concurrency: opts.concurrency, batchSizes: opts.batchSizes, drainTimeoutSeconds: opts.drainTimeoutS, quick: opts.quick },
+    parameters: {
+      webhooks: opts.webhooks,
+      concurrency: opts.concurrency,
+      batchSizes: opts.batchSizes,
+      drainTimeoutSeconds: opts.drainTimeoutS,
+      quick: opts.quick,
+    },
     totalSeconds,
     complete: !failure && rows.length === opts.batchSizes.length,
     error: failure ? String(failure.message ?? failure) : undefined,
@@ -106,14 +123,20 @@ if (rows.length && !stopping) {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nWrote ${path.relative(process.cwd(), out) || out}; total ${totalSeconds} s`);
-  for (const r of rows) if (r.keptLog) console.log(`batch size ${r.batchSize}: something went wrong; wrangler's log is kept at ${r.keptLog}`);
+  for (const r of rows)
+    if (r.keptLog)
+      console.log(`batch size ${r.batchSize}: something went wrong; wrangler's log is kept at ${r.keptLog}`);
 }
 if (failure) {
   console.error(`\n✗ bench failed: ${failure.stack ?? failure}`);
   process.exit(1);
 }
-const bad = rows.filter((r) => r.runs.lost || r.webhooks.errors || r.runs.failed || r.consumer.reloads || !r.stub.matchesSucceeded);
+const bad = rows.filter(
+  (r) => r.runs.lost || r.webhooks.errors || r.runs.failed || r.consumer.reloads || !r.stub.matchesSucceeded,
+);
 if (bad.length) {
-  console.error(`\n✗ lost runs, errors, failed runs, reloads or a stub count mismatch at batch size ${bad.map((r) => r.batchSize).join(', ')}: see ${path.relative(process.cwd(), out)}`);
+  console.error(
+    `\n✗ lost runs, errors, failed runs, reloads or a stub count mismatch at batch size ${bad.map((r) => r.batchSize).join(', ')}: see ${path.relative(process.cwd(), out)}`,
+  );
   process.exit(1);
 }

@@ -50,11 +50,14 @@ async function main(argv) {
   if (!command) return usageError('No command given.');
   if (command !== 'import') return usageError(`Unknown command "${command}".`);
   if (extra.length) return usageError(`Unexpected argument "${extra[0]}".`);
-  if (Boolean(values.file) === Boolean(values.dir)) return usageError('import needs exactly one of --file <path> or --dir <folder>.');
+  if (Boolean(values.file) === Boolean(values.dir))
+    return usageError('import needs exactly one of --file <path> or --dir <folder>.');
 
   const token = process.env.AUTOMATE_TOKEN?.trim();
   if (!token) {
-    console.error('✗ AUTOMATE_TOKEN is not set. Create an API token (studio, or POST /api/tokens) and run:\n    export AUTOMATE_TOKEN=atm_...');
+    console.error(
+      '✗ AUTOMATE_TOKEN is not set. Create an API token (studio, or POST /api/tokens) and run:\n    export AUTOMATE_TOKEN=atm_...',
+    );
     return 1;
   }
   const baseUrl = (process.env.AUTOMATE_URL?.trim() || 'http://127.0.0.1:8787').replace(/\/+$/, '');

@@ -23,7 +23,11 @@ describe('connectors/index.ts', () => {
   });
 
   it('builds settings from CONNECTOR_<CODE>_<NAME> Worker variables', () => {
-    const env = { CONNECTOR_LEGACY_ERP_URL: 'https://erp.example.com/soap', CONNECTOR_SLACK_API_URL: 'https://slack.example/api', DB: {} };
+    const env = {
+      CONNECTOR_LEGACY_ERP_URL: 'https://erp.example.com/soap',
+      CONNECTOR_SLACK_API_URL: 'https://slack.example/api',
+      DB: {},
+    };
     expect(settingsFor('legacy_erp', env)).toEqual({ URL: 'https://erp.example.com/soap' });
     expect(settingsFor('slack', env)).toEqual({ API_URL: 'https://slack.example/api' });
     expect(settingsFor('http', env)).toEqual({});

@@ -9,7 +9,15 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Screenshots are kept after the run so a person can look at them. */
 export const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
@@ -21,10 +29,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(baseUrl: string, opts: { cookie?: string; clipboard?: boolean } = {}): Promise<Browser> {
+export async function openBrowser(
+  baseUrl: string,
+  opts: { cookie?: string; clipboard?: boolean } = {},
+): Promise<Browser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
   mkdirSync(screenshotDir, { recursive: true });
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 800 },
+  });
   if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
   if (opts.cookie) {
     const [name, ...value] = opts.cookie.split(';')[0].split('=');
@@ -44,4 +60,5 @@ export async function openBrowser(baseUrl: string, opts: { cookie?: string; clip
 }
 
 /** A section link in the studio's header (pages have breadcrumbs with the same words). */
-export const navLink = (page: Page, name: string) => page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });
+export const navLink = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name, exact: true });

@@ -7,7 +7,10 @@ import { createToken, provideSecrets, root, runCli, signup, storedSecretKeys, ty
 const baseUrl = inject('baseUrl');
 
 // The contract's example, as shipped in the repo and as the shared spec holds it.
-const examples = [path.join(root, 'workflows/order_flow.json'), path.join(root, '../shared/spec/examples/order_flow.json')].filter((f) => existsSync(f));
+const examples = [
+  path.join(root, 'workflows/order_flow.json'),
+  path.join(root, '../shared/spec/examples/order_flow.json'),
+].filter((f) => existsSync(f));
 const example = examples[0];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'automate-cli-'));
@@ -30,42 +33,51 @@ it('has the example workflow file to import', () => {
   expect(examples.length).toBeGreaterThan(0);
 });
 
-describe.each(examples.map((file) => [path.relative(root, file), file]))('import --file %s --publish', (_label, file) => {
-  let account: Account;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    ({ account, env } = await tenantWithToken());
-    await provideSecrets(account, storedSecretKeys(JSON.parse(readFileSync(file, 'utf8'))));
-  });
+describe.each(examples.map((file) => [path.relative(root, file), file]))(
+  'import --file %s --publish',
+  (_label, file) => {
+    let account: Account;
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      ({ account, env } = await tenantWithToken());
+      await provideSecrets(account, storedSecretKeys(JSON.parse(readFileSync(file, 'utf8'))));
+    });
 
-  it('creates the workflow and publishes version 1', async () => {
-    const run = await runCli(['import', '--file', file, '--publish'], env);
-    expect(run.output).toContain('✓ order_flow.json → order_flow (created, published v1)');
-    expect(run.code).toBe(0);
+    it('creates the workflow and publishes version 1', async () => {
+      const run = await runCli(['import', '--file', file, '--publish'], env);
+      expect(run.output).toContain('✓ order_flow.json → order_flow (created, published v1)');
+      expect(run.code).toBe(0);
 
-    const res = await fetch(`${baseUrl}/api/workflows/order_flow/versions`, { headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` } });
-    expect(res.status).toBe(200);
-    const { versions } = (await res.json()) as { versions: { version: number; active: boolean }[] };
-    expect(versions.map(({ version, active }) => ({ version, active }))).toEqual([{ version: 1, active: true }]);
-  });
+      const res = await fetch(`${baseUrl}/api/workflows/order_flow/versions`, {
+        headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      const { versions } = (await res.json()) as { versions: { version: number; active: boolean }[] };
+      expect(versions.map(({ version, active }) => ({ version, active }))).toEqual([{ version: 1, active: true }]);
+    });
 
-  it('is idempotent: importing the same file again publishes nothing new', async () => {
-    const run = await runCli(['import', '--file', file, '--publish'], env);
-    expect(run.output).toContain('✓ order_flow.json → order_flow (updated, v1 already published)');
-    expect(run.code).toBe(0);
-  });
+    it('is idempotent: importing the same file again publishes nothing new', async () => {
+      const run = await runCli(['import', '--file', file, '--publish'], env);
+      expect(run.output).toContain('✓ order_flow.json → order_flow (updated, v1 already published)');
+      expect(run.code).toBe(0);
+    });
 
-  it('exports the file unchanged', async () => {
-    const res = await fetch(`${baseUrl}/api/workflows/order_flow/export`, { headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` } });
-    expect(JSON.parse(await res.text())).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-  });
+    it('exports the file unchanged', async () => {
+      const res = await fetch(`${baseUrl}/api/workflows/order_flow/export`, {
+        headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
+      });
+      expect(JSON.parse(await res.text())).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    });
 
-  it('is visible to that tenant only', async () => {
-    const other = await tenantWithToken();
-    const res = await fetch(`${baseUrl}/api/workflows/order_flow`, { headers: { authorization: `Bearer ${other.env.AUTOMATE_TOKEN}` } });
-    expect(res.status).toBe(404);
-  });
-});
+    it('is visible to that tenant only', async () => {
+      const other = await tenantWithToken();
+      const res = await fetch(`${baseUrl}/api/workflows/order_flow`, {
+        headers: { authorization: `Bearer ${other.env.AUTOMATE_TOKEN}` },
+      });
+      expect(res.status).toBe(404);
+    });
+  },
+);
 
 describe('import errors', () => {
   let env: Record<string, string>;
@@ -76,7 +88,10 @@ describe('import errors', () => {
   it('--dir imports every good file, reports each bad one with its field, and exits non-zero', async () => {
     const dir = mkdtempSync(path.join(tmp, 'dir-'));
     writeFileSync(path.join(dir, 'a_hello.json'), JSON.stringify(hello('hello'), null, 2));
-    writeFileSync(path.join(dir, 'b_bad.json'), JSON.stringify({ ...hello('bad'), steps: [{ id: 'x', type: 'teleport', next: null }] }));
+    writeFileSync(
+      path.join(dir, 'b_bad.json'),
+      JSON.stringify({ ...hello('bad'), steps: [{ id: 'x', type: 'teleport', next: null }] }),
+    );
     writeFileSync(path.join(dir, 'notes.txt'), 'not a workflow');
 
     const run = await runCli(['import', '--dir', dir, '--publish'], env);
@@ -86,7 +101,9 @@ describe('import errors', () => {
     expect(run.output).not.toContain('notes.txt');
     expect(run.output.indexOf('a_hello.json')).toBeLessThan(run.output.indexOf('b_bad.json'));
 
-    const list = await fetch(`${baseUrl}/api/workflows`, { headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` } });
+    const list = await fetch(`${baseUrl}/api/workflows`, {
+      headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
+    });
     const { workflows } = (await list.json()) as { workflows: { key: string; activeVersion: number | null }[] };
     expect(workflows.map((w) => [w.key, w.activeVersion])).toEqual([['hello', 1]]);
   });
@@ -123,13 +140,19 @@ describe('import errors', () => {
   });
 
   it('reports a refused token with the server message', async () => {
-    const run = await runCli(['import', '--file', example], { AUTOMATE_URL: baseUrl, AUTOMATE_TOKEN: 'atm_not_a_real_token' });
+    const run = await runCli(['import', '--file', example], {
+      AUTOMATE_URL: baseUrl,
+      AUTOMATE_TOKEN: 'atm_not_a_real_token',
+    });
     expect(run.code).not.toBe(0);
     expect(run.output).toMatch(/✗ order_flow\.json: UNAUTHORIZED: Invalid or revoked API token \[request \S+\]/);
   });
 
   it('reports an unreachable server', async () => {
-    const run = await runCli(['import', '--file', example], { AUTOMATE_URL: 'http://127.0.0.1:9', AUTOMATE_TOKEN: env.AUTOMATE_TOKEN });
+    const run = await runCli(['import', '--file', example], {
+      AUTOMATE_URL: 'http://127.0.0.1:9',
+      AUTOMATE_TOKEN: env.AUTOMATE_TOKEN,
+    });
     expect(run.code).not.toBe(0);
     expect(run.output).toContain('cannot reach http://127.0.0.1:9');
   });

@@ -28,7 +28,10 @@ export default async function setup(project: TestProject) {
   }
   const persistTo = mkdtempSync(path.join(os.tmpdir(), 'automate-e2e-'));
 
-  await promisify(execFile)('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], { cwd: root, env: unattendedEnv }).catch((err) => {
+  await promisify(execFile)('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
+    cwd: root,
+    env: unattendedEnv,
+  }).catch((err) => {
     throw new Error(`Applying migrations failed:\n${err.stdout}\n${err.stderr}`);
   });
 

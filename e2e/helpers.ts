@@ -25,7 +25,10 @@ export async function signup(baseUrl: string, tenant = `E2E ${uniqueSuffix()}`):
     body: JSON.stringify({ tenant, email, password }),
   });
   if (res.status !== 201) throw new Error(`signup: ${res.status} ${await res.text()}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   return { baseUrl, tenant, email, password, cookie };
 }
 
@@ -33,16 +36,27 @@ export async function signup(baseUrl: string, tenant = `E2E ${uniqueSuffix()}`):
 export function asUser(account: Account, method: string, route: string, body?: unknown) {
   return fetch(`${account.baseUrl}${route}`, {
     method,
-    headers: { cookie: account.cookie, origin: account.baseUrl, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      cookie: account.cookie,
+      origin: account.baseUrl,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
 
 /** A cookie-authenticated call that must answer `expected` (or any 2xx); returns the parsed body. */
-export async function apiAs<T = any>(account: Account, method: string, route: string, body?: unknown, expected?: number): Promise<T> {
+export async function apiAs<T = any>(
+  account: Account,
+  method: string,
+  route: string,
+  body?: unknown,
+  expected?: number,
+): Promise<T> {
   const res = await asUser(account, method, route, body);
   const text = await res.text();
-  if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  if (expected !== undefined ? res.status !== expected : !res.ok)
+    throw new Error(`${method} ${route}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
@@ -73,7 +87,9 @@ export function storedSecretKeys(workflow: unknown): string[] {
  */
 export async function provideSecrets(account: Account, keys: string[]) {
   for (const key of keys) {
-    const value = key.endsWith('WEBHOOK_SECRET') ? `whsec_${randomBytes(32).toString('base64')}` : `e2e-${randomBytes(16).toString('hex')}`;
+    const value = key.endsWith('WEBHOOK_SECRET')
+      ? `whsec_${randomBytes(32).toString('base64')}`
+      : `e2e-${randomBytes(16).toString('hex')}`;
     const res = await asUser(account, 'PUT', `/api/secrets/${key}`, { value });
     if (res.status === 404) return;
     if (!res.ok) throw new Error(`PUT /api/secrets/${key}: ${res.status} ${await res.text()}`);
@@ -95,9 +111,14 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
   delete childEnv.AUTOMATE_TOKEN;
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'cli/automate.mjs'), ...args], { cwd: root, env: childEnv, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [path.join(root, 'cli/automate.mjs'), ...args],
+      { cwd: root, env: childEnv, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }

@@ -17,7 +17,8 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) => apiAs<T>(account, method, route, body, expected);
+const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) =>
+  apiAs<T>(account, method, route, body, expected);
 
 const withToken = (token: string) => fetch(`${baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
 const shot = (name: string) => browser.screenshot(name);
@@ -48,7 +49,9 @@ describe('API tokens page', () => {
     expect(await page.getByText('No tokens yet.').count()).toBe(1);
 
     // The first four scopes are ticked by default.
-    const checked = await page.locator('input[type="checkbox"]').evaluateAll((els) => (els as HTMLInputElement[]).filter((el) => el.checked).map((el) => el.value));
+    const checked = await page
+      .locator('input[type="checkbox"]')
+      .evaluateAll((els) => (els as HTMLInputElement[]).filter((el) => el.checked).map((el) => el.value));
     expect(checked).toEqual(['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read']);
 
     await page.getByTestId('token-name').fill('CI deploy');
@@ -58,7 +61,9 @@ describe('API tokens page', () => {
     token = (await page.getByTestId('token-value').textContent()) ?? '';
     expect(token.length).toBeGreaterThan(20);
     expect(await page.getByTestId('created-token').textContent()).toContain('you will not see this token again');
-    expect(await page.getByTestId('cli-snippet').textContent()).toBe(`AUTOMATE_URL=${baseUrl} AUTOMATE_TOKEN=${token} npx automate import --file workflows/order_flow.json --publish`);
+    expect(await page.getByTestId('cli-snippet').textContent()).toBe(
+      `AUTOMATE_URL=${baseUrl} AUTOMATE_TOKEN=${token} npx automate import --file workflows/order_flow.json --publish`,
+    );
 
     await page.getByRole('button', { name: 'Copy token' }).click();
     await expect.poll(() => page.getByRole('button', { name: 'Copied' }).count()).toBe(1);
@@ -69,7 +74,11 @@ describe('API tokens page', () => {
     expect(await row.textContent()).toMatch(/CI deploy.*workflows:read.*audit:read.*active/s);
     expect(await row.textContent()).not.toContain(token);
     const [listed] = (await api('GET', '/api/tokens')).tokens;
-    expect(listed).toMatchObject({ name: 'CI deploy', scopes: ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'audit:read'], revokedAt: null });
+    expect(listed).toMatchObject({
+      name: 'CI deploy',
+      scopes: ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'audit:read'],
+      revokedAt: null,
+    });
     expect(token.startsWith(listed.prefix)).toBe(true);
     await shot('studio-settings-tokens-created.png');
   });
@@ -132,7 +141,9 @@ describe('secrets page', () => {
     expect(await page.getByTestId('secret-value').inputValue()).toBe('');
     expect(await page.getByTestId('secret-key').inputValue()).toBe('');
     expect(await page.content()).not.toContain(first);
-    expect((await api('GET', '/api/secrets')).secrets).toEqual([expect.objectContaining({ key: 'E2E_API_KEY', backend: 'stored', version: 1, value: '********' })]);
+    expect((await api('GET', '/api/secrets')).secrets).toEqual([
+      expect.objectContaining({ key: 'E2E_API_KEY', backend: 'stored', version: 1, value: '********' }),
+    ]);
   });
 
   it('rotates it to version 2 without ever showing either value', async () => {
@@ -140,7 +151,9 @@ describe('secrets page', () => {
     expect(await page.getByTestId('rotate-value').getAttribute('type')).toBe('password');
     await page.getByTestId('rotate-value').fill(second);
     await page.getByRole('button', { name: 'Save new value' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Secret E2E_API_KEY rotated to version 2');
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toContain('Secret E2E_API_KEY rotated to version 2');
 
     expect(await secretRow('E2E_API_KEY').getByTestId('secret-version').textContent()).toBe('2');
     expect(await secretRow('E2E_API_KEY').textContent()).toContain('Rotated');

@@ -27,7 +27,14 @@ const flaky = {
   trigger: { type: 'api' },
   steps: [
     { id: 'prepare', type: 'transform', output: { orderId: '{{ trigger.body.orderId }}' }, next: 'call' },
-    { id: 'call', type: 'action', connector: 'http', action: 'request', params: { url: 'http://127.0.0.1:9/nothing' }, next: null },
+    {
+      id: 'call',
+      type: 'action',
+      connector: 'http',
+      action: 'request',
+      params: { url: 'http://127.0.0.1:9/nothing' },
+      next: null,
+    },
   ],
 };
 
@@ -46,7 +53,8 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) => apiAs<T>(account, method, route, body, expected);
+const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) =>
+  apiAs<T>(account, method, route, body, expected);
 
 async function finished(runId: string): Promise<any> {
   const deadline = Date.now() + 20_000;
@@ -91,11 +99,17 @@ describe('workflow page', () => {
     // One node per step, one labelled edge for the condition's `then`; `else: null` draws nothing.
     const nodes = page.locator('.svelte-flow__node');
     await expect.poll(() => nodes.count()).toBe(2);
-    expect(await page.getByTestId('canvas-node').allTextContents()).toEqual([expect.stringMatching(/condition.*start.*check/is), expect.stringMatching(/transform.*tag/is)]);
+    expect(await page.getByTestId('canvas-node').allTextContents()).toEqual([
+      expect.stringMatching(/condition.*start.*check/is),
+      expect.stringMatching(/transform.*tag/is),
+    ]);
     expect(await page.locator('.svelte-flow__edge').count()).toBe(1);
     expect(await page.locator('.svelte-flow__edge-label').textContent()).toBe('then');
     // Top-down: the condition sits above the step it leads to.
-    const [check, tag] = [await page.locator('[data-step="check"]').boundingBox(), await page.locator('[data-step="tag"]').boundingBox()];
+    const [check, tag] = [
+      await page.locator('[data-step="check"]').boundingBox(),
+      await page.locator('[data-step="tag"]').boundingBox(),
+    ];
     expect(check!.y + check!.height).toBeLessThan(tag!.y);
 
     expect(await page.getByTestId('version-row').allTextContents()).toEqual([expect.stringMatching(/v1.*active/s)]);
@@ -154,15 +168,21 @@ describe('workflow page', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Published v2');
     expect((await page.getByTestId('active-version').textContent())?.trim()).toBe('v2');
-    expect(await page.getByTestId('version-row').allTextContents()).toEqual([expect.stringMatching(/v2.*active/s), expect.stringMatching(/v1.*Activate/s)]);
+    expect(await page.getByTestId('version-row').allTextContents()).toEqual([
+      expect.stringMatching(/v2.*active/s),
+      expect.stringMatching(/v1.*Activate/s),
+    ]);
 
     await page.getByTestId('version-row').filter({ hasText: 'v1' }).getByRole('button', { name: 'Activate' }).click();
     await expect.poll(async () => (await page.getByTestId('active-version').textContent())?.trim()).toBe('v1');
-    expect(await page.getByTestId('version-row').allTextContents()).toEqual([expect.stringMatching(/v2.*Activate/s), expect.stringMatching(/v1.*active/s)]);
+    expect(await page.getByTestId('version-row').allTextContents()).toEqual([
+      expect.stringMatching(/v2.*Activate/s),
+      expect.stringMatching(/v1.*active/s),
+    ]);
     expect((await api('GET', '/api/workflows/orders')).activeVersion).toBe(1);
   });
 
-  it('keeps node positions dragged on the canvas in the draft\'s ui field', async () => {
+  it("keeps node positions dragged on the canvas in the draft's ui field", async () => {
     const node = page.locator('[data-step="tag"]');
     await page.getByTestId('canvas').scrollIntoViewIfNeeded();
     const box = (await node.boundingBox())!;
@@ -180,7 +200,10 @@ describe('workflow page', () => {
     expect((await api('GET', '/api/workflows/orders')).draft.ui.nodes).toEqual(draft.ui.nodes);
     // Reloaded, the canvas draws the saved layout: `tag` now right of `check`.
     await page.reload();
-    const [check, tag] = [await page.locator('[data-step="check"]').boundingBox(), await page.locator('[data-step="tag"]').boundingBox()];
+    const [check, tag] = [
+      await page.locator('[data-step="check"]').boundingBox(),
+      await page.locator('[data-step="tag"]').boundingBox(),
+    ];
     expect(tag!.x).toBeGreaterThan(check!.x + 20);
   });
 
@@ -207,12 +230,16 @@ describe('workflow page', () => {
 
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 15_000 }).toBe('succeeded');
     const steps = page.getByTestId('step');
-    expect(await steps.evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-status')]))).toEqual([
+    expect(
+      await steps.evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-status')])),
+    ).toEqual([
       ['check', 'succeeded'],
       ['tag', 'succeeded'],
     ]);
     // The template that is the whole string kept the number's type.
-    expect(await page.locator('[data-step="tag"] [data-testid="step-output"] pre').textContent()).toBe(JSON.stringify({ big: true, total: 150 }, null, 2));
+    expect(await page.locator('[data-step="tag"] [data-testid="step-output"] pre').textContent()).toBe(
+      JSON.stringify({ big: true, total: 150 }, null, 2),
+    );
     expect(await page.getByTestId('trigger-body').textContent()).toContain('"total": 150');
     expect((await api('GET', `/api/runs/${runId}`)).triggerType).toBe('manual');
     // Final: the page stops polling, so no "Refreshing" hint and no retry for a success.
@@ -232,7 +259,9 @@ describe('run page', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 15_000 }).toBe('succeeded');
     // Same document (no reload), steps updated in place, polling stopped.
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
-    expect(await page.getByTestId('step').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')))).toEqual(['succeeded', 'succeeded']);
+    expect(
+      await page.getByTestId('step').evaluateAll((els) => els.map((el) => el.getAttribute('data-status'))),
+    ).toEqual(['succeeded', 'succeeded']);
     expect(await page.getByText('Refreshing every second').count()).toBe(0);
     let polls = 0;
     const count = (req: { url(): string }) => req.url().endsWith(`/api/runs/${runId}`) && polls++;
@@ -258,14 +287,20 @@ describe('Execution Explorer', () => {
     const rows = page.getByTestId('run-row');
     await expect.poll(() => rows.count()).toBe(3);
     const { runs } = await api('GET', '/api/runs');
-    expect(await rows.evaluateAll((els) => els.map((el) => el.querySelector('code')!.textContent))).toEqual(runs.map((r: { id: string }) => r.id));
+    expect(await rows.evaluateAll((els) => els.map((el) => el.querySelector('code')!.textContent))).toEqual(
+      runs.map((r: { id: string }) => r.id),
+    );
 
     const failed = rows.filter({ hasText: failedId });
     expect(await failed.getAttribute('data-status')).toBe('failed');
     expect(await failed.getByTestId('status').evaluate((el) => getComputedStyle(el).color)).toBe(DANGER);
     expect(await failed.getByTestId('run-error').textContent()).toContain('http://127.0.0.1:9/nothing');
     const succeeded = rows.filter({ hasNotText: failedId });
-    expect(await succeeded.getByTestId('status').evaluateAll((els) => els.map((el) => [el.textContent, getComputedStyle(el).color !== 'rgb(180, 35, 24)']))).toEqual([
+    expect(
+      await succeeded
+        .getByTestId('status')
+        .evaluateAll((els) => els.map((el) => [el.textContent, getComputedStyle(el).color !== 'rgb(180, 35, 24)'])),
+    ).toEqual([
       ['succeeded', true],
       ['succeeded', true],
     ]);
@@ -281,7 +316,9 @@ describe('Execution Explorer', () => {
     await page.getByTestId('filter-status').selectOption('');
     await page.getByTestId('filter-workflow').selectOption('orders');
     await page.waitForURL(`${baseUrl}/studio/runs?workflow=orders`);
-    await expect.poll(() => page.getByTestId('run-row').allTextContents()).toEqual([expect.stringContaining('succeeded')]);
+    await expect
+      .poll(() => page.getByTestId('run-row').allTextContents())
+      .toEqual([expect.stringContaining('succeeded')]);
 
     await page.getByTestId('filter-workflow').selectOption('');
     await page.waitForURL(`${baseUrl}/studio/runs`);
@@ -296,7 +333,9 @@ describe('Execution Explorer', () => {
 
     const call = page.locator('[data-testid="step"][data-step="call"]');
     expect(await call.getAttribute('data-status')).toBe('failed');
-    expect(await call.getByTestId('step-error').locator('.message').textContent()).toMatch(/GET http:\/\/127\.0\.0\.1:9\/nothing failed/);
+    expect(await call.getByTestId('step-error').locator('.message').textContent()).toMatch(
+      /GET http:\/\/127\.0\.0\.1:9\/nothing failed/,
+    );
     // The stack is folded away until asked for.
     const stack = call.getByTestId('step-stack').locator('pre');
     expect(await stack.isVisible()).toBe(false);
@@ -304,7 +343,9 @@ describe('Execution Explorer', () => {
     expect(await stack.isVisible()).toBe(true);
     expect(await stack.textContent()).toMatch(/ConnectorError[\s\S]*\n\s+at /);
     expect(await stack.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono/i);
-    expect(await call.getByTestId('attempts').locator('tbody tr').allTextContents()).toEqual([expect.stringMatching(/^1\s*failed.*Network/s)]);
+    expect(await call.getByTestId('attempts').locator('tbody tr').allTextContents()).toEqual([
+      expect.stringMatching(/^1\s*failed.*Network/s),
+    ]);
     expect(await call.getByTestId('step-input').textContent()).toContain('http://127.0.0.1:9/nothing');
 
     const prepare = page.locator('[data-testid="step"][data-step="prepare"]');
@@ -331,7 +372,11 @@ describe('Execution Explorer', () => {
 
   it('pages through many runs with "Load more"', async () => {
     for (let i = 0; i < 5; i++) {
-      await Promise.all(Array.from({ length: 10 }, (_, j) => api('POST', '/api/workflows/orders/runs', { payload: { total: i * 10 + j } }, 202)));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, j) =>
+          api('POST', '/api/workflows/orders/runs', { payload: { total: i * 10 + j } }, 202),
+        ),
+      );
     }
     const total = 54;
     await page.goto(`${baseUrl}/studio/runs`);
@@ -362,7 +407,11 @@ describe('Rule Tester', () => {
     await page.getByRole('button', { name: 'Test rule' }).click();
     await expect.poll(() => page.getByTestId('rule-verdict').textContent()).toBe('Failed');
     expect(await page.getByTestId('rule-result').textContent()).toBe('false');
-    expect(await page.getByTestId('rule-outcome').evaluate((el) => getComputedStyle(el.querySelector('[data-testid="rule-verdict"]')!).color)).toBe(DANGER);
+    expect(
+      await page
+        .getByTestId('rule-outcome')
+        .evaluate((el) => getComputedStyle(el.querySelector('[data-testid="rule-verdict"]')!).color),
+    ).toBe(DANGER);
   });
 
   it('reports invalid JSON in either box without sending anything', async () => {

@@ -43,7 +43,12 @@ it('lists workflows with their active version', async () => {
   // The browser's own session imports one, as a script in the same session would.
   const res = await page.request.post(`${baseUrl}/api/workflows/import?publish=true`, {
     headers: { origin: baseUrl },
-    data: { key: 'greet', name: 'Greet new customers', trigger: { type: 'manual' }, steps: [{ id: 'hi', type: 'transform', output: { ok: true }, next: null }] },
+    data: {
+      key: 'greet',
+      name: 'Greet new customers',
+      trigger: { type: 'manual' },
+      steps: [{ id: 'hi', type: 'transform', output: { ok: true }, next: null }],
+    },
   });
   expect(res.status()).toBe(201);
   await page.reload();

@@ -23,7 +23,13 @@ function run(cmd, args, { stdin = 'ignore' } = {}) {
     child.on('exit', (code, signal) => {
       current = null;
       if (code === 0) resolve();
-      else reject(Object.assign(new Error(`${cmd} ${args.join(' ')} ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`), { code, signal }));
+      else
+        reject(
+          Object.assign(
+            new Error(`${cmd} ${args.join(' ')} ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`),
+            { code, signal },
+          ),
+        );
     });
   });
 }
@@ -71,7 +77,11 @@ try {
 
   step(`Serving http://127.0.0.1:${port}/ (studio at /studio/, API at /api, webhooks at /hooks)`);
   startCronTicker(port);
-  await run('wrangler', ['dev', '--ip', '127.0.0.1', '--port', port, '--var', 'ENVIRONMENT:development', '--test-scheduled'], { stdin: 'inherit' });
+  await run(
+    'wrangler',
+    ['dev', '--ip', '127.0.0.1', '--port', port, '--var', 'ENVIRONMENT:development', '--test-scheduled'],
+    { stdin: 'inherit' },
+  );
 } catch (err) {
   if (stopping) process.exit(0);
   console.error(`\n\u2717 ${err.message}`);

@@ -26,7 +26,9 @@ export function ensureDevVars(root = path.resolve(import.meta.dirname, '..')) {
   const lines = [];
   const added = [];
   if (!has(text, 'AUTOMATE_MASTER_KEY')) {
-    lines.push('# Master key for stored secrets (local only; keep it, or local secrets become unreadable). docs/secrets.md');
+    lines.push(
+      '# Master key for stored secrets (local only; keep it, or local secrets become unreadable). docs/secrets.md',
+    );
     lines.push(`AUTOMATE_MASTER_KEY="dev1:${randomBytes(32).toString('base64')}"`);
     added.push('AUTOMATE_MASTER_KEY');
   }
@@ -49,6 +51,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log('Generated a local master key for stored secrets (AUTOMATE_MASTER_KEY, key id dev1) in .dev.vars.');
     console.log('Keep that file: secrets stored in the local database cannot be decrypted without it.');
   }
-  if (added.includes('AUTOMATE_ENV_GRANTS')) console.log('Granted env secrets (AUTOMATE_<KEY> in .dev.vars) to every local tenant: AUTOMATE_ENV_GRANTS="*".');
+  if (added.includes('AUTOMATE_ENV_GRANTS'))
+    console.log('Granted env secrets (AUTOMATE_<KEY> in .dev.vars) to every local tenant: AUTOMATE_ENV_GRANTS="*".');
   if (!added.length) console.log('.dev.vars already has AUTOMATE_MASTER_KEY and AUTOMATE_ENV_GRANTS.');
 }

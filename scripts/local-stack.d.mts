@@ -14,4 +14,9 @@ export interface WranglerDev {
   kill(): void;
 }
 
-export function startWranglerDev(options: { cwd: string; args: string[]; logFile: string; port?: number }): Promise<WranglerDev>;
+export function startWranglerDev(options: {
+  cwd: string;
+  args: string[];
+  logFile: string;
+  port?: number;
+}): Promise<WranglerDev>;

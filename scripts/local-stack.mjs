@@ -69,7 +69,17 @@ export async function startWranglerDev({ cwd, args, logFile, port }) {
   const log = createWriteStream(logFile);
   const child = spawn(
     'wrangler',
-    ['dev', ...args, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false'],
+    [
+      'dev',
+      ...args,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--show-interactive-dev-session=false',
+    ],
     { cwd, env: unattendedEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let spawnError;
@@ -95,8 +105,12 @@ export async function startWranglerDev({ cwd, args, logFile, port }) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (spawnError) throw new Error(`Could not start wrangler dev: ${spawnError.message}`);
-        if (!running()) throw new Error(`wrangler dev exited early (${child.exitCode ?? child.signalCode}):\n${logTail(logFile)}`);
-        if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET ${readyPath} within ${timeoutMs / 1000} s:\n${logTail(logFile)}`);
+        if (!running())
+          throw new Error(`wrangler dev exited early (${child.exitCode ?? child.signalCode}):\n${logTail(logFile)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `wrangler dev did not answer GET ${readyPath} within ${timeoutMs / 1000} s:\n${logTail(logFile)}`,
+          );
         try {
           const res = await fetch(`${baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
           if (res.ok) return;

@@ -19,7 +19,12 @@ async function call(baseUrl, method, route, { body, token, cookie, expect } = {}
     headers.cookie = cookie;
     headers.origin = baseUrl; // cookie-authenticated writes must come from our own origin
   }
-  const res = await fetch(`${baseUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  const res = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
   const text = await res.text();
   let json = null;
   try {
@@ -27,7 +32,8 @@ async function call(baseUrl, method, route, { body, token, cookie, expect } = {}
   } catch {
     json = null;
   }
-  if (expect && !expect.includes(res.status)) throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 500)}`);
+  if (expect && !expect.includes(res.status))
+    throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 500)}`);
   return { status: res.status, json, text, headers: res.headers };
 }
 
@@ -39,13 +45,23 @@ export function benchWorkflow(stubUrl) {
     description: 'npm run bench: signed webhook, a rule, two POSTs to a local stub.',
     trigger: { type: 'webhook', verify: { scheme: 'standard-webhooks', secret: { $secret: SECRET_KEY } } },
     steps: [
-      { id: 'is_big', type: 'condition', rule: { '>=': [{ var: 'trigger.body.total' }, 100] }, then: 'call_a', else: null },
+      {
+        id: 'is_big',
+        type: 'condition',
+        rule: { '>=': [{ var: 'trigger.body.total' }, 100] },
+        then: 'call_a',
+        else: null,
+      },
       {
         id: 'call_a',
         type: 'action',
         connector: 'http',
         action: 'request',
-        params: { method: 'POST', url: `${stubUrl}${PATH_A}`, json: { order: '{{ trigger.body.id }}', total: '{{ trigger.body.total }}', run: '{{ run.id }}' } },
+        params: {
+          method: 'POST',
+          url: `${stubUrl}${PATH_A}`,
+          json: { order: '{{ trigger.body.id }}', total: '{{ trigger.body.total }}', run: '{{ run.id }}' },
+        },
         next: 'call_b',
       },
       {
@@ -53,7 +69,15 @@ export function benchWorkflow(stubUrl) {
         type: 'action',
         connector: 'http',
         action: 'request',
-        params: { method: 'POST', url: `${stubUrl}${PATH_B}`, json: { order: '{{ trigger.body.id }}', previousStatus: '{{ steps.call_a.output.status }}', run: '{{ run.id }}' } },
+        params: {
+          method: 'POST',
+          url: `${stubUrl}${PATH_B}`,
+          json: {
+            order: '{{ trigger.body.id }}',
+            previousStatus: '{{ steps.call_a.output.status }}',
+            run: '{{ run.id }}',
+          },
+        },
         next: null,
       },
     ],
@@ -67,26 +91,39 @@ export async function setUpTenant(baseUrl, stubUrl) {
     body: { tenant: `Bench ${suffix}`, email: `bench-${suffix}@example.com`, password: 'correct horse battery staple' },
     expect: [201],
   });
-  const cookie = signup.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = signup.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   if (!cookie) throw new Error('signup set no session cookie');
-  const token = (await call(baseUrl, 'POST', '/api/tokens', { cookie, body: { name: 'bench', scopes: ALL_SCOPES }, expect: [201] })).json.token;
+  const token = (
+    await call(baseUrl, 'POST', '/api/tokens', { cookie, body: { name: 'bench', scopes: ALL_SCOPES }, expect: [201] })
+  ).json.token;
   const hookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   await call(baseUrl, 'PUT', `/api/secrets/${SECRET_KEY}`, { token, body: { value: hookSecret }, expect: [200, 201] });
-  await call(baseUrl, 'POST', '/api/workflows/import?publish=true', { token, body: benchWorkflow(stubUrl), expect: [200, 201] });
+  await call(baseUrl, 'POST', '/api/workflows/import?publish=true', {
+    token,
+    body: benchWorkflow(stubUrl),
+    expect: [200, 201],
+  });
   const detail = await call(baseUrl, 'GET', `/api/workflows/${WORKFLOW_KEY}`, { token, expect: [200] });
   const hookId = detail.json.hookId;
   if (!hookId) throw new Error(`GET /api/workflows/${WORKFLOW_KEY} has no hookId: ${detail.text.slice(0, 300)}`);
   return { token, hookSecret, hookId };
 }
 
-export const getRun = (baseUrl, token, id) => call(baseUrl, 'GET', `/api/runs/${id}`, { token, expect: [200] }).then((r) => r.json);
+export const getRun = (baseUrl, token, id) =>
+  call(baseUrl, 'GET', `/api/runs/${id}`, { token, expect: [200] }).then((r) => r.json);
 
 /** How many runs of the workflow the Explorer lists as queued or running (counting stops at 200 per status). */
 export async function unfinishedCount(baseUrl, token) {
   let n = 0;
   let capped = false;
   for (const status of ['queued', 'running']) {
-    const r = await call(baseUrl, 'GET', `/api/runs?workflow=${WORKFLOW_KEY}&status=${status}&limit=200`, { token, expect: [200] });
+    const r = await call(baseUrl, 'GET', `/api/runs?workflow=${WORKFLOW_KEY}&status=${status}&limit=200`, {
+      token,
+      expect: [200],
+    });
     n += r.json.runs.length;
     capped ||= r.json.nextCursor !== null;
   }
@@ -98,7 +135,12 @@ export async function listAllRuns(baseUrl, token, maxPages) {
   const all = [];
   let cursor = null;
   for (let page = 0; page < maxPages; page++) {
-    const r = await call(baseUrl, 'GET', `/api/runs?workflow=${WORKFLOW_KEY}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token, expect: [200] });
+    const r = await call(
+      baseUrl,
+      'GET',
+      `/api/runs?workflow=${WORKFLOW_KEY}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { token, expect: [200] },
+    );
     all.push(...r.json.runs);
     cursor = r.json.nextCursor;
     if (!cursor) return { runs: all, complete: true };

@@ -29,7 +29,9 @@ function label(s, publicPort) {
   if (s.comm !== 'workerd') return s.comm;
   try {
     const args = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8');
-    return args.includes(`entry=127.0.0.1:${publicPort}\0`) || args.includes(`entry=127.0.0.1:${publicPort} `) ? 'workerd (proxy)' : 'workerd (worker)';
+    return args.includes(`entry=127.0.0.1:${publicPort}\0`) || args.includes(`entry=127.0.0.1:${publicPort} `)
+      ? 'workerd (proxy)'
+      : 'workerd (worker)';
   } catch {
     return 'workerd';
   }
@@ -78,7 +80,8 @@ export function cpuBetween(a, b) {
     const d = Math.max(0, s.ms - before);
     groupMs += d;
     byName[s.label] = (byName[s.label] ?? 0) + d;
-    if (s.mainThreadMs != null && a.group[pid]?.mainThreadMs != null) workerMainMs = (workerMainMs ?? 0) + s.mainThreadMs - a.group[pid].mainThreadMs;
+    if (s.mainThreadMs != null && a.group[pid]?.mainThreadMs != null)
+      workerMainMs = (workerMainMs ?? 0) + s.mainThreadMs - a.group[pid].mainThreadMs;
   }
   const busyMs = b.machine.busy - a.machine.busy;
   const idleMs = b.machine.idle - a.machine.idle;
@@ -87,5 +90,12 @@ export function cpuBetween(a, b) {
   const stack = {};
   for (const [name, ms] of Object.entries(byName)) stack[name] = cores(ms);
   if (workerMainMs !== null) stack['workerd (worker) main thread'] = cores(workerMainMs);
-  return { wallSeconds: Math.round(wallMs) / 1000, stack, stackTotal: cores(groupMs), bench: cores(selfMs), other: cores(Math.max(0, busyMs - groupMs - selfMs)), idle: cores(idleMs) };
+  return {
+    wallSeconds: Math.round(wallMs) / 1000,
+    stack,
+    stackTotal: cores(groupMs),
+    bench: cores(selfMs),
+    other: cores(Math.max(0, busyMs - groupMs - selfMs)),
+    idle: cores(idleMs),
+  };
 }

@@ -13,14 +13,33 @@ const REQUEST_TIMEOUT_MS = 30_000;
 function send(agent, url, { method = 'GET', headers = {}, body }) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const req = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started, end: Date.now() }));
-      res.on('error', (e) => resolve({ status: 0, body: String(e), ms: performance.now() - started, end: Date.now() }));
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+            end: Date.now(),
+          }),
+        );
+        res.on('error', (e) =>
+          resolve({ status: 0, body: String(e), ms: performance.now() - started, end: Date.now() }),
+        );
+      },
+    );
     req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (e) => resolve({ status: 0, body: String(e.message ?? e), ms: performance.now() - started, end: Date.now() }));
+    req.on('error', (e) =>
+      resolve({ status: 0, body: String(e.message ?? e), ms: performance.now() - started, end: Date.now() }),
+    );
     if (body !== undefined) req.write(body);
     req.end();
   });

@@ -14,7 +14,8 @@ const USAGE = `Usage: npm run bench -- [options]
   -h, --help             This text`;
 
 function positiveInt(name, text) {
-  if (!/^\d+$/.test(String(text).trim()) || Number(text) < 1) throw new UsageError(`--${name}: expected a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(String(text).trim()) || Number(text) < 1)
+    throw new UsageError(`--${name}: expected a positive integer, got "${text}"`);
   return Number(text);
 }
 
@@ -43,15 +44,24 @@ export function parseOptions(argv) {
   }
   if (values.help) return { help: USAGE };
 
-  const batchSizes = (values['batch-size'] ?? '1,10,25').split(',').filter(Boolean).map((s) => positiveInt('batch-size', s));
+  const batchSizes = (values['batch-size'] ?? '1,10,25')
+    .split(',')
+    .filter(Boolean)
+    .map((s) => positiveInt('batch-size', s));
   if (!batchSizes.length) throw new UsageError('--batch-size: give at least one size, e.g. 10 or 1,10,25');
-  for (const n of batchSizes) if (n > 100) throw new UsageError(`--batch-size ${n}: a Queue consumer takes at most 100 messages per batch`);
+  for (const n of batchSizes)
+    if (n > 100) throw new UsageError(`--batch-size ${n}: a Queue consumer takes at most 100 messages per batch`);
 
   const quick = values.quick;
-  const webhooks = values.webhooks === undefined ? (quick ? 200 : MIN_WEBHOOKS) : positiveInt('webhooks', values.webhooks);
-  if (webhooks < MIN_WEBHOOKS && !quick) throw new UsageError(`--webhooks ${webhooks}: at least ${MIN_WEBHOOKS} for a result worth recording (add --quick for a smoke run)`);
+  const webhooks =
+    values.webhooks === undefined ? (quick ? 200 : MIN_WEBHOOKS) : positiveInt('webhooks', values.webhooks);
+  if (webhooks < MIN_WEBHOOKS && !quick)
+    throw new UsageError(
+      `--webhooks ${webhooks}: at least ${MIN_WEBHOOKS} for a result worth recording (add --quick for a smoke run)`,
+    );
   const concurrency = values.concurrency === undefined ? 32 : positiveInt('concurrency', values.concurrency);
-  const drainTimeoutS = values['drain-timeout'] === undefined ? 120 : positiveInt('drain-timeout', values['drain-timeout']);
+  const drainTimeoutS =
+    values['drain-timeout'] === undefined ? 120 : positiveInt('drain-timeout', values['drain-timeout']);
   const port = values.port === undefined ? undefined : positiveInt('port', values.port);
   if (port !== undefined && port > 65535) throw new UsageError(`--port ${port}: not a TCP port`);
   return { batchSizes: [...new Set(batchSizes)], webhooks, concurrency, drainTimeoutS, port, quick, out: values.out };

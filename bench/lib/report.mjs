@@ -6,7 +6,9 @@ export function machine() {
   const cpus = os.cpus();
   let osName = `${os.type()} ${os.release()}`;
   try {
-    const rel = execFileSync('sh', ['-c', '. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"'], { encoding: 'utf8' }).trim();
+    const rel = execFileSync('sh', ['-c', '. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"'], {
+      encoding: 'utf8',
+    }).trim();
     if (rel) osName = `${rel} (${os.type()} ${os.release()})`;
   } catch {
     // keep the kernel name
@@ -25,13 +27,29 @@ const fmt = (x, unit = '') => (x === null || x === undefined ? '-' : `${x}${unit
 
 function table(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 export function renderTables(rows) {
   const main = table(
-    ['batch', 'webhooks', 'acks/s', 'ack p50', 'ack p99', 'runs/s', 't2f p50', 't2f p99', 'lost', 'errors', 'failed', '/healthz req/s', 'hz p50', 'hz p99'],
+    [
+      'batch',
+      'webhooks',
+      'acks/s',
+      'ack p50',
+      'ack p99',
+      'runs/s',
+      't2f p50',
+      't2f p99',
+      'lost',
+      'errors',
+      'failed',
+      '/healthz req/s',
+      'hz p50',
+      'hz p99',
+    ],
     rows.map((r) => [
       r.batchSize,
       r.webhooks.requests,
@@ -50,7 +68,22 @@ export function renderTables(rows) {
     ]),
   );
   const detail = table(
-    ['batch', 'idle ack', 'idle t2f', 'kick', 'a wait', 'a exec', 'a->b', 'b wait', 'b exec', 'drain after last ack', 'consumer batches', 'mean batch', 'batch p50', 'stub b calls'],
+    [
+      'batch',
+      'idle ack',
+      'idle t2f',
+      'kick',
+      'a wait',
+      'a exec',
+      'a->b',
+      'b wait',
+      'b exec',
+      'drain after last ack',
+      'consumer batches',
+      'mean batch',
+      'batch p50',
+      'stub b calls',
+    ],
     rows.map((r) => {
       const b = r.breakdown;
       return [
@@ -71,16 +104,45 @@ export function renderTables(rows) {
       ];
     }),
   );
-  const phases = [['healthz', '/healthz'], ['webhooks', 'webhooks'], ['drain', 'drain']];
+  const phases = [
+    ['healthz', '/healthz'],
+    ['webhooks', 'webhooks'],
+    ['drain', 'drain'],
+  ];
   const cpuRows = [];
   for (const r of rows) {
     for (const [key, name] of phases) {
       const p = r.cpu[key];
       if (!p) continue;
       const st = p.stack;
-      cpuRows.push([r.batchSize, name, `${p.wallSeconds} s`, fmt(st['workerd (worker)']), fmt(st['workerd (worker) main thread']), fmt(st['workerd (proxy)']), fmt(st['wrangler (node)']), fmt(p.bench), fmt(p.other), fmt(p.idle)]);
+      cpuRows.push([
+        r.batchSize,
+        name,
+        `${p.wallSeconds} s`,
+        fmt(st['workerd (worker)']),
+        fmt(st['workerd (worker) main thread']),
+        fmt(st['workerd (proxy)']),
+        fmt(st['wrangler (node)']),
+        fmt(p.bench),
+        fmt(p.other),
+        fmt(p.idle),
+      ]);
     }
   }
-  const cpu = table(['batch', 'phase', 'wall', 'workerd (worker)', '  of it main thread', 'workerd (proxy)', 'wrangler node', 'bench process', 'other processes', 'idle'], cpuRows);
+  const cpu = table(
+    [
+      'batch',
+      'phase',
+      'wall',
+      'workerd (worker)',
+      '  of it main thread',
+      'workerd (proxy)',
+      'wrangler node',
+      'bench process',
+      'other processes',
+      'idle',
+    ],
+    cpuRows,
+  );
   return { main, detail, cpu };
 }

@@ -20,16 +20,24 @@ const FINAL = new Set(['succeeded', 'failed']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function stubRequests(stub, p) {
-  const res = await fetch(`${stub.url}/__control/requests?path=${encodeURIComponent(p)}`, { signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${stub.url}/__control/requests?path=${encodeURIComponent(p)}`, {
+    signal: AbortSignal.timeout(30_000),
+  });
   return res.json();
 }
-const stubReset = (stub) => fetch(`${stub.url}/__control/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+const stubReset = (stub) =>
+  fetch(`${stub.url}/__control/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
 
 /** One delivery through to a succeeded run before any load: proves the pipeline, warms the isolate. */
 async function preflight(baseUrl, token, hookId, hookSecret) {
   const d = delivery(hookId, hookSecret, 0, 'preflight');
   const t0 = performance.now();
-  const res = await fetch(`${baseUrl}${d.path}`, { method: 'POST', headers: d.headers, body: d.body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${baseUrl}${d.path}`, {
+    method: 'POST',
+    headers: d.headers,
+    body: d.body,
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   const ackMs = performance.now() - t0;
   if (res.status !== 202) throw new Error(`preflight webhook: ${res.status} ${text.slice(0, 500)}`);
@@ -41,9 +49,13 @@ async function preflight(baseUrl, token, hookId, hookSecret) {
     if (FINAL.has(run.status)) break;
     await sleep(100);
   }
-  if (run?.status !== 'succeeded') throw new Error(`preflight run ${runId} did not succeed within ${PREFLIGHT_TIMEOUT_MS / 1000} s: ${JSON.stringify(run).slice(0, 1500)}`);
+  if (run?.status !== 'succeeded')
+    throw new Error(
+      `preflight run ${runId} did not succeed within ${PREFLIGHT_TIMEOUT_MS / 1000} s: ${JSON.stringify(run).slice(0, 1500)}`,
+    );
   const steps = run.steps.map((s) => `${s.id}:${s.status}`).join(' ');
-  if (steps !== 'is_big:succeeded call_a:succeeded call_b:succeeded') throw new Error(`preflight run took an unexpected path: ${steps}`);
+  if (steps !== 'is_big:succeeded call_a:succeeded call_b:succeeded')
+    throw new Error(`preflight run took an unexpected path: ${steps}`);
   // One webhook on an idle stack (cold paths included): what a single delivery costs without load.
   return { ackMs: round(ackMs), t2fMs: run.finishedAt - run.createdAt };
 }
@@ -51,7 +63,16 @@ async function preflight(baseUrl, token, hookId, hookSecret) {
 function phaseStats(phase, count, accepted) {
   const lat = phase.results.map((r) => r.ms);
   const s = summary(lat);
-  return { requests: count, accepted, wallSeconds: round(phase.wallMs / 1000, 2), perSecond: round(accepted / (phase.wallMs / 1000), 1), p50Ms: round(s.p50), p90Ms: round(s.p90), p99Ms: round(s.p99), maxMs: round(s.max) };
+  return {
+    requests: count,
+    accepted,
+    wallSeconds: round(phase.wallMs / 1000, 2),
+    perSecond: round(accepted / (phase.wallMs / 1000), 1),
+    p50Ms: round(s.p50),
+    p90Ms: round(s.p90),
+    p99Ms: round(s.p99),
+    maxMs: round(s.max),
+  };
 }
 
 /** Where a run's time went, from the step attempt logs of a sample of runs (medians, ms). */
@@ -75,7 +96,10 @@ async function breakdown(baseUrl, token, runIds) {
     parts.bExec.push(b.finishedAt - b.startedAt);
     parts.end.push(run.finishedAt - b.finishedAt);
   }
-  const out = { sampled: parts.kick.length, note: 'medians in ms over a sample of runs: kick = ack to run object started; *Wait = step queued to claimed by the consumer; *Exec = claimed to result (secrets, HTTP call); aToB = call_a result to call_b queued; end = call_b result to run finished' };
+  const out = {
+    sampled: parts.kick.length,
+    note: 'medians in ms over a sample of runs: kick = ack to run object started; *Wait = step queued to claimed by the consumer; *Exec = claimed to result (secrets, HTTP call); aToB = call_a result to call_b queued; end = call_b result to run finished',
+  };
   for (const [k, v] of Object.entries(parts)) out[k] = round(summary(v).p50);
   return out;
 }
@@ -96,7 +120,11 @@ function scanLog(text) {
     messagesDelivered: sizes.reduce((a, b) => a + b, 0),
     messagesNotAcked: notAcked,
     batchSizeMean: round(sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : null, 2),
-    batchMs: { p50: round(summary(times).p50), p99: round(summary(times).p99), totalSeconds: round(times.reduce((a, b) => a + b, 0) / 1000, 2) },
+    batchMs: {
+      p50: round(summary(times).p50),
+      p99: round(summary(times).p99),
+      totalSeconds: round(times.reduce((a, b) => a + b, 0) / 1000, 2),
+    },
     redeliveryWarnings: matching(/will be redelivered/).length,
     deadLettered: matching(/dead letter queue|DEAD_LETTERED|automate-steps-dlq \d+\/\d+/).length,
     // A reload (the served files changed) drops the local Queue's messages: the row is void.
@@ -153,7 +181,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     const distinctRuns = new Set(acked.map((a) => a.runId));
 
     // Wait until the Explorer lists no queued/running run of the workflow and every acked run is final.
-    log(`batch size ${batchSize}: ${acked.length} acked; waiting for runs to finish (at most ${opts.drainTimeoutS} s after the last ack)`);
+    log(
+      `batch size ${batchSize}: ${acked.length} acked; waiting for runs to finish (at most ${opts.drainTimeoutS} s after the last ack)`,
+    );
     const deadline = lastAck + opts.drainTimeoutS * 1000;
     const maxPages = Math.ceil((N + 50) / 200) + 5;
     let listed = { runs: [], complete: false };
@@ -169,7 +199,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       }
       if (Date.now() - lastProgress > 10_000) {
         lastProgress = Date.now();
-        log(`batch size ${batchSize}:   ${open === null ? '?' : `${open.capped ? 'over ' : ''}${open.n}`} runs still queued or running`);
+        log(
+          `batch size ${batchSize}:   ${open === null ? '?' : `${open.capped ? 'over ' : ''}${open.n}`} runs still queued or running`,
+        );
       }
       await sleep(POLL_MS);
     }
@@ -207,7 +239,13 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         createdAt: d.createdAt,
         finishedAt: d.finishedAt,
         error: d.error,
-        steps: d.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, error: s.error ? { ...s.error, stack: s.error.stack?.split('\n').slice(0, 6).join('\n') } : null, attemptLog: s.attemptLog })),
+        steps: d.steps.map((s) => ({
+          id: s.id,
+          status: s.status,
+          attempts: s.attempts,
+          error: s.error ? { ...s.error, stack: s.error.stack?.split('\n').slice(0, 6).join('\n') } : null,
+          attemptLog: s.attemptLog,
+        })),
       });
     }
     const wlog = scanLog(readFileSync(stack.logFile, 'utf8'));
@@ -223,7 +261,12 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       loadavgBefore: loadavg,
       idleSingleWebhook: idle,
       healthz: { ...phaseStats(hz, N, hzOk), errors: N - hzOk },
-      webhooks: { ...phaseStats(wh, N, acked.length), errors: N - acked.length, errorStatuses, duplicateRunIds: acked.length - distinctRuns.size },
+      webhooks: {
+        ...phaseStats(wh, N, acked.length),
+        errors: N - acked.length,
+        errorStatuses,
+        duplicateRunIds: acked.length - distinctRuns.size,
+      },
       runs: {
         acked: distinctRuns.size,
         finished: finished.length,
@@ -231,7 +274,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         failed,
         failedExamples,
         lost,
-        unfinished: Object.fromEntries(Object.entries(unfinished).map(([k, v]) => [k, { count: v.length, examples: v.slice(0, 5) }])),
+        unfinished: Object.fromEntries(
+          Object.entries(unfinished).map(([k, v]) => [k, { count: v.length, examples: v.slice(0, 5) }]),
+        ),
         perSecond: runsWindowS ? round(finished.length / runsWindowS, 1) : null,
         windowSeconds: round(runsWindowS, 2),
         drainAfterLastAckSeconds: lastFinish ? round((lastFinish - lastAck) / 1000, 2) : null,
@@ -242,7 +287,12 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         ackToStartP50Ms: round(startLag.p50),
         ackToStartP99Ms: round(startLag.p99),
       },
-      stub: { bench_a: reqA.length, bench_b: reqB.length, bench_b_distinctRuns: distinctB, matchesSucceeded: distinctB === succeeded && reqB.length === succeeded },
+      stub: {
+        bench_a: reqA.length,
+        bench_b: reqB.length,
+        bench_b_distinctRuns: distinctB,
+        matchesSucceeded: distinctB === succeeded && reqB.length === succeeded,
+      },
       breakdown: samples,
       consumer: wlog,
       cpu: { healthz: cpuBetween(cpu0, cpu1), webhooks: cpuBetween(cpu1, cpu2), drain: cpuBetween(cpu2, cpu3) },

@@ -55,12 +55,14 @@ export function benchConfig(source, batchSize, paths = {}) {
     const str = () => JSON.parse(rawValue.replace(/\s*#.*$/, ''));
     if (section === '' && key === 'main') set(q(paths.main ?? path.resolve(root, str())), 'main');
     else if (section === 'assets' && key === 'directory') set(q(paths.assets ?? path.resolve(root, str())), 'assets');
-    else if (section === 'd1_databases' && key === 'migrations_dir') set(q(paths.migrations ?? path.resolve(root, str())), 'migrations');
+    else if (section === 'd1_databases' && key === 'migrations_dir')
+      set(q(paths.migrations ?? path.resolve(root, str())), 'migrations');
     else if (section === 'vars' && key === 'EXECUTION_BATCH_SIZE') set(q(String(batchSize)), 'vars');
     else if (section === 'queues.consumers' && key === 'queue') {
       consumerQueue = str();
       out.push(line);
-    } else if (section === 'queues.consumers' && key === 'max_batch_size' && consumerQueue === STEP_QUEUE) set(String(batchSize), 'consumer');
+    } else if (section === 'queues.consumers' && key === 'max_batch_size' && consumerQueue === STEP_QUEUE)
+      set(String(batchSize), 'consumer');
     else out.push(line);
   }
   const missing = ['main', 'assets', 'migrations', 'vars', 'consumer'].filter((t) => !done.has(t));
@@ -112,9 +114,18 @@ export async function snapshotCode({ log = () => {} } = {}) {
     const buildDir = path.join(dir, 'build');
     mkdirSync(buildDir);
     writeFileSync(path.join(buildDir, 'wrangler.toml'), benchConfig(source, 10, { assets, migrations }));
-    const [commit, dirty] = await Promise.all([git(['rev-parse', '--short', 'HEAD']), git(['status', '--porcelain', '--', 'worker', 'connectors', 'migrations', 'wrangler.toml', 'package.json'])]);
-    log(`bundling the Worker once (commit ${commit ?? '?'}${dirty ? ', with uncommitted changes in worker/connectors' : ''})`);
-    await run('wrangler', ['deploy', '--dry-run', '--outdir', path.join(dir, 'bundle'), '--config', path.join(buildDir, 'wrangler.toml')], { cwd: buildDir });
+    const [commit, dirty] = await Promise.all([
+      git(['rev-parse', '--short', 'HEAD']),
+      git(['status', '--porcelain', '--', 'worker', 'connectors', 'migrations', 'wrangler.toml', 'package.json']),
+    ]);
+    log(
+      `bundling the Worker once (commit ${commit ?? '?'}${dirty ? ', with uncommitted changes in worker/connectors' : ''})`,
+    );
+    await run(
+      'wrangler',
+      ['deploy', '--dry-run', '--outdir', path.join(dir, 'bundle'), '--config', path.join(buildDir, 'wrangler.toml')],
+      { cwd: buildDir },
+    );
     const main = path.join(dir, 'bundle/index.js');
     if (!existsSync(main)) throw new Error(`wrangler deploy --dry-run wrote no ${main}`);
     const wranglerVersion = (await run('wrangler', ['--version'], { cwd: dir })).stdout.trim().split('\n').pop();
@@ -163,7 +174,11 @@ export async function startStack({ snapshot, batchSize, port }) {
   live.add(handle);
 
   try {
-    await run('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--config', config, '--persist-to', persistTo], { cwd: dir });
+    await run(
+      'wrangler',
+      ['d1', 'migrations', 'apply', 'DB', '--local', '--config', config, '--persist-to', persistTo],
+      { cwd: dir },
+    );
 
     if (stopped) throw new Error('stopped before wrangler dev started');
     const masterKey = `bench1:${randomBytes(32).toString('base64')}`;
@@ -171,7 +186,17 @@ export async function startStack({ snapshot, batchSize, port }) {
       cwd: dir,
       logFile,
       port,
-      args: ['--config', config, '--no-bundle', '--persist-to', persistTo, '--var', 'ENVIRONMENT:development', '--var', `AUTOMATE_MASTER_KEY:${masterKey}`],
+      args: [
+        '--config',
+        config,
+        '--no-bundle',
+        '--persist-to',
+        persistTo,
+        '--var',
+        'ENVIRONMENT:development',
+        '--var',
+        `AUTOMATE_MASTER_KEY:${masterKey}`,
+      ],
     }).then((d) => (dev = d));
     await spawning;
     if (stopped) throw new Error('stopped while wrangler dev started');

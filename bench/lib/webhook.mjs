@@ -13,12 +13,22 @@ export function signStandardWebhook(secret, id, timestamp, body) {
 /** The i-th delivery: unique webhook-id, a fresh timestamp, a body whose total passes the condition. */
 export function delivery(hookId, secret, i, tag) {
   const id = `msg_${tag}_${i}_${randomUUID()}`;
-  const body = JSON.stringify({ id: `ord-${tag}-${i}`, total: 100 + (i % 900), customer: { id: `C-${i % 97}` }, items: [{ sku: `SKU-${i % 13}`, quantity: 1 + (i % 3) }] });
+  const body = JSON.stringify({
+    id: `ord-${tag}-${i}`,
+    total: 100 + (i % 900),
+    customer: { id: `C-${i % 97}` },
+    items: [{ sku: `SKU-${i % 13}`, quantity: 1 + (i % 3) }],
+  });
   const ts = Math.floor(Date.now() / 1000);
   return {
     method: 'POST',
     path: `/hooks/${hookId}`,
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(secret, id, ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signStandardWebhook(secret, id, ts, body),
+    },
     body,
   };
 }

@@ -16,7 +16,11 @@ export async function importWorkflow({ baseUrl, token, text, publish }) {
     });
   } catch (err) {
     const why = err.cause?.code ?? err.cause?.message ?? err.message;
-    return { ok: false, fatal: true, message: `cannot reach ${baseUrl} (${why}). Is the server running? Check AUTOMATE_URL.` };
+    return {
+      ok: false,
+      fatal: true,
+      message: `cannot reach ${baseUrl} (${why}). Is the server running? Check AUTOMATE_URL.`,
+    };
   }
   const body = await res.text();
   let data;
@@ -28,11 +32,19 @@ export async function importWorkflow({ baseUrl, token, text, publish }) {
   if (res.ok && typeof data?.key === 'string') return { ok: true, status: res.status, result: data };
 
   const error = data?.error;
-  if (!error) return { ok: false, fatal: res.status >= 500, message: `unexpected answer: HTTP ${res.status} ${res.statusText} from ${url}` };
+  if (!error)
+    return {
+      ok: false,
+      fatal: res.status >= 500,
+      message: `unexpected answer: HTTP ${res.status} ${res.statusText} from ${url}`,
+    };
   const details = Array.isArray(error.details) ? error.details : [];
   const ref = error.requestId ? ` [request ${error.requestId}]` : '';
   // The server's message repeats the first detail ("Cannot publish: steps[1].x: ..."); keep its lead.
-  const lead = details.length && error.message.includes(`: ${details[0].path}`) ? error.message.slice(0, error.message.indexOf(`: ${details[0].path}`)) : error.message;
+  const lead =
+    details.length && error.message.includes(`: ${details[0].path}`)
+      ? error.message.slice(0, error.message.indexOf(`: ${details[0].path}`))
+      : error.message;
   return {
     ok: false,
     fatal: res.status === 401,

@@ -54,7 +54,10 @@ async function importOne(file, { publish, baseUrl, token }) {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return { ok: false, message: err.code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${err.message}` };
+    return {
+      ok: false,
+      message: err.code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${err.message}`,
+    };
   }
   try {
     JSON.parse(text);
@@ -73,6 +76,7 @@ function describe(result, publish) {
 
 function formatFailure(label, { message, summary, details = [] }) {
   if (details.length === 1) return `✗ ${label}: ${details[0].path}: ${details[0].message}`;
-  if (details.length > 1) return [`✗ ${label}: ${summary}`, ...details.map((d) => `    ${d.path}: ${d.message}`)].join('\n');
+  if (details.length > 1)
+    return [`✗ ${label}: ${summary}`, ...details.map((d) => `    ${d.path}: ${d.message}`)].join('\n');
   return `✗ ${label}: ${message}`;
 }

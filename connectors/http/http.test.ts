@@ -5,10 +5,14 @@ import { requests, script, stubUrl, uniquePath } from '../testing/stub-client';
 
 /** The stub listens on 127.0.0.1, so these calls need the private network allowed. */
 const local = (overrides = {}) => testContext({ allowPrivateNetwork: true, ...overrides });
-const request = (params: Record<string, unknown>, ctx = local()) => runAction('http', 'request', params, ctx) as Promise<any>;
+const request = (params: Record<string, unknown>, ctx = local()) =>
+  runAction('http', 'request', params, ctx) as Promise<any>;
 
 async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
-  const err = await p.then(() => undefined, (e) => e);
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  );
   expect(err, 'expected the action to fail').toBeInstanceOf(ConnectorError);
   return err;
 }
@@ -18,7 +22,13 @@ describe('http.request: happy path', () => {
     const path = uniquePath();
     const ctx = local({ idempotencyKey: 'run-1:notify_sales' });
     const out = await request(
-      { method: 'POST', url: `${stubUrl()}${path}?a=1`, query: { b: 2, tags: ['x', 'y'] }, headers: { Authorization: 'Bearer t0k' }, json: { text: 'High value order', total: 1200 } },
+      {
+        method: 'POST',
+        url: `${stubUrl()}${path}?a=1`,
+        query: { b: 2, tags: ['x', 'y'] },
+        headers: { Authorization: 'Bearer t0k' },
+        json: { text: 'High value order', total: 1200 },
+      },
       ctx,
     );
     expect(out.status).toBe(200);
@@ -43,9 +53,18 @@ describe('http.request: happy path', () => {
 
   it('sends a raw string body as is', async () => {
     const path = uniquePath();
-    await request({ method: 'PUT', url: stubUrl() + path, body: 'a=1&b=2', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await request({
+      method: 'PUT',
+      url: stubUrl() + path,
+      body: 'a=1&b=2',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const [seen] = await requests(path);
-    expect([seen.method, seen.body, seen.headers['content-type']]).toEqual(['PUT', 'a=1&b=2', 'application/x-www-form-urlencoded']);
+    expect([seen.method, seen.body, seen.headers['content-type']]).toEqual([
+      'PUT',
+      'a=1&b=2',
+      'application/x-www-form-urlencoded',
+    ]);
   });
 
   it('keeps an Idempotency-Key the workflow sets itself', async () => {
@@ -139,7 +158,13 @@ describe('http.request: failures', () => {
 describe('http.request: SSRF guard', () => {
   it('refuses private and metadata addresses without sending anything', async () => {
     const path = uniquePath();
-    for (const url of [stubUrl() + path, 'http://169.254.169.254/latest/meta-data/', 'http://localhost:8787/', 'http://[::ffff:127.0.0.1]/', 'http://10.0.0.5/']) {
+    for (const url of [
+      stubUrl() + path,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://localhost:8787/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://10.0.0.5/',
+    ]) {
       const err = await rejection(request({ url }, testContext({ allowPrivateNetwork: false })));
       expect(err).toMatchObject({ retryable: false, code: 'BLOCKED_URL' });
     }
@@ -175,10 +200,14 @@ describe('http.request: SSRF guard', () => {
     const seen: Headers[] = [];
     const fakeFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
       seen.push(new Headers(init?.headers));
-      if (String(input).startsWith('https://a.example.com')) return new Response(null, { status: 307, headers: { location: 'https://b.example.com/x' } });
+      if (String(input).startsWith('https://a.example.com'))
+        return new Response(null, { status: 307, headers: { location: 'https://b.example.com/x' } });
       return new Response('{}', { headers: { 'content-type': 'application/json' } });
     }) as typeof fetch;
-    await request({ url: 'https://a.example.com/', headers: { Authorization: 'Bearer secret' } }, testContext({ fetch: fakeFetch }));
+    await request(
+      { url: 'https://a.example.com/', headers: { Authorization: 'Bearer secret' } },
+      testContext({ fetch: fakeFetch }),
+    );
     expect(seen.map((h) => h.get('authorization'))).toEqual(['Bearer secret', null]);
   });
 
@@ -198,8 +227,14 @@ describe('http.request: params', () => {
       [{ url: 'https://x.test', timeoutMs: 500_000 }, /^params\.timeoutMs: /],
       [{ url: 'https://x.test', method: 'POST', json: {}, body: 'x' }, /^params\.body: give either json or body/],
       [{ url: 'https://x.test', json: { a: 1 } }, /^params\.json: a GET request cannot have a body/],
-      [{ url: 'https://x.test', headers: { 'bad header': 'x' } }, /^params\.headers\.bad header: not a valid header name/],
-      [{ url: 'https://x.test', headers: { 'X-A': 'a\r\nX-Injected: 1' } }, /^params\.headers\.X-A: header values cannot contain line breaks/],
+      [
+        { url: 'https://x.test', headers: { 'bad header': 'x' } },
+        /^params\.headers\.bad header: not a valid header name/,
+      ],
+      [
+        { url: 'https://x.test', headers: { 'X-A': 'a\r\nX-Injected: 1' } },
+        /^params\.headers\.X-A: header values cannot contain line breaks/,
+      ],
     ];
     for (const [params, message] of cases) {
       const err = await rejection(request(params));
@@ -219,7 +254,10 @@ describe('http.request: params', () => {
     expect(action.inputs).toMatchObject({
       type: 'object',
       required: ['url'],
-      properties: { method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], default: 'GET' }, timeoutMs: { default: 30_000, maximum: 120_000 } },
+      properties: {
+        method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], default: 'GET' },
+        timeoutMs: { default: 30_000, maximum: 120_000 },
+      },
     });
     expect(action.outputs).toMatchObject({ type: 'object', required: ['status', 'headers', 'body'] });
   });

@@ -27,19 +27,33 @@ export const HttpRequest = ActionSpec({
       method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
       url: z.url({ error: 'Invalid URL' }).describe('Absolute http(s) URL'),
       headers: z.record(z.string(), Scalar).optional().describe('Request headers'),
-      query: z.record(z.string(), z.union([Scalar, z.array(Scalar)])).optional().describe('Appended to the URL query string'),
+      query: z
+        .record(z.string(), z.union([Scalar, z.array(Scalar)]))
+        .optional()
+        .describe('Appended to the URL query string'),
       json: z.unknown().optional().describe('Sent as a JSON body (sets Content-Type: application/json)'),
       body: z.string().optional().describe('Sent as the raw body; use either json or body'),
       timeoutMs: z.int().min(1).max(120_000).default(30_000).describe('Give up (retryable) after this long'),
     })
     .superRefine((p, ctx) => {
       for (const [name, value] of Object.entries(p.headers ?? {})) {
-        if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'not a valid header name' });
-        if (/[\r\n\0]/.test(String(value))) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'header values cannot contain line breaks' });
+        if (!HEADER_NAME.test(name))
+          ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'not a valid header name' });
+        if (/[\r\n\0]/.test(String(value)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['headers', name],
+            message: 'header values cannot contain line breaks',
+          });
       }
-      if (p.json !== undefined && p.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'give either json or body, not both' });
+      if (p.json !== undefined && p.body !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['body'], message: 'give either json or body, not both' });
       if ((p.method === 'GET' || p.method === 'HEAD') && (p.json !== undefined || p.body !== undefined)) {
-        ctx.addIssue({ code: 'custom', path: [p.json !== undefined ? 'json' : 'body'], message: `a ${p.method} request cannot have a body` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [p.json !== undefined ? 'json' : 'body'],
+          message: `a ${p.method} request cannot have a body`,
+        });
       }
     }),
   outputs: z.object({
@@ -87,7 +101,10 @@ async function request(p: ActionInput<typeof HttpRequest>, ctx: ExecutionContext
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       if (hop >= MAX_REDIRECTS) {
-        throw new ConnectorError(`${method} ${describeUrl(url)}: more than ${MAX_REDIRECTS} redirects`, { code: 'TOO_MANY_REDIRECTS', status: response.status });
+        throw new ConnectorError(`${method} ${describeUrl(url)}: more than ${MAX_REDIRECTS} redirects`, {
+          code: 'TOO_MANY_REDIRECTS',
+          status: response.status,
+        });
       }
       const next = new URL(location, url);
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
@@ -96,7 +113,8 @@ async function request(p: ActionInput<typeof HttpRequest>, ctx: ExecutionContext
         headers.delete('content-type');
       }
       // Never carry credentials to another origin.
-      if (next.origin !== url.origin) for (const h of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(h);
+      if (next.origin !== url.origin)
+        for (const h of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(h);
       url = next;
       continue;
     }

@@ -26,12 +26,24 @@ const ERP_NS = 'urn:legacy-erp';
 
 const QUANTITY = 'a whole number of at least 1';
 const Quantity = z.union(
-  [z.int(QUANTITY).min(1, QUANTITY).max(1_000_000, 'at most 1000000'), z.string().regex(/^[1-9]\d{0,5}$/, QUANTITY).transform(Number)],
+  [
+    z.int(QUANTITY).min(1, QUANTITY).max(1_000_000, 'at most 1000000'),
+    z
+      .string()
+      .regex(/^[1-9]\d{0,5}$/, QUANTITY)
+      .transform(Number),
+  ],
   { error: QUANTITY },
 );
 const PRICE = 'a decimal amount such as 19.99';
 const Price = z.union(
-  [z.number().min(0, PRICE).max(1e12, PRICE).transform(decimal), z.string().trim().regex(/^\d{1,12}(\.\d{1,6})?$/, PRICE)],
+  [
+    z.number().min(0, PRICE).max(1e12, PRICE).transform(decimal),
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,12}(\.\d{1,6})?$/, PRICE),
+  ],
   { error: PRICE },
 );
 
@@ -55,7 +67,8 @@ const Item = z
     unitPrice: Price.optional(),
   })
   .superRefine((item, ctx) => {
-    if (item.quantity === undefined && item.qty === undefined) ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'required (or qty)' });
+    if (item.quantity === undefined && item.qty === undefined)
+      ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'required (or qty)' });
   })
   .transform((item) => ({
     sku: item.sku,
@@ -64,9 +77,12 @@ const Item = z
   }));
 
 export const CreateOrder = ActionSpec({
-  description: 'Create a sales order in the legacy ERP (SOAP CreateOrder). Safe to retry: the ERP drops duplicates by MessageId.',
+  description:
+    'Create a sales order in the legacy ERP (SOAP CreateOrder). Safe to retry: the ERP drops duplicates by MessageId.',
   inputs: z.object({
-    customer_id: z.union([z.string().trim().min(1).max(40), z.int().min(0)], { error: 'a customer id (string or number)' }).transform(String),
+    customer_id: z
+      .union([z.string().trim().min(1).max(40), z.int().min(0)], { error: 'a customer id (string or number)' })
+      .transform(String),
     items: z.array(Item).min(1).max(500).describe('Order lines: {sku, quantity|qty, price|unit_price?}'),
   }),
   outputs: z.object({
@@ -108,30 +124,49 @@ export class LegacyERPAdapter extends ConnectorAdapter {
     const fault = parseFault(text);
     if (fault) {
       // The faultstring is passed on as the ERP wrote it (the engine redacts secrets from errors).
-      throw new ConnectorError(`${label} fault ${fault.faultcode || '(no faultcode)'}: ${fault.faultstring || '(no faultstring)'}`, {
-        retryable: fault.kind === 'Server',
-        retryAfterMs,
-        status,
-        code: fault.kind === 'Client' ? 'SOAP_CLIENT_FAULT' : fault.kind === 'Server' ? 'SOAP_SERVER_FAULT' : 'SOAP_FAULT',
-      });
+      throw new ConnectorError(
+        `${label} fault ${fault.faultcode || '(no faultcode)'}: ${fault.faultstring || '(no faultstring)'}`,
+        {
+          retryable: fault.kind === 'Server',
+          retryAfterMs,
+          status,
+          code:
+            fault.kind === 'Client'
+              ? 'SOAP_CLIENT_FAULT'
+              : fault.kind === 'Server'
+                ? 'SOAP_SERVER_FAULT'
+                : 'SOAP_FAULT',
+        },
+      );
     }
     if (status < 200 || status >= 300) {
-      throw new ConnectorError(`${label} answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`, {
-        retryable: isRetryableStatus(status),
-        retryAfterMs,
-        status,
-        code: `HTTP_${status}`,
-      });
+      throw new ConnectorError(
+        `${label} answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`,
+        {
+          retryable: isRetryableStatus(status),
+          retryAfterMs,
+          status,
+          code: `HTTP_${status}`,
+        },
+      );
     }
     const result = innerXml(text, 'CreateOrderResponse');
     const orderId = result === undefined ? undefined : elementText(result, 'OrderId');
-    if (!orderId) throw new ConnectorError(`${label} answered without a CreateOrderResponse/OrderId`, { code: 'BAD_RESPONSE', status });
+    if (!orderId)
+      throw new ConnectorError(`${label} answered without a CreateOrderResponse/OrderId`, {
+        code: 'BAD_RESPONSE',
+        status,
+      });
     return { order_id: orderId, status: elementText(result!, 'Status') ?? '' };
   }
 }
 
 /** The CreateOrder request; `messageId` makes retries idempotent on the ERP side. */
-export function createOrderEnvelope(params: ActionInput<typeof CreateOrder>, apiKey: string, messageId: string): string {
+export function createOrderEnvelope(
+  params: ActionInput<typeof CreateOrder>,
+  apiKey: string,
+  messageId: string,
+): string {
   const items = params.items
     .map(
       (item) =>

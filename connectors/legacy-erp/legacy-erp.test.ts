@@ -13,14 +13,28 @@ function erpStub() {
   const endpoint = `/erp/${ns}/soap`;
   const settings = { URL: `${stubUrl()}${endpoint}` };
   const createOrder = (params: Record<string, unknown>, overrides: Parameters<typeof testContext>[0] = {}) =>
-    runAction('legacy_erp', 'create_order', params, testContext({ secrets: { API_KEY }, settings, ...overrides })) as Promise<any>;
+    runAction(
+      'legacy_erp',
+      'create_order',
+      params,
+      testContext({ secrets: { API_KEY }, settings, ...overrides }),
+    ) as Promise<any>;
   return { ns, endpoint, settings, createOrder };
 }
 
-const ORDER = { customer_id: 207119551, items: [{ sku: 'CHAIR-01', quantity: 4, price: 250 }, { sku: 'DESK-01', qty: '1', unit_price: '199.90' }] };
+const ORDER = {
+  customer_id: 207119551,
+  items: [
+    { sku: 'CHAIR-01', quantity: 4, price: 250 },
+    { sku: 'DESK-01', qty: '1', unit_price: '199.90' },
+  ],
+};
 
 async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
-  const err = await p.then(() => undefined, (e) => e);
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  );
   expect(err, 'expected the action to fail').toBeInstanceOf(ConnectorError);
   return err;
 }
@@ -128,14 +142,20 @@ describe('legacy_erp.create_order: faults and failures', () => {
 
   it('recognises other prefixes and dotted fault codes', async () => {
     const { endpoint, createOrder } = erpStub();
-    await script(endpoint, [soapFault('SOAP-ENV:Server.Timeout', 'busy'), soapFault('env:Client.Validation', 'bad sku')]);
+    await script(endpoint, [
+      soapFault('SOAP-ENV:Server.Timeout', 'busy'),
+      soapFault('env:Client.Validation', 'bad sku'),
+    ]);
     expect((await rejection(createOrder(ORDER))).retryable).toBe(true);
     expect((await rejection(createOrder(ORDER))).retryable).toBe(false);
   });
 
   it('HTTP 503 and 429 without a fault are retryable, 429 with Retry-After', async () => {
     const { endpoint, createOrder } = erpStub();
-    await script(endpoint, [{ status: 503, body: 'Service Unavailable' }, { status: 429, headers: { 'retry-after': '5' } }]);
+    await script(endpoint, [
+      { status: 503, body: 'Service Unavailable' },
+      { status: 429, headers: { 'retry-after': '5' } },
+    ]);
     expect(await rejection(createOrder(ORDER))).toMatchObject({ retryable: true, status: 503 });
     expect(await rejection(createOrder(ORDER))).toMatchObject({ retryable: true, status: 429, retryAfterMs: 5000 });
   });
@@ -148,20 +168,28 @@ describe('legacy_erp.create_order: faults and failures', () => {
 
   it('a 200 without an OrderId is a non-retryable bad response', async () => {
     const { endpoint, createOrder } = erpStub();
-    await script(endpoint, [{ status: 200, headers: { 'content-type': 'text/xml' }, body: '<soap:Envelope><soap:Body/></soap:Envelope>' }]);
+    await script(endpoint, [
+      { status: 200, headers: { 'content-type': 'text/xml' }, body: '<soap:Envelope><soap:Body/></soap:Envelope>' },
+    ]);
     expect(await rejection(createOrder(ORDER))).toMatchObject({ retryable: false, code: 'BAD_RESPONSE' });
   });
 
   it('a timeout is retryable', async () => {
     const { endpoint, createOrder } = erpStub();
     await script(endpoint, [{ status: 200, delayMs: 3000 }]);
-    const fast = testContext({ secrets: { API_KEY }, settings: { URL: stubUrl() + endpoint }, signal: AbortSignal.timeout(200) });
+    const fast = testContext({
+      secrets: { API_KEY },
+      settings: { URL: stubUrl() + endpoint },
+      signal: AbortSignal.timeout(200),
+    });
     const err = await rejection(runAction('legacy_erp', 'create_order', ORDER, fast));
     expect(err.retryable).toBe(true);
   });
 
   it('missing URL setting or API_KEY secret: non-retryable, naming what to configure', async () => {
-    const noUrl = await rejection(runAction('legacy_erp', 'create_order', ORDER, testContext({ secrets: { API_KEY } })));
+    const noUrl = await rejection(
+      runAction('legacy_erp', 'create_order', ORDER, testContext({ secrets: { API_KEY } })),
+    );
     expect(noUrl).toMatchObject({ retryable: false, code: 'MISSING_SETTING' });
     expect(noUrl.message).toContain('CONNECTOR_LEGACY_ERP_URL');
     const { settings } = erpStub();
@@ -179,10 +207,22 @@ describe('legacy_erp.create_order: params', () => {
       [{ customer_id: 1, items: [] }, /^params\.items: /],
       [{ customer_id: 1, items: [{ sku: 'A' }] }, /^params\.items\[0\]\.quantity: required \(or qty\)/],
       [{ customer_id: 1, items: [{ sku: 'A', qty: 0 }] }, /^params\.items\[0\]\.qty: a whole number of at least 1$/],
-      [{ customer_id: 1, items: [{ sku: 'A', quantity: 1, price: '12,50' }] }, /^params\.items\[0\]\.price: a decimal amount/],
-      [{ customer_id: 1, items: [{ sku: 'A', quantity: '0' }] }, /^params\.items\[0\]\.quantity: a whole number of at least 1$/],
-      [{ customer_id: 1, items: [{ sku: 'A', quantity: 1.5 }] }, /^params\.items\[0\]\.quantity: a whole number of at least 1$/],
-      [{ customer_id: 1, items: [{ sku: 'A', quantity: 1, price: -1 }] }, /^params\.items\[0\]\.price: a decimal amount/],
+      [
+        { customer_id: 1, items: [{ sku: 'A', quantity: 1, price: '12,50' }] },
+        /^params\.items\[0\]\.price: a decimal amount/,
+      ],
+      [
+        { customer_id: 1, items: [{ sku: 'A', quantity: '0' }] },
+        /^params\.items\[0\]\.quantity: a whole number of at least 1$/,
+      ],
+      [
+        { customer_id: 1, items: [{ sku: 'A', quantity: 1.5 }] },
+        /^params\.items\[0\]\.quantity: a whole number of at least 1$/,
+      ],
+      [
+        { customer_id: 1, items: [{ sku: 'A', quantity: 1, price: -1 }] },
+        /^params\.items\[0\]\.price: a decimal amount/,
+      ],
       [{ customer_id: 1, items: [{ quantity: 1 }] }, /^params\.items\[0\]\.sku: /],
     ];
     for (const [params, message] of cases) {
@@ -194,7 +234,10 @@ describe('legacy_erp.create_order: params', () => {
   });
 
   it('rejects an unknown action, non-retryable', async () => {
-    expect(await rejection(runAction('legacy_erp', 'cancel_order', {}, testContext()))).toMatchObject({ retryable: false, code: 'UNKNOWN_ACTION' });
+    expect(await rejection(runAction('legacy_erp', 'cancel_order', {}, testContext()))).toMatchObject({
+      retryable: false,
+      code: 'UNKNOWN_ACTION',
+    });
   });
 
   it('is registered as LegacyERPAdapter and described in the catalog', () => {
@@ -203,7 +246,11 @@ describe('legacy_erp.create_order: params', () => {
     expect(entry).toMatchObject({ name: 'Legacy ERP', secrets: ['API_KEY'], settings: ['URL'] });
     expect(entry.actions[0]).toMatchObject({
       name: 'create_order',
-      inputs: { type: 'object', required: ['customer_id', 'items'], properties: { items: { type: 'array', minItems: 1 } } },
+      inputs: {
+        type: 'object',
+        required: ['customer_id', 'items'],
+        properties: { items: { type: 'array', minItems: 1 } },
+      },
       outputs: { type: 'object', required: ['order_id', 'status'] },
     });
   });
@@ -218,13 +265,18 @@ describe('soap helpers', () => {
   });
 
   it('parses SOAP 1.1 and 1.2 faults', () => {
-    expect(parseFault('<a:Fault><faultcode>a:Client</faultcode><faultstring>no &amp; way</faultstring></a:Fault>')).toEqual({
+    expect(
+      parseFault('<a:Fault><faultcode>a:Client</faultcode><faultstring>no &amp; way</faultstring></a:Fault>'),
+    ).toEqual({
       faultcode: 'a:Client',
       faultstring: 'no & way',
       kind: 'Client',
     });
-    expect(parseFault('<env:Fault><env:Code><env:Value>env:Receiver</env:Value></env:Code><env:Reason><env:Text xml:lang="en">down</env:Text></env:Reason></env:Fault>'))
-      .toMatchObject({ faultstring: 'down', kind: 'Server' });
+    expect(
+      parseFault(
+        '<env:Fault><env:Code><env:Value>env:Receiver</env:Value></env:Code><env:Reason><env:Text xml:lang="en">down</env:Text></env:Reason></env:Fault>',
+      ),
+    ).toMatchObject({ faultstring: 'down', kind: 'Server' });
     expect(parseFault('<CreateOrderResponse/>')).toBeUndefined();
   });
 });

@@ -77,6 +77,11 @@ export function parseFault(xml: string): SoapFault | undefined {
   const code = elementText(fault, 'faultcode') ?? elementText(innerXml(fault, 'Code') ?? '', 'Value') ?? '';
   const faultstring = elementText(fault, 'faultstring') ?? elementText(innerXml(fault, 'Reason') ?? '', 'Text') ?? '';
   const local = code.replace(/^[^:]*:/, '').split('.')[0];
-  const kind = local === 'Client' || local === 'Sender' ? 'Client' : local === 'Server' || local === 'Receiver' ? 'Server' : 'Other';
+  const kind =
+    local === 'Client' || local === 'Sender'
+      ? 'Client'
+      : local === 'Server' || local === 'Receiver'
+        ? 'Server'
+        : 'Other';
   return { faultcode: code, faultstring, kind };
 }

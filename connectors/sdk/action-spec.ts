@@ -49,11 +49,15 @@ export interface ActionSpec<I extends z.ZodObject = z.ZodObject, O extends z.Zod
  * type CreateOrderInput = ActionInput<typeof CreateOrder>; // what execute receives
  * ```
  */
-export function ActionSpec<I extends z.ZodObject, O extends z.ZodObject>(definition: ActionSpecDefinition<I, O>): ActionSpec<I, O> {
+export function ActionSpec<I extends z.ZodObject, O extends z.ZodObject>(
+  definition: ActionSpecDefinition<I, O>,
+): ActionSpec<I, O> {
   const { description, inputs, outputs } = definition ?? ({} as ActionSpecDefinition<I, O>);
-  if (typeof description !== 'string' || !description.trim()) throw new TypeError('ActionSpec: description is required');
+  if (typeof description !== 'string' || !description.trim())
+    throw new TypeError('ActionSpec: description is required');
   if (!isZodObject(inputs)) throw new TypeError('ActionSpec: inputs must be a zod object schema, e.g. z.object({...})');
-  if (!isZodObject(outputs)) throw new TypeError('ActionSpec: outputs must be a zod object schema, e.g. z.object({...})');
+  if (!isZodObject(outputs))
+    throw new TypeError('ActionSpec: outputs must be a zod object schema, e.g. z.object({...})');
   return Object.freeze({ description, inputs, outputs });
 }
 

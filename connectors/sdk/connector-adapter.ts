@@ -110,7 +110,9 @@ export function requireSecret(context: ExecutionContext, name: string): string {
 export function requireSetting(context: ExecutionContext, name: string, connectorCode: string): string {
   const value = context.settings[name];
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  throw new ConnectorError(`The operator has not configured ${settingVariable(connectorCode, name)}`, { code: 'MISSING_SETTING' });
+  throw new ConnectorError(`The operator has not configured ${settingVariable(connectorCode, name)}`, {
+    code: 'MISSING_SETTING',
+  });
 }
 
 /**

@@ -103,13 +103,22 @@ export function isConnectorError(err: unknown): err is ConnectorError {
 export function toConnectorError(err: unknown): ConnectorError {
   if (err instanceof ConnectorError) return err;
   if (isConnectorError(err)) {
-    const copy = new ConnectorError(err.message, { retryable: err.retryable, retryAfterMs: err.retryAfterMs, status: err.status, code: err.code, cause: err.cause });
+    const copy = new ConnectorError(err.message, {
+      retryable: err.retryable,
+      retryAfterMs: err.retryAfterMs,
+      status: err.status,
+      code: err.code,
+      cause: err.cause,
+    });
     if (err.stack) copy.stack = err.stack;
     return copy;
   }
   const original = err instanceof Error ? err : new Error(describeThrown(err));
   const prefix = original.name && original.name !== 'Error' ? `${original.name}: ` : '';
-  const wrapped = new ConnectorError(prefix + (original.message || 'unknown error'), { code: 'UNEXPECTED', cause: original });
+  const wrapped = new ConnectorError(prefix + (original.message || 'unknown error'), {
+    code: 'UNEXPECTED',
+    cause: original,
+  });
   if (original.stack) wrapped.stack = original.stack;
   return wrapped;
 }

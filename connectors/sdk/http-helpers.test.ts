@@ -5,7 +5,10 @@ import { ConnectorError, describeUrl, errorForStatus, fetchText, isRetryableStat
 const ctx = { fetch: ((i: RequestInfo | URL, init?: RequestInit) => fetch(i, init)) as typeof fetch };
 
 async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
-  const err = await p.then(() => undefined, (e) => e);
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  );
   expect(err).toBeInstanceOf(ConnectorError);
   return err;
 }
@@ -32,7 +35,11 @@ describe('status classification', () => {
     expect([400, 401, 403, 404, 409, 422, 300, 200].some(isRetryableStatus)).toBe(false);
   });
   it('builds errors with the status, a body snippet and Retry-After', () => {
-    const err = errorForStatus(new Response('', { status: 503, statusText: 'Service Unavailable', headers: { 'retry-after': '3' } }), 'down  for\nmaintenance', 'GET https://x.test/a');
+    const err = errorForStatus(
+      new Response('', { status: 503, statusText: 'Service Unavailable', headers: { 'retry-after': '3' } }),
+      'down  for\nmaintenance',
+      'GET https://x.test/a',
+    );
     expect(err).toMatchObject({ retryable: true, retryAfterMs: 3000, status: 503, code: 'HTTP_503' });
     expect(err.message).toBe('GET https://x.test/a answered 503 Service Unavailable: down for maintenance');
     const bad = errorForStatus(new Response('', { status: 400 }), 'x'.repeat(500), 'POST https://x.test/b');
@@ -40,7 +47,9 @@ describe('status classification', () => {
     expect(bad.message.length).toBeLessThan(260);
   });
   it('keeps query strings and credentials out of messages', () => {
-    expect(describeUrl('https://user:pw@api.example.com/v1/orders?api_key=k#frag')).toBe('https://api.example.com/v1/orders');
+    expect(describeUrl('https://user:pw@api.example.com/v1/orders?api_key=k#frag')).toBe(
+      'https://api.example.com/v1/orders',
+    );
   });
 });
 

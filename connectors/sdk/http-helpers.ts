@@ -78,8 +78,14 @@ export async function fetchText(
   const label = `${(init.method ?? 'GET').toUpperCase()} ${describeUrl(url)}`;
   const classify = (err: unknown): ConnectorError => {
     if (err instanceof ConnectorError) return err;
-    if (context.signal?.aborted) return new ConnectorError(`${label} was cancelled`, { retryable: true, code: 'ABORTED', cause: err });
-    if (timeout.aborted) return new ConnectorError(`${label} timed out after ${timeoutMs} ms`, { retryable: true, code: 'TIMEOUT', cause: err });
+    if (context.signal?.aborted)
+      return new ConnectorError(`${label} was cancelled`, { retryable: true, code: 'ABORTED', cause: err });
+    if (timeout.aborted)
+      return new ConnectorError(`${label} timed out after ${timeoutMs} ms`, {
+        retryable: true,
+        code: 'TIMEOUT',
+        cause: err,
+      });
     const reason = err instanceof Error ? err.message : String(err);
     return new ConnectorError(`${label} failed: ${reason}`, { retryable: true, code: 'NETWORK', cause: err });
   };
@@ -97,7 +103,11 @@ export async function fetchText(
 }
 
 async function readText(response: Response, maxBytes: number, label: string): Promise<string> {
-  const tooLarge = () => new ConnectorError(`${label} answered with more than ${maxBytes} bytes`, { code: 'RESPONSE_TOO_LARGE', status: response.status });
+  const tooLarge = () =>
+    new ConnectorError(`${label} answered with more than ${maxBytes} bytes`, {
+      code: 'RESPONSE_TOO_LARGE',
+      status: response.status,
+    });
   if (Number(response.headers.get('content-length')) > maxBytes) {
     await response.body?.cancel().catch(() => {});
     throw tooLarge();

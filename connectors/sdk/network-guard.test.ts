@@ -61,12 +61,16 @@ describe('assertPublicUrl', () => {
     expect(err.message).toContain(why);
   });
 
-  it.each(['https://api.example.com/v1', 'http://8.8.8.8/', 'http://172.32.0.1/', 'http://192.169.0.1/', 'http://[2606:4700::1111]/', 'http://[::ffff:8.8.8.8]/'])(
-    'allows the public address %s',
-    (url) => {
-      expect(assertPublicUrl(url, deny).href).toBe(new URL(url).href);
-    },
-  );
+  it.each([
+    'https://api.example.com/v1',
+    'http://8.8.8.8/',
+    'http://172.32.0.1/',
+    'http://192.169.0.1/',
+    'http://[2606:4700::1111]/',
+    'http://[::ffff:8.8.8.8]/',
+  ])('allows the public address %s', (url) => {
+    expect(assertPublicUrl(url, deny).href).toBe(new URL(url).href);
+  });
 
   it('allows private addresses when the deployment allows private networks', () => {
     for (const url of ['http://127.0.0.1:8787/', 'http://169.254.169.254/', 'http://[::1]/', 'http://localhost/']) {

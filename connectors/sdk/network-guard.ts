@@ -31,12 +31,16 @@ export function assertPublicUrl(url: string | URL, context: Pick<ExecutionContex
     throw new ConnectorError('Invalid URL', { code: 'BLOCKED_URL' });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConnectorError(`Refusing ${parsed.protocol} URL: only http and https are allowed`, { code: 'BLOCKED_URL' });
+    throw new ConnectorError(`Refusing ${parsed.protocol} URL: only http and https are allowed`, {
+      code: 'BLOCKED_URL',
+    });
   }
   if (!context.allowPrivateNetwork) {
     const reason = privateHostReason(parsed.hostname);
     if (reason) {
-      throw new ConnectorError(`Refusing to call ${parsed.hostname}: ${reason}; only public addresses are allowed`, { code: 'BLOCKED_URL' });
+      throw new ConnectorError(`Refusing to call ${parsed.hostname}: ${reason}; only public addresses are allowed`, {
+        code: 'BLOCKED_URL',
+      });
     }
   }
   return parsed;
@@ -60,7 +64,7 @@ export function privateHostReason(hostname: string): string | undefined {
   }
   const v4 = parseIPv4(host);
   if (v4 !== undefined) return ipv4Reason(v4);
-  if (host === '' ) return 'an empty host';
+  if (host === '') return 'an empty host';
   if (host === 'localhost' || host.endsWith('.localhost')) return 'a loopback name';
   // Special-use names that never denote a public host (RFC 6761, 6762, 8375; ICANN .internal).
   if (/(^|\.)(local|internal|home\.arpa|localdomain)$/.test(host)) return 'a private-network name';
@@ -86,7 +90,7 @@ const V4_BLOCKS: [string, number, string][] = [
 function ipv4Reason(addr: number): string | undefined {
   for (const [base, bits, reason] of V4_BLOCKS) {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if (((addr & mask) >>> 0) === ((parseIPv4(base)! & mask) >>> 0)) return reason;
+    if ((addr & mask) >>> 0 === (parseIPv4(base)! & mask) >>> 0) return reason;
   }
   return undefined;
 }
@@ -99,7 +103,8 @@ function ipv6Reason(g: number[]): string | undefined {
   // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) forms.
   if (zeroUpTo(5) && (g[5] === 0xffff || g[5] === 0)) return ipv4Reason(embeddedV4(g[6], g[7]));
   // NAT64 (64:ff9b::a.b.c.d) reaches the embedded IPv4 address; 64:ff9b:1::/48 is local-use.
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Reason(embeddedV4(g[6], g[7]));
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
+    return ipv4Reason(embeddedV4(g[6], g[7]));
   if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return 'a local-use NAT64 address';
   // 6to4 (2002:AABB:CCDD::/48) embeds an IPv4 address.
   if (g[0] === 0x2002) return ipv4Reason(embeddedV4(g[1], g[2]));
@@ -133,7 +138,8 @@ function parseIPv6(text: string): number[] | undefined {
   }
   const halves = s.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((h) => (/^[0-9a-f]{1,4}$/i.test(h) ? parseInt(h, 16) : NaN)));
+  const parse = (part: string) =>
+    part === '' ? [] : part.split(':').map((h) => (/^[0-9a-f]{1,4}$/i.test(h) ? parseInt(h, 16) : NaN));
   const head = parse(halves[0]);
   const rest = halves.length === 2 ? parse(halves[1]) : [];
   const explicit = head.length + rest.length + tail.length;

@@ -69,15 +69,26 @@ describe('register', () => {
   it('refuses malformed adapters when they are registered, not when they run', () => {
     const registry = new ConnectorRegistry();
     expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'Bad-Code' }))).toThrow(/snake_case/);
-    expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'no_actions', actions: {} }))).toThrow(/at least one action/);
+    expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'no_actions', actions: {} }))).toThrow(
+      /at least one action/,
+    );
     expect(() =>
-      registry.register(Object.assign(new EchoConnector(), { code: 'raw_action', actions: { go: { description: 'x', inputs: {}, outputs: {} } } }) as any),
+      registry.register(
+        Object.assign(new EchoConnector(), {
+          code: 'raw_action',
+          actions: { go: { description: 'x', inputs: {}, outputs: {} } },
+        }) as any,
+      ),
     ).toThrow(/"go" is not an ActionSpec/);
-    expect(() => registry.register(Object.assign(new EchoConnector(), { code: 'bad_secret', secrets: ['token'] }))).toThrow(/UPPER_SNAKE_CASE/);
+    expect(() =>
+      registry.register(Object.assign(new EchoConnector(), { code: 'bad_secret', secrets: ['token'] })),
+    ).toThrow(/UPPER_SNAKE_CASE/);
   });
 
   it('ActionSpec insists on zod object schemas', () => {
-    expect(() => ActionSpec({ description: 'x', inputs: z.string() as any, outputs: z.object({}) })).toThrow(/inputs must be a zod object/);
+    expect(() => ActionSpec({ description: 'x', inputs: z.string() as any, outputs: z.object({}) })).toThrow(
+      /inputs must be a zod object/,
+    );
     expect(() => ActionSpec({ description: '', inputs: z.object({}), outputs: z.object({}) })).toThrow(/description/);
   });
 });
@@ -116,7 +127,9 @@ describe('runAction', () => {
     expect(err.retryable).toBe(false);
     expect(err.code).toBe('INVALID_PARAMS');
 
-    const nested = await rejection(registry.runAction('echo', 'echo', { url: 'https://x.test', items: [{ sku: 1 }] }, testContext()));
+    const nested = await rejection(
+      registry.runAction('echo', 'echo', { url: 'https://x.test', items: [{ sku: 1 }] }, testContext()),
+    );
     expect(nested.message).toMatch(/^params\.items\[0\]\.sku: /);
     const missing = await rejection(registry.runAction('echo', 'echo', undefined, testContext()));
     expect(missing.message).toMatch(/^params\.url: /);
@@ -125,7 +138,12 @@ describe('runAction', () => {
 
   it('passes the parsed params (defaults applied) and a complete context', async () => {
     const { registry, adapter } = setup();
-    const output = await registry.runAction('echo', 'echo', { url: 'https://x.test/a', extra: 'dropped' }, testContext({ secrets: { TOKEN: 's3cr3t' } }));
+    const output = await registry.runAction(
+      'echo',
+      'echo',
+      { url: 'https://x.test/a', extra: 'dropped' },
+      testContext({ secrets: { TOKEN: 's3cr3t' } }),
+    );
     expect(output).toEqual({ params: { url: 'https://x.test/a', count: 3 } });
     const { ctx } = adapter.calls[0];
     expect(ctx.secrets).toEqual({ TOKEN: 's3cr3t' });
@@ -151,13 +169,20 @@ describe('runAction', () => {
 
     const injected = vi.fn(async () => new Response('injected'));
     adapter.behaviour = async (_p, ctx) => (await ctx.fetch('https://x.test/')).text();
-    expect(await registry.runAction('echo', 'echo', { url: 'https://x.test' }, testContext({ fetch: injected as any }))).toBe('injected');
+    expect(
+      await registry.runAction('echo', 'echo', { url: 'https://x.test' }, testContext({ fetch: injected as any })),
+    ).toBe('injected');
     expect(injected).toHaveBeenCalledOnce();
   });
 
   it('passes ConnectorErrors through unchanged', async () => {
     const { registry, adapter } = setup();
-    const thrown = new ConnectorError('slow down', { retryable: true, retryAfterMs: 1500, status: 429, code: 'HTTP_429' });
+    const thrown = new ConnectorError('slow down', {
+      retryable: true,
+      retryAfterMs: 1500,
+      status: 429,
+      code: 'HTTP_429',
+    });
     adapter.behaviour = async () => {
       throw thrown;
     };
@@ -204,7 +229,12 @@ describe('catalog and settings', () => {
     const entries = registry.catalog();
     expect(entries.map((e) => e.code)).toEqual(['echo', 'zeta']);
     const [echo] = entries;
-    expect(echo).toMatchObject({ name: 'Echo', description: 'Test connector', secrets: ['TOKEN'], settings: ['BASE_URL'] });
+    expect(echo).toMatchObject({
+      name: 'Echo',
+      description: 'Test connector',
+      secrets: ['TOKEN'],
+      settings: ['BASE_URL'],
+    });
     const [action] = echo.actions;
     expect(action.name).toBe('echo');
     expect(action.description).toBe('Echo the params');

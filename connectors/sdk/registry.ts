@@ -75,7 +75,9 @@ export class ConnectorRegistry {
     validateAdapter(adapter);
     const existing = this.#adapters.get(adapter.code);
     if (existing) {
-      throw new Error(`Connector "${adapter.code}" is already registered (by ${existing.constructor?.name || 'an object'})`);
+      throw new Error(
+        `Connector "${adapter.code}" is already registered (by ${existing.constructor?.name || 'an object'})`,
+      );
     }
     this.#adapters.set(adapter.code, adapter);
     return adapter;
@@ -113,7 +115,9 @@ export class ConnectorRegistry {
     const spec = Object.hasOwn(adapter.actions, action) ? adapter.actions[action] : undefined;
     if (!spec) {
       const known = Object.keys(adapter.actions).join(', ');
-      throw new ConnectorError(`Connector "${code}" has no action "${action}" (its actions: ${known})`, { code: 'UNKNOWN_ACTION' });
+      throw new ConnectorError(`Connector "${code}" has no action "${action}" (its actions: ${known})`, {
+        code: 'UNKNOWN_ACTION',
+      });
     }
     const parsed = spec.inputs.safeParse(params ?? {});
     if (!parsed.success) throw new ConnectorError(formatIssues(parsed.error.issues), { code: 'INVALID_PARAMS' });
@@ -153,19 +157,23 @@ function validateAdapter(adapter: ConnectorAdapter) {
     throw new TypeError(`Cannot register ${label}: ${what}`);
   };
   if (!adapter || typeof adapter !== 'object') fail('expected a ConnectorAdapter instance or class');
-  if (typeof adapter.code !== 'string' || !CODE.test(adapter.code)) fail(`code must be lowercase snake_case, got ${JSON.stringify(adapter.code)}`);
+  if (typeof adapter.code !== 'string' || !CODE.test(adapter.code))
+    fail(`code must be lowercase snake_case, got ${JSON.stringify(adapter.code)}`);
   if (typeof adapter.name !== 'string' || !adapter.name.trim()) fail('name is required');
   if (typeof adapter.description !== 'string') fail('description is required');
   if (typeof adapter.execute !== 'function') fail('execute(action, params, context) is missing');
-  if (!adapter.actions || typeof adapter.actions !== 'object' || Object.keys(adapter.actions).length === 0) fail('declare at least one action');
+  if (!adapter.actions || typeof adapter.actions !== 'object' || Object.keys(adapter.actions).length === 0)
+    fail('declare at least one action');
   for (const [name, spec] of Object.entries(adapter.actions) as [string, ActionSpec][]) {
     if (!CODE.test(name)) fail(`action names are lowercase snake_case, got "${name}"`);
-    if (!spec || !isZodObject(spec.inputs) || !isZodObject(spec.outputs)) fail(`action "${name}" is not an ActionSpec({description, inputs, outputs})`);
+    if (!spec || !isZodObject(spec.inputs) || !isZodObject(spec.outputs))
+      fail(`action "${name}" is not an ActionSpec({description, inputs, outputs})`);
   }
   for (const field of ['secrets', 'settings'] as const) {
     const names = adapter[field];
     if (names === undefined) continue;
-    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || !UPPER_SNAKE.test(n))) fail(`${field} must be UPPER_SNAKE_CASE names`);
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || !UPPER_SNAKE.test(n)))
+      fail(`${field} must be UPPER_SNAKE_CASE names`);
   }
 }
 

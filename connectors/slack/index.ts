@@ -20,7 +20,14 @@ import {
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api';
 
 /** Slack error codes where the same call may succeed later. Everything else is final. */
-const RETRYABLE_ERRORS = new Set(['ratelimited', 'rate_limited', 'request_timeout', 'service_unavailable', 'fatal_error', 'internal_error']);
+const RETRYABLE_ERRORS = new Set([
+  'ratelimited',
+  'rate_limited',
+  'request_timeout',
+  'service_unavailable',
+  'fatal_error',
+  'internal_error',
+]);
 
 /** What to tell the workflow author for the errors people actually hit. */
 const HINTS: Record<string, string> = {
@@ -41,9 +48,17 @@ export const PostMessage = ActionSpec({
   description: 'Post a message to a Slack channel (chat.postMessage).',
   inputs: z.object({
     channel: z.string().trim().min(1).describe('Channel ID (C0123...) or name (#sales)'),
-    text: z.string().min(1).max(40_000).describe('Message text (mrkdwn); the notification fallback when blocks are given'),
+    text: z
+      .string()
+      .min(1)
+      .max(40_000)
+      .describe('Message text (mrkdwn); the notification fallback when blocks are given'),
     blocks: z.array(z.record(z.string(), z.unknown())).max(50).optional().describe('Block Kit blocks'),
-    thread_ts: z.string().regex(/^\d+\.\d+$/, 'a Slack message ts, e.g. "1700000000.000100"').optional().describe('Reply in this thread'),
+    thread_ts: z
+      .string()
+      .regex(/^\d+\.\d+$/, 'a Slack message ts, e.g. "1700000000.000100"')
+      .optional()
+      .describe('Reply in this thread'),
   }),
   outputs: z.object({
     channel: z.string().describe('Channel ID'),
@@ -60,7 +75,8 @@ export class SlackConnector extends ConnectorAdapter {
   readonly actions = { post_message: PostMessage };
 
   async execute(action: string, params: ActionInput<typeof PostMessage>, ctx: ExecutionContext) {
-    if (action !== 'post_message') throw new ConnectorError(`slack has no action "${action}"`, { code: 'UNKNOWN_ACTION' });
+    if (action !== 'post_message')
+      throw new ConnectorError(`slack has no action "${action}"`, { code: 'UNKNOWN_ACTION' });
     return postMessage(params, ctx);
   }
 }
@@ -95,7 +111,10 @@ async function postMessage(p: ActionInput<typeof PostMessage>, ctx: ExecutionCon
   }
   if (!answer || typeof answer !== 'object') {
     if (!response.ok) throw errorForStatus(response, text, label);
-    throw new ConnectorError(`${label} did not answer with JSON (HTTP ${response.status})`, { code: 'BAD_RESPONSE', status: response.status });
+    throw new ConnectorError(`${label} did not answer with JSON (HTTP ${response.status})`, {
+      code: 'BAD_RESPONSE',
+      status: response.status,
+    });
   }
   if (answer.ok !== true) {
     const error = typeof answer.error === 'string' ? answer.error : `HTTP_${response.status}`;
@@ -109,7 +128,10 @@ async function postMessage(p: ActionInput<typeof PostMessage>, ctx: ExecutionCon
     });
   }
   if (typeof answer.channel !== 'string' || typeof answer.ts !== 'string') {
-    throw new ConnectorError(`${label} answered ok without channel and ts`, { code: 'BAD_RESPONSE', status: response.status });
+    throw new ConnectorError(`${label} answered ok without channel and ts`, {
+      code: 'BAD_RESPONSE',
+      status: response.status,
+    });
   }
   return { channel: answer.channel, ts: answer.ts };
 }

@@ -15,7 +15,10 @@ function slackStub() {
 }
 
 async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
-  const err = await p.then(() => undefined, (e) => e);
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  );
   expect(err, 'expected the action to fail').toBeInstanceOf(ConnectorError);
   return err;
 }
@@ -48,7 +51,12 @@ describe('slack.post_message: happy path', () => {
       urls.push(String(input));
       return Response.json({ ok: true, channel: 'C1', ts: '1.000001' });
     }) as typeof fetch;
-    await runAction('slack', 'post_message', { channel: 'C1', text: 'hi' }, testContext({ secrets: { SLACK_BOT_TOKEN: TOKEN }, fetch: fakeFetch }));
+    await runAction(
+      'slack',
+      'post_message',
+      { channel: 'C1', text: 'hi' },
+      testContext({ secrets: { SLACK_BOT_TOKEN: TOKEN }, fetch: fakeFetch }),
+    );
     expect(urls).toEqual(['https://slack.com/api/chat.postMessage']);
   });
 });
@@ -75,7 +83,9 @@ describe('slack.post_message: Slack errors', () => {
 
   it('HTTP 429 is retryable with Retry-After', async () => {
     const { endpoint, post } = slackStub();
-    await script(endpoint, [{ status: 429, headers: { 'retry-after': '30' }, body: { ok: false, error: 'ratelimited' } }]);
+    await script(endpoint, [
+      { status: 429, headers: { 'retry-after': '30' }, body: { ok: false, error: 'ratelimited' } },
+    ]);
     const err = await rejection(post({ channel: '#sales', text: 'x' }));
     expect(err).toMatchObject({ retryable: true, retryAfterMs: 30_000, status: 429, code: 'ratelimited' });
     // The script is used up: the next attempt goes through.
@@ -114,7 +124,9 @@ describe('slack.post_message: params and catalog', () => {
     const { post } = slackStub();
     expect((await rejection(post({ text: 'x' }))).message).toMatch(/^params\.channel: /);
     expect((await rejection(post({ channel: '#sales', text: '' }))).message).toMatch(/^params\.text: /);
-    expect((await rejection(post({ channel: '#sales', text: 'x', thread_ts: 'yesterday' }))).message).toMatch(/^params\.thread_ts: a Slack message ts/);
+    expect((await rejection(post({ channel: '#sales', text: 'x', thread_ts: 'yesterday' }))).message).toMatch(
+      /^params\.thread_ts: a Slack message ts/,
+    );
   });
 
   it('rejects an unknown action, non-retryable', async () => {

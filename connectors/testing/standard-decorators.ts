@@ -26,7 +26,13 @@ export function standardDecorators(): Plugin {
         format: 'esm',
         sourcemap: true,
         sourcefile: file,
-        tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true, verbatimModuleSyntax: false } },
+        tsconfigRaw: {
+          compilerOptions: {
+            experimentalDecorators: false,
+            useDefineForClassFields: true,
+            verbatimModuleSyntax: false,
+          },
+        },
       });
       return { code: out.code, map: out.map };
     },

@@ -55,7 +55,11 @@ async function control(method: string, op: string, body?: unknown): Promise<any>
 }
 
 /** The next requests to `path` get `responses` in order, then the route's default (or the last one again). */
-export async function script(path: string, responses: ScriptedResponse[], then: 'default' | 'repeat-last' = 'default'): Promise<void> {
+export async function script(
+  path: string,
+  responses: ScriptedResponse[],
+  then: 'default' | 'repeat-last' = 'default',
+): Promise<void> {
   await control('POST', 'script', { path, responses, then });
 }
 

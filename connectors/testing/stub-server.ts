@@ -161,9 +161,9 @@ function route(state: StubState, r: StubRequest): Reply {
   m = /^\/erp(?:\/([^/]+))?\/orders$/.exec(r.path);
   if (m && r.method === 'GET') {
     const { messageId, customerId } = r.query as Record<string, string | undefined>;
-    const orders = state.book(m[1] ?? '').orders.filter(
-      (o) => (!messageId || o.messageId === messageId) && (!customerId || o.customerId === customerId),
-    );
+    const orders = state
+      .book(m[1] ?? '')
+      .orders.filter((o) => (!messageId || o.messageId === messageId) && (!customerId || o.customerId === customerId));
     return { status: 200, body: orders };
   }
   return { status: 404, body: { error: `no stub route for ${r.method} ${r.path}` } };
@@ -187,7 +187,8 @@ function control(state: StubState, r: StubRequest): Reply {
       return { status: 400, body: { error: 'expected {path: "/...", responses: [{status, ...}, ...], then?}' } };
     if (responses.some((x) => !x || typeof x.status !== 'number'))
       return { status: 400, body: { error: 'every response needs a numeric status' } };
-    if (then !== 'default' && then !== 'repeat-last') return { status: 400, body: { error: 'then: "default" | "repeat-last"' } };
+    if (then !== 'default' && then !== 'repeat-last')
+      return { status: 400, body: { error: 'then: "default" | "repeat-last"' } };
     state.scripts.set(path, { responses: [...responses], then });
     return { status: 200, body: { ok: true, path, queued: responses.length } };
   }
@@ -262,7 +263,14 @@ function slack(state: StubState, method: string, r: StubRequest): Reply {
 
   state.slackSeq += 1;
   const ts = `${Math.floor(Date.now() / 1000)}.${String(state.slackSeq).padStart(6, '0')}`;
-  const message: Record<string, unknown> = { type: 'message', subtype: 'bot_message', text, user: 'U0AUTOMATE', bot_id: 'B0AUTOMATE', ts };
+  const message: Record<string, unknown> = {
+    type: 'message',
+    subtype: 'bot_message',
+    text,
+    user: 'U0AUTOMATE',
+    bot_id: 'B0AUTOMATE',
+    ts,
+  };
   if (blocks) message.blocks = blocks;
   if (args.thread_ts) message.thread_ts = String(args.thread_ts);
   return ok({ channel: channel.id, ts, message });
@@ -296,7 +304,8 @@ function erpSoap(state: StubState, ns: string, r: StubRequest): Reply {
 
   const apiKey = xmlText(r.rawBody, 'ApiKey');
   // Echoing the credential is exactly what badly written legacy systems do.
-  if (apiKey !== STUB_ERP_API_KEY) return soapFault('soap:Client', `Authentication failed: invalid API key '${apiKey ?? ''}'`);
+  if (apiKey !== STUB_ERP_API_KEY)
+    return soapFault('soap:Client', `Authentication failed: invalid API key '${apiKey ?? ''}'`);
 
   const book = state.book(ns);
   const messageId = xmlText(r.rawBody, 'MessageId') || null;
@@ -309,20 +318,33 @@ function erpSoap(state: StubState, ns: string, r: StubRequest): Reply {
   if (!/^[A-Za-z0-9-]{1,40}$/.test(customerId) || customerId.startsWith('missing'))
     return soapFault('soap:Client', `Customer '${customerId}' not found`);
   const items: ErpOrder['items'] = [];
-  const itemXml = [...(xmlElement(order, 'Items') ?? '').matchAll(/<(?:[\w.-]+:)?Item(?:\s[^>]*)?>([\s\S]*?)<\/(?:[\w.-]+:)?Item\s*>/g)];
+  const itemXml = [
+    ...(xmlElement(order, 'Items') ?? '').matchAll(
+      /<(?:[\w.-]+:)?Item(?:\s[^>]*)?>([\s\S]*?)<\/(?:[\w.-]+:)?Item\s*>/g,
+    ),
+  ];
   for (const [i, [, item]] of itemXml.entries()) {
     const sku = (xmlText(item, 'Sku') ?? '').trim();
     const quantity = Number(xmlText(item, 'Quantity'));
     const unitPrice = xmlText(item, 'UnitPrice')?.trim() ?? null;
     if (!sku) return soapFault('soap:Client', `Item ${i + 1}: Sku is required`);
-    if (!Number.isInteger(quantity) || quantity < 1) return soapFault('soap:Client', `Item ${i + 1}: Quantity must be a positive integer`);
-    if (unitPrice !== null && !/^\d+(\.\d+)?$/.test(unitPrice)) return soapFault('soap:Client', `Item ${i + 1}: UnitPrice must be a decimal`);
+    if (!Number.isInteger(quantity) || quantity < 1)
+      return soapFault('soap:Client', `Item ${i + 1}: Quantity must be a positive integer`);
+    if (unitPrice !== null && !/^\d+(\.\d+)?$/.test(unitPrice))
+      return soapFault('soap:Client', `Item ${i + 1}: UnitPrice must be a decimal`);
     items.push({ sku, quantity, unitPrice });
   }
   if (items.length === 0) return soapFault('soap:Client', 'An order needs at least one Item');
 
   state.erpSeq += 1;
-  const created: ErpOrder = { orderId: `ERP-${state.erpSeq}`, status: 'Created', messageId, customerId, items, createdAt: new Date().toISOString() };
+  const created: ErpOrder = {
+    orderId: `ERP-${state.erpSeq}`,
+    status: 'Created',
+    messageId,
+    customerId,
+    items,
+    createdAt: new Date().toISOString(),
+  };
   book.orders.push(created);
   if (messageId) book.byMessageId.set(messageId, created);
   return orderResponse(created);
@@ -335,7 +357,9 @@ function orderResponse(o: ErpOrder): Reply {
   return {
     status: 200,
     headers: { 'content-type': 'text/xml; charset=utf-8' },
-    body: envelope(`<CreateOrderResponse xmlns="urn:legacy-erp"><OrderId>${esc(o.orderId)}</OrderId><Status>${esc(o.status)}</Status></CreateOrderResponse>`),
+    body: envelope(
+      `<CreateOrderResponse xmlns="urn:legacy-erp"><OrderId>${esc(o.orderId)}</OrderId><Status>${esc(o.status)}</Status></CreateOrderResponse>`,
+    ),
   };
 }
 
@@ -344,7 +368,9 @@ export function soapFault(faultcode: string, faultstring: string): Reply {
   return {
     status: 500,
     headers: { 'content-type': 'text/xml; charset=utf-8' },
-    body: envelope(`<soap:Fault><faultcode>${esc(faultcode)}</faultcode><faultstring>${esc(faultstring)}</faultstring></soap:Fault>`),
+    body: envelope(
+      `<soap:Fault><faultcode>${esc(faultcode)}</faultcode><faultstring>${esc(faultstring)}</faultstring></soap:Fault>`,
+    ),
   };
 }
 
@@ -363,7 +389,8 @@ function xmlText(xml: string, name: string): string | undefined {
       return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     });
 }
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 // ---------------------------------------------------------------- plumbing
 

@@ -23,12 +23,21 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const OPENAPI_INFO = {
   title: 'Automate API',
   version: '1.0.0',
-  description: 'Multi-tenant workflow automation. Every error answers {"error": {"code", "message", "requestId", "details?"}}.',
+  description:
+    'Multi-tenant workflow automation. Every error answers {"error": {"code", "message", "requestId", "details?"}}.',
 };
 
 export function createApp() {
   const api = createRouter();
-  api.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`); } }));
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
   api.use('*', authenticate);
   api.route('/', authRoutes);
   api.route('/', memberRoutes);
@@ -38,8 +47,16 @@ export function createApp() {
   api.route('/', secretRoutes);
   api.route('/', runRoutes);
   api.route('/', toolRoutes);
-  api.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'automate_session' });
-  api.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer', description: 'Tenant API token (atm_...)' });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'automate_session',
+  });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'token', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Tenant API token (atm_...)',
+  });
   // Generated once per isolate from the same zod schemas that validate requests.
   let openapi: unknown;
   api.get('/openapi.json', (c) => {

@@ -28,7 +28,11 @@ export class ApiError extends Error {
   readonly details?: FieldIssue[];
   readonly headers?: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: FieldIssue[]; cause?: unknown; headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: FieldIssue[]; cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'ApiError';
     this.code = code;

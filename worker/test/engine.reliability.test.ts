@@ -19,8 +19,17 @@ beforeAll(async () => {
 describe('retries', () => {
   it('retries a 503 twice and succeeds on the third attempt, recording all three', async () => {
     const path = uniquePath();
-    await script(path, [{ status: 503, body: 'busy' }, { status: 503, body: 'busy' }, { status: 200, body: { ok: true } }]);
-    await publish(ws, apiFlow('retry_503', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 3, backoff: 'constant', initialDelayMs: 20 } })]));
+    await script(path, [
+      { status: 503, body: 'busy' },
+      { status: 503, body: 'busy' },
+      { status: 200, body: { ok: true } },
+    ]);
+    await publish(
+      ws,
+      apiFlow('retry_503', [
+        http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 3, backoff: 'constant', initialDelayMs: 20 } }),
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'retry_503', {}), auth());
     expect(run.status).toBe('succeeded');
     const step = run.steps[0];
@@ -38,8 +47,14 @@ describe('retries', () => {
 
   it('honours Retry-After on a 429', async () => {
     const path = uniquePath();
-    await script(path, [{ status: 429, headers: { 'retry-after': '1' } }, { status: 200, body: { ok: true } }]);
-    await publish(ws, apiFlow('retry_429', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 2, initialDelayMs: 10 } })]));
+    await script(path, [
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 200, body: { ok: true } },
+    ]);
+    await publish(
+      ws,
+      apiFlow('retry_429', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 2, initialDelayMs: 10 } })]),
+    );
     const run = await waitForRun(await startRun(ws, 'retry_429', {}), auth());
     expect(run.status).toBe('succeeded');
     const [first, second] = run.steps[0].attemptLog;
@@ -50,7 +65,13 @@ describe('retries', () => {
   it('fails the run at once on a 400, with message and stack for the Explorer', async () => {
     const path = uniquePath();
     await script(path, [{ status: 400, body: { error: 'customer_id is required' } }]);
-    await publish(ws, apiFlow('fails_400', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 5, initialDelayMs: 10 }, next: 'after' }), http('after', `${env.STUB_URL}${path}/after`)]));
+    await publish(
+      ws,
+      apiFlow('fails_400', [
+        http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 5, initialDelayMs: 10 }, next: 'after' }),
+        http('after', `${env.STUB_URL}${path}/after`),
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'fails_400', {}), auth());
     expect(run.status).toBe('failed');
     expect(run.error.message).toContain('call');
@@ -70,7 +91,10 @@ describe('retries', () => {
   it('gives up after maxAttempts and says so', async () => {
     const path = uniquePath();
     await script(path, [{ status: 502 }], 'repeat-last');
-    await publish(ws, apiFlow('gives_up', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 2, initialDelayMs: 10 } })]));
+    await publish(
+      ws,
+      apiFlow('gives_up', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 2, initialDelayMs: 10 } })]),
+    );
     const run = await waitForRun(await startRun(ws, 'gives_up', {}), auth());
     expect(run.status).toBe('failed');
     expect(run.steps[0].attempts).toBe(2);
@@ -81,11 +105,21 @@ describe('retries', () => {
 describe('at-least-once delivery without double effects', () => {
   it('skips a redelivered message whose attempt already reported: no second call, no second advance', async () => {
     const path = uniquePath();
-    await publish(ws, apiFlow('redeliver', [http('call', `${env.STUB_URL}${path}`, { next: 'after' }), http('after', `${env.STUB_URL}${path}/after`)]));
+    await publish(
+      ws,
+      apiFlow('redeliver', [
+        http('call', `${env.STUB_URL}${path}`, { next: 'after' }),
+        http('after', `${env.STUB_URL}${path}/after`),
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'redeliver', {}), auth());
     expect(run.status).toBe('succeeded');
     // The consumer ran, reported, then "crashed" before its ack: the Queue delivers again.
-    const { result } = await deliver('automate-steps', [await messageFor(run.id, 'call'), await messageFor(run.id, 'after')], 2);
+    const { result } = await deliver(
+      'automate-steps',
+      [await messageFor(run.id, 'call'), await messageFor(run.id, 'after')],
+      2,
+    );
     expect(result.explicitAcks).toHaveLength(2);
     expect(result.retryMessages).toHaveLength(0);
     expect(await requests(path)).toHaveLength(1);
@@ -96,8 +130,17 @@ describe('at-least-once delivery without double effects', () => {
 
   it('re-executes a message redelivered mid-execution with the same idempotency key, and advances once', async () => {
     const path = uniquePath();
-    await script(path, [{ status: 200, body: { slow: true }, delayMs: 700 }, { status: 200, body: { slow: true }, delayMs: 100 }]);
-    await publish(ws, apiFlow('mid_flight', [http('call', `${env.STUB_URL}${path}`, { next: 'after' }), http('after', `${env.STUB_URL}${path}/after`)]));
+    await script(path, [
+      { status: 200, body: { slow: true }, delayMs: 700 },
+      { status: 200, body: { slow: true }, delayMs: 100 },
+    ]);
+    await publish(
+      ws,
+      apiFlow('mid_flight', [
+        http('call', `${env.STUB_URL}${path}`, { next: 'after' }),
+        http('after', `${env.STUB_URL}${path}/after`),
+      ]),
+    );
     const runId = await startRun(ws, 'mid_flight', {});
     await waitForRun(runId, auth(), (r) => r.steps[0]?.status === 'running');
     // The first consumer is still inside the call (its fate unknown): a second delivery runs it again.
@@ -121,7 +164,13 @@ describe('durability of the run object', () => {
   it('finishes a run whose object was evicted while a step was in flight', async () => {
     const path = uniquePath();
     await script(path, [{ status: 200, body: { ok: 1 }, delayMs: 500 }]);
-    await publish(ws, apiFlow('evicted', [http('call', `${env.STUB_URL}${path}`, { next: 'after' }), http('after', `${env.STUB_URL}${path}/after`)]));
+    await publish(
+      ws,
+      apiFlow('evicted', [
+        http('call', `${env.STUB_URL}${path}`, { next: 'after' }),
+        http('after', `${env.STUB_URL}${path}/after`),
+      ]),
+    );
     const runId = await startRun(ws, 'evicted', {});
     await waitForRun(runId, auth(), (r) => r.steps[0]?.status === 'running');
     await evictDurableObject(runObject(runId));
@@ -130,14 +179,21 @@ describe('durability of the run object', () => {
     expect(run.steps.map((s: any) => s.status)).toEqual(['succeeded', 'succeeded']);
   });
 
-  it('waits out a delay step on the object\'s alarm, across an eviction', async () => {
-    await publish(ws, apiFlow('delayed', [
-      { id: 'before', type: 'transform', output: { at: '{{ run.startedAt }}' }, next: 'wait' },
-      { id: 'wait', type: 'delay', delayMs: 1000, next: 'after' },
-      { id: 'after', type: 'transform', output: { done: true, before: '{{ steps.before.output.at }}' } },
-    ]));
+  it("waits out a delay step on the object's alarm, across an eviction", async () => {
+    await publish(
+      ws,
+      apiFlow('delayed', [
+        { id: 'before', type: 'transform', output: { at: '{{ run.startedAt }}' }, next: 'wait' },
+        { id: 'wait', type: 'delay', delayMs: 1000, next: 'after' },
+        { id: 'after', type: 'transform', output: { done: true, before: '{{ steps.before.output.at }}' } },
+      ]),
+    );
     const runId = await startRun(ws, 'delayed', {});
-    const waiting = await waitForRun(runId, auth(), (r) => r.steps.find((s: any) => s.id === 'wait')?.status === 'waiting');
+    const waiting = await waitForRun(
+      runId,
+      auth(),
+      (r) => r.steps.find((s: any) => s.id === 'wait')?.status === 'waiting',
+    );
     expect(waiting.status).toBe('running');
     expect(waiting.steps.find((s: any) => s.id === 'wait').input.until).toMatch(/^\d{4}-/);
     await evictDurableObject(runObject(runId));
@@ -150,14 +206,17 @@ describe('durability of the run object', () => {
 });
 
 describe('retry from the failed step', () => {
-  it('re-runs from the failed step with the earlier steps\' outputs', async () => {
+  it("re-runs from the failed step with the earlier steps' outputs", async () => {
     const path = uniquePath();
     await script(path, [{ status: 400, body: 'ERP said no' }]);
-    await publish(ws, apiFlow('retry_from', [
-      { id: 'prep', type: 'transform', output: { madeBy: '{{ run.id }}' }, next: 'call' },
-      http('call', `${env.STUB_URL}${path}`, { next: 'after' }),
-      http('after', `${env.STUB_URL}${path}/after`),
-    ]));
+    await publish(
+      ws,
+      apiFlow('retry_from', [
+        { id: 'prep', type: 'transform', output: { madeBy: '{{ run.id }}' }, next: 'call' },
+        http('call', `${env.STUB_URL}${path}`, { next: 'after' }),
+        http('after', `${env.STUB_URL}${path}/after`),
+      ]),
+    );
     const failed = await waitForRun(await startRun(ws, 'retry_from', { n: 1 }), auth());
     expect(failed.status).toBe('failed');
     const res = await call('POST', `/api/runs/${failed.id}/retry`, auth());
@@ -168,7 +227,11 @@ describe('retry from the failed step', () => {
     const prep = run.steps.find((s: any) => s.id === 'prep');
     // Reused, not re-run: the output still names the run that made it.
     expect(prep.output).toEqual({ madeBy: failed.id });
-    expect(run.steps.map((s: any) => [s.id, s.status])).toEqual([['prep', 'succeeded'], ['call', 'succeeded'], ['after', 'succeeded']]);
+    expect(run.steps.map((s: any) => [s.id, s.status])).toEqual([
+      ['prep', 'succeeded'],
+      ['call', 'succeeded'],
+      ['after', 'succeeded'],
+    ]);
     expect(await requests(path)).toHaveLength(2);
     expect(run.trigger.body).toEqual({ n: 1 });
   });
@@ -197,4 +260,3 @@ describe('dead letters', () => {
     expect(run.steps[0].error.code).toBe('DEAD_LETTERED');
   });
 });
-

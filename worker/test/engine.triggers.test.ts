@@ -18,7 +18,12 @@ beforeAll(async () => {
 
 describe('API trigger', () => {
   it('starts a run of the active version and answers 202 with its id', async () => {
-    await publish(ws, apiFlow('api_flow', [{ id: 'echo', type: 'transform', output: { got: '{{ trigger.body.n }}', v: '{{ run.version }}' } }]));
+    await publish(
+      ws,
+      apiFlow('api_flow', [
+        { id: 'echo', type: 'transform', output: { got: '{{ trigger.body.n }}', v: '{{ run.version }}' } },
+      ]),
+    );
     const res = await call('POST', '/api/workflows/api_flow/runs', { token: ws.token, body: { payload: { n: 7 } } });
     expect(res.status).toBe(202);
     const run = await waitForRun(res.json.runId, auth());
@@ -29,9 +34,21 @@ describe('API trigger', () => {
   });
 
   it('runs the version that was active when triggered, even if another is published meanwhile', async () => {
-    await publish(ws, apiFlow('versioned', [{ id: 'd', type: 'delay', delayMs: 300, next: 'v' }, { id: 'v', type: 'transform', output: { version: '{{ run.version }}', marker: 'one' } }]));
+    await publish(
+      ws,
+      apiFlow('versioned', [
+        { id: 'd', type: 'delay', delayMs: 300, next: 'v' },
+        { id: 'v', type: 'transform', output: { version: '{{ run.version }}', marker: 'one' } },
+      ]),
+    );
     const runId = await startRun(ws, 'versioned', {});
-    await publish(ws, apiFlow('versioned', [{ id: 'd', type: 'delay', delayMs: 0, next: 'v' }, { id: 'v', type: 'transform', output: { marker: 'two' } }]));
+    await publish(
+      ws,
+      apiFlow('versioned', [
+        { id: 'd', type: 'delay', delayMs: 0, next: 'v' },
+        { id: 'v', type: 'transform', output: { marker: 'two' } },
+      ]),
+    );
     const run = await waitForRun(runId, auth());
     expect(run.version).toBe(1);
     expect(run.steps[1].output).toEqual({ version: 1, marker: 'one' });
@@ -39,37 +56,74 @@ describe('API trigger', () => {
 
   it('returns the same run for a repeated Idempotency-Key', async () => {
     await publish(ws, apiFlow('idem_flow', [{ id: 'x', type: 'transform', output: {} }]));
-    const a = await call('POST', '/api/workflows/idem_flow/runs', { token: ws.token, body: { payload: {} }, headers: { 'idempotency-key': 'order-991' } });
-    const b = await call('POST', '/api/workflows/idem_flow/runs', { token: ws.token, body: { payload: {} }, headers: { 'idempotency-key': 'order-991' } });
+    const a = await call('POST', '/api/workflows/idem_flow/runs', {
+      token: ws.token,
+      body: { payload: {} },
+      headers: { 'idempotency-key': 'order-991' },
+    });
+    const b = await call('POST', '/api/workflows/idem_flow/runs', {
+      token: ws.token,
+      body: { payload: {} },
+      headers: { 'idempotency-key': 'order-991' },
+    });
     expect(b.json).toEqual({ runId: a.json.runId, duplicate: true });
   });
 
   it('refuses to run a workflow that was never published', async () => {
-    await call('POST', '/api/workflows/import', { token: ws.token, body: apiFlow('draft_only', [{ id: 'x', type: 'transform', output: {} }]) });
+    await call('POST', '/api/workflows/import', {
+      token: ws.token,
+      body: apiFlow('draft_only', [{ id: 'x', type: 'transform', output: {} }]),
+    });
     const res = await call('POST', '/api/workflows/draft_only/runs', { token: ws.token, body: { payload: {} } });
     expect(res.status).toBe(409);
   });
 
   it('branches on a value and builds objects with transforms', async () => {
-    await publish(ws, apiFlow('branchy', [
-      { id: 'route', type: 'branch', value: '{{ trigger.body.country }}', cases: [{ equals: 'DE', next: 'de' }, { equals: 'FR', next: 'fr' }], default: 'other' },
-      { id: 'de', type: 'transform', output: { greeting: 'Hallo {{ trigger.body.name }}' } },
-      { id: 'fr', type: 'transform', output: { greeting: 'Bonjour {{ trigger.body.name }}' } },
-      { id: 'other', type: 'transform', output: { greeting: 'Hello' } },
-    ]));
+    await publish(
+      ws,
+      apiFlow('branchy', [
+        {
+          id: 'route',
+          type: 'branch',
+          value: '{{ trigger.body.country }}',
+          cases: [
+            { equals: 'DE', next: 'de' },
+            { equals: 'FR', next: 'fr' },
+          ],
+          default: 'other',
+        },
+        { id: 'de', type: 'transform', output: { greeting: 'Hallo {{ trigger.body.name }}' } },
+        { id: 'fr', type: 'transform', output: { greeting: 'Bonjour {{ trigger.body.name }}' } },
+        { id: 'other', type: 'transform', output: { greeting: 'Hello' } },
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'branchy', { country: 'FR', name: 'Ada' }), auth());
-    expect(run.steps.map((s: any) => [s.id, s.status])).toEqual([['route', 'succeeded'], ['fr', 'succeeded'], ['de', 'skipped'], ['other', 'skipped']]);
+    expect(run.steps.map((s: any) => [s.id, s.status])).toEqual([
+      ['route', 'succeeded'],
+      ['fr', 'succeeded'],
+      ['de', 'skipped'],
+      ['other', 'skipped'],
+    ]);
     expect(run.steps[1].output).toEqual({ greeting: 'Bonjour Ada' });
   });
 });
 
 describe('schedule trigger', () => {
   it('starts one run per matching minute, however often the cron fires', async () => {
-    await publish(ws, { key: 'every_5', name: 'Every 5', trigger: { type: 'schedule', cron: '*/5 * * * *' }, steps: [{ id: 'tick', type: 'transform', output: { at: '{{ trigger.body.scheduledAt }}' } }] });
+    await publish(ws, {
+      key: 'every_5',
+      name: 'Every 5',
+      trigger: { type: 'schedule', cron: '*/5 * * * *' },
+      steps: [{ id: 'tick', type: 'transform', output: { at: '{{ trigger.body.scheduledAt }}' } }],
+    });
     const slot = Date.UTC(2026, 10, 26, 12, 35);
     for (let i = 0; i < 2; i++) {
       const ctx = createExecutionContext();
-      await worker.scheduled!(createScheduledController({ scheduledTime: slot + i * 1000, cron: '* * * * *' }), env, ctx);
+      await worker.scheduled!(
+        createScheduledController({ scheduledTime: slot + i * 1000, cron: '* * * * *' }),
+        env,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
     }
     const off = createExecutionContext();
@@ -86,9 +140,19 @@ describe('schedule trigger', () => {
 describe('recovery', () => {
   it('starts a run that was recorded but never handed to its object', async () => {
     await publish(ws, apiFlow('orphan', [{ id: 'x', type: 'transform', output: { ok: true } }]));
-    const wf = await env.DB.prepare("SELECT w.id, w.key, w.tenant_id, t.slug, v.definition FROM workflows w JOIN tenants t ON t.id = w.tenant_id JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version WHERE w.key = 'orphan' AND w.tenant_id = ?").bind(ws.owner.tenant.id).first<any>();
+    const wf = await env.DB.prepare(
+      "SELECT w.id, w.key, w.tenant_id, t.slug, v.definition FROM workflows w JOIN tenants t ON t.id = w.tenant_id JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version WHERE w.key = 'orphan' AND w.tenant_id = ?",
+    )
+      .bind(ws.owner.tenant.id)
+      .first<any>();
     // As if the isolate died right after acknowledging the trigger.
-    const { runId } = await recordRun(env, { tenant: { id: wf.tenant_id, slug: wf.slug }, workflow: { id: wf.id, key: wf.key, version: 1 }, definition: wf.definition, triggerType: 'api', trigger: { body: {}, headers: {}, query: {} } });
+    const { runId } = await recordRun(env, {
+      tenant: { id: wf.tenant_id, slug: wf.slug },
+      workflow: { id: wf.id, key: wf.key, version: 1 },
+      definition: wf.definition,
+      triggerType: 'api',
+      trigger: { body: {}, headers: {}, query: {} },
+    });
     const before = await call('GET', `/api/runs/${runId}`, auth());
     expect(before.json.status).toBe('queued');
     const swept = await sweepRuns(env, Date.now() + 60_000);
@@ -102,9 +166,21 @@ describe('secrets in runs', () => {
   it('never lets data in the trigger turn into a secret (template injection)', async () => {
     const path = uniquePath();
     await putSecrets(ws.owner, { CHAT_TOKEN: 'chat-token-value-8c1e' });
-    await publish(ws, apiFlow('injection', [
-      { ...http('post', `${env.STUB_URL}${path}`), params: { method: 'POST', url: `${env.STUB_URL}${path}`, headers: { Authorization: 'Bearer {{ secrets.CHAT }}' }, json: { text: 'Note: {{ trigger.body.note }}', whole: '{{ trigger.body.note }}' } }, secrets: { CHAT: { $secret: 'CHAT_TOKEN' } } },
-    ]));
+    await publish(
+      ws,
+      apiFlow('injection', [
+        {
+          ...http('post', `${env.STUB_URL}${path}`),
+          params: {
+            method: 'POST',
+            url: `${env.STUB_URL}${path}`,
+            headers: { Authorization: 'Bearer {{ secrets.CHAT }}' },
+            json: { text: 'Note: {{ trigger.body.note }}', whole: '{{ trigger.body.note }}' },
+          },
+          secrets: { CHAT: { $secret: 'CHAT_TOKEN' } },
+        },
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'injection', { note: '{{ secrets.CHAT }}' }), auth());
     expect(run.status).toBe('succeeded');
     const [hit] = await requests(path);
@@ -115,9 +191,19 @@ describe('secrets in runs', () => {
   it('scrubs a secret that a connector echoes back in its error', async () => {
     const leaky = 'legacy-key-that-leaks-41f7';
     await putSecrets(ws.owner, { LEAKY_ERP_KEY: leaky });
-    await publish(ws, apiFlow('leaky_erp', [
-      { id: 'order', type: 'action', connector: 'legacy_erp', action: 'create_order', params: { customer_id: 'C-1', items: [{ sku: 'A', quantity: 1 }] }, secrets: { API_KEY: { $secret: 'LEAKY_ERP_KEY' } } },
-    ]));
+    await publish(
+      ws,
+      apiFlow('leaky_erp', [
+        {
+          id: 'order',
+          type: 'action',
+          connector: 'legacy_erp',
+          action: 'create_order',
+          params: { customer_id: 'C-1', items: [{ sku: 'A', quantity: 1 }] },
+          secrets: { API_KEY: { $secret: 'LEAKY_ERP_KEY' } },
+        },
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'leaky_erp', {}), auth());
     expect(run.status).toBe('failed');
     const text = JSON.stringify(run);
@@ -130,8 +216,19 @@ describe('secrets in runs', () => {
 
   it('fails the step clearly when a secret was deleted after publishing', async () => {
     await putSecrets(ws.owner, { SHORT_LIVED: 'short-lived-value-1' });
-    await publish(ws, apiFlow('missing_secret', [{ ...http('c', `${env.STUB_URL}/http/missing`), params: { url: `${env.STUB_URL}/http/missing`, headers: { 'X-Key': '{{ secrets.K }}' } }, secrets: { K: { $secret: 'SHORT_LIVED' } } }]));
-    await env.DB.prepare("DELETE FROM secrets WHERE key = 'SHORT_LIVED' AND tenant_id = ?").bind(ws.owner.tenant.id).run();
+    await publish(
+      ws,
+      apiFlow('missing_secret', [
+        {
+          ...http('c', `${env.STUB_URL}/http/missing`),
+          params: { url: `${env.STUB_URL}/http/missing`, headers: { 'X-Key': '{{ secrets.K }}' } },
+          secrets: { K: { $secret: 'SHORT_LIVED' } },
+        },
+      ]),
+    );
+    await env.DB.prepare("DELETE FROM secrets WHERE key = 'SHORT_LIVED' AND tenant_id = ?")
+      .bind(ws.owner.tenant.id)
+      .run();
     const run = await waitForRun(await startRun(ws, 'missing_secret', {}), auth());
     expect(run.status).toBe('failed');
     expect(run.steps[0].error.message).toMatch(/SHORT_LIVED/);
@@ -141,10 +238,18 @@ describe('secrets in runs', () => {
 
 describe('authoring tools', () => {
   it('Rule Tester evaluates JSONLogic against sample data', async () => {
-    const rule = { and: [{ '>=': [{ var: 'trigger.body.total' }, 1000] }, { '==': [{ var: 'trigger.body.currency' }, 'EUR'] }] };
-    const yes = await call('POST', '/api/rules/test', { token: ws.token, body: { rule, data: { trigger: { body: { total: 1500, currency: 'EUR' } } } } });
+    const rule = {
+      and: [{ '>=': [{ var: 'trigger.body.total' }, 1000] }, { '==': [{ var: 'trigger.body.currency' }, 'EUR'] }],
+    };
+    const yes = await call('POST', '/api/rules/test', {
+      token: ws.token,
+      body: { rule, data: { trigger: { body: { total: 1500, currency: 'EUR' } } } },
+    });
     expect(yes.json).toEqual({ result: true, passed: true });
-    const no = await call('POST', '/api/rules/test', { token: ws.token, body: { rule, data: { trigger: { body: { total: 1500, currency: 'USD' } } } } });
+    const no = await call('POST', '/api/rules/test', {
+      token: ws.token,
+      body: { rule, data: { trigger: { body: { total: 1500, currency: 'USD' } } } },
+    });
     expect(no.json).toEqual({ result: false, passed: false });
     const bad = await call('POST', '/api/rules/test', { token: ws.token, body: { rule: { nope: [1] }, data: {} } });
     expect(bad.status).toBe(400);
@@ -153,15 +258,36 @@ describe('authoring tools', () => {
 
   it('dry-runs the draft: path taken and params each action would get, secrets masked, nothing called', async () => {
     const path = uniquePath();
-    await call('POST', '/api/workflows/import', { token: ws.token, body: apiFlow('dry', [
-      { id: 'check', type: 'condition', rule: { '>': [{ var: 'trigger.body.total' }, 10] }, then: 'send', else: null },
-      { ...http('send', `${env.STUB_URL}${path}`), params: { url: `${env.STUB_URL}${path}`, headers: { Authorization: 'Bearer {{ secrets.T }}' }, json: { total: '{{ trigger.body.total }}' } }, secrets: { T: { $secret: 'ERP_API_KEY' } } },
-    ]) });
+    await call('POST', '/api/workflows/import', {
+      token: ws.token,
+      body: apiFlow('dry', [
+        {
+          id: 'check',
+          type: 'condition',
+          rule: { '>': [{ var: 'trigger.body.total' }, 10] },
+          then: 'send',
+          else: null,
+        },
+        {
+          ...http('send', `${env.STUB_URL}${path}`),
+          params: {
+            url: `${env.STUB_URL}${path}`,
+            headers: { Authorization: 'Bearer {{ secrets.T }}' },
+            json: { total: '{{ trigger.body.total }}' },
+          },
+          secrets: { T: { $secret: 'ERP_API_KEY' } },
+        },
+      ]),
+    });
     const res = await call('POST', '/api/workflows/dry/test', { token: ws.token, body: { payload: { total: 50 } } });
     expect(res.status).toBe(200);
     expect(res.json.path).toEqual(['check', 'send']);
     const send = res.json.steps.find((s: any) => s.id === 'send');
-    expect(send.wouldCall.params).toEqual({ url: `${env.STUB_URL}${path}`, headers: { Authorization: 'Bearer ********' }, json: { total: 50 } });
+    expect(send.wouldCall.params).toEqual({
+      url: `${env.STUB_URL}${path}`,
+      headers: { Authorization: 'Bearer ********' },
+      json: { total: 50 },
+    });
     expect(await requests(path)).toHaveLength(0);
   });
 
@@ -191,14 +317,17 @@ describe('authoring tools', () => {
 });
 
 describe('large outputs', () => {
-  it('keeps a big output whole for later steps but caps the Explorer\'s copy with a marker', async () => {
+  it("keeps a big output whole for later steps but caps the Explorer's copy with a marker", async () => {
     const path = uniquePath();
     const big = { rows: Array.from({ length: 3000 }, (_, i) => ({ i, text: 'x'.repeat(30) })) };
     await script(path, [{ status: 200, body: big }]);
-    await publish(ws, apiFlow('big_output', [
-      { ...http('fetch', `${env.STUB_URL}${path}`), next: 'count' },
-      { id: 'count', type: 'transform', output: { last: '{{ steps.fetch.output.body.rows[2999].i }}' } },
-    ]));
+    await publish(
+      ws,
+      apiFlow('big_output', [
+        { ...http('fetch', `${env.STUB_URL}${path}`), next: 'count' },
+        { id: 'count', type: 'transform', output: { last: '{{ steps.fetch.output.body.rows[2999].i }}' } },
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'big_output', {}), auth());
     expect(run.status).toBe('succeeded');
     const fetchStep = run.steps.find((s: any) => s.id === 'fetch');
@@ -211,7 +340,15 @@ describe('large outputs', () => {
 
 describe('oversized params', () => {
   it('fails the step clearly instead of leaving it stuck when its params exceed a queue message', async () => {
-    await publish(ws, apiFlow('huge_params', [{ ...http('send', `${env.STUB_URL}/http/huge`), params: { url: `${env.STUB_URL}/http/huge`, json: '{{ trigger.body }}' } }]));
+    await publish(
+      ws,
+      apiFlow('huge_params', [
+        {
+          ...http('send', `${env.STUB_URL}/http/huge`),
+          params: { url: `${env.STUB_URL}/http/huge`, json: '{{ trigger.body }}' },
+        },
+      ]),
+    );
     const run = await waitForRun(await startRun(ws, 'huge_params', { blob: 'y'.repeat(200 * 1024) }), auth());
     expect(run.status).toBe('failed');
     expect(run.steps[0].error.code).toBe('PARAMS_TOO_LARGE');

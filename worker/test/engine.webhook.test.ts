@@ -11,14 +11,31 @@ let ws: Workspace;
 let hookId: string;
 let salesPath: string;
 
-const order = (total: number, id = crypto.randomUUID()) => ({ id, total, customer: { id: 'C-42' }, items: [{ sku: 'SKU-1', quantity: 2, price: 600 }] });
+const order = (total: number, id = crypto.randomUUID()) => ({
+  id,
+  total,
+  customer: { id: 'C-42' },
+  items: [{ sku: 'SKU-1', quantity: 2, price: 600 }],
+});
 
-async function deliver(body: unknown, opts: { id?: string; timestamp?: number; secret?: string; signature?: string } = {}) {
+async function deliver(
+  body: unknown,
+  opts: { id?: string; timestamp?: number; secret?: string; signature?: string } = {},
+) {
   const text = JSON.stringify(body);
   const id = opts.id ?? `msg_${crypto.randomUUID()}`;
   const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = opts.signature ?? (await signStandardWebhook(opts.secret ?? ORDER_FLOW_SECRETS.SHOP_WEBHOOK_SECRET, id, ts, text));
-  return call('POST', `/hooks/${hookId}`, { rawBody: text, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature } });
+  const signature =
+    opts.signature ?? (await signStandardWebhook(opts.secret ?? ORDER_FLOW_SECRETS.SHOP_WEBHOOK_SECRET, id, ts, text));
+  return call('POST', `/hooks/${hookId}`, {
+    rawBody: text,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signature,
+    },
+  });
 }
 
 beforeAll(async () => {
@@ -78,14 +95,18 @@ describe('signed webhook', () => {
     expect(again.status).toBe(202);
     expect(again.json).toEqual({ runId: first.json.runId, duplicate: true });
     await waitForRun(first.json.runId, { token: ws.token });
-    const runs = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE trigger_ref = 'msg_repeat_1'").first<{ n: number }>();
+    const runs = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE trigger_ref = 'msg_repeat_1'").first<{
+      n: number;
+    }>();
     expect(runs!.n).toBe(1);
     expect(await erpOrders('', { messageId: `${first.json.runId}.create_erp_order` })).toHaveLength(1);
   });
 
   it('records the event before answering: the run row holds the body and headers', async () => {
     const res = await deliver(order(5, 'ord-recorded'));
-    const row = await env.DB.prepare('SELECT trigger, status FROM runs WHERE id = ?').bind(res.json.runId).first<{ trigger: string }>();
+    const row = await env.DB.prepare('SELECT trigger, status FROM runs WHERE id = ?')
+      .bind(res.json.runId)
+      .first<{ trigger: string }>();
     expect(row).not.toBeNull();
     const trigger = JSON.parse(row!.trigger);
     expect(trigger.body.id).toBe('ord-recorded');
@@ -117,7 +138,15 @@ describe('refused deliveries', () => {
     const id = 'msg_tamper';
     const ts = Math.floor(Date.now() / 1000);
     const sig = await signStandardWebhook(ORDER_FLOW_SECRETS.SHOP_WEBHOOK_SECRET, id, ts, text);
-    const res = await call('POST', `/hooks/${hookId}`, { rawBody: text.replace('10', '10000'), headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sig } });
+    const res = await call('POST', `/hooks/${hookId}`, {
+      rawBody: text.replace('10', '10000'),
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': sig,
+      },
+    });
     expect(res.status).toBe(401);
   });
 

@@ -17,7 +17,6 @@ const db = createDb(env.DB);
 const material = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 const meta = { actor: { type: 'system' as const, id: 'test', label: 'test' }, ip: null, requestId: 'req_test' };
 
-
 describe('master key setting', () => {
   it('takes one or more <keyId>:<base64 32 bytes> entries, the first current', async () => {
     const ring = await parseKeyring(` new2:${material()} , old1:${material()}`);
@@ -71,7 +70,11 @@ describe('encryption', () => {
   it('refuses a ciphertext moved to another tenant, key or version', async () => {
     const ring = await parseKeyring(`k1:${material()}`);
     const sealed = await seal(ring, at, 'super-secret-value');
-    for (const moved of [{ ...at, tenantId: 'tn_b' }, { ...at, key: 'OTHER_KEY' }, { ...at, version: 2 }]) {
+    for (const moved of [
+      { ...at, tenantId: 'tn_b' },
+      { ...at, key: 'OTHER_KEY' },
+      { ...at, version: 2 },
+    ]) {
       expect((await failure(open(ring, moved, sealed))).code).toBe('UNDECRYPTABLE');
     }
   });
@@ -105,13 +108,17 @@ describe('stored rows', () => {
     const ring = await parseKeyring(env.AUTOMATE_MASTER_KEY);
     await writeSecret(db, ring, a.tenant.id, 'COPIED_KEY', 'copied-value-1234', 'put', meta);
     await env.DB.prepare(`INSERT INTO secrets (tenant_id, key, version, key_id, iv, ciphertext, created_at)
-      SELECT ?, key, version, key_id, iv, ciphertext, created_at FROM secrets WHERE tenant_id = ? AND key = 'COPIED_KEY'`).bind(b.tenant.id, a.tenant.id).run();
+      SELECT ?, key, version, key_id, iv, ciphertext, created_at FROM secrets WHERE tenant_id = ? AND key = 'COPIED_KEY'`)
+      .bind(b.tenant.id, a.tenant.id)
+      .run();
     const resolver = createSecretResolver(env, db);
     const e = await failure(resolver.resolveForStep(b.tenant, { K: { $secret: 'COPIED_KEY' } }, { stepId: 'fetch' }));
     expect(e.code).toBe('UNDECRYPTABLE');
     expect(e.message).toMatch(/^Step "fetch": Secret "COPIED_KEY"/);
     // The owner still reads it.
-    expect((await resolver.resolveForStep(a.tenant, { K: { $secret: 'COPIED_KEY' } })).values.K).toBe('copied-value-1234');
+    expect((await resolver.resolveForStep(a.tenant, { K: { $secret: 'COPIED_KEY' } })).values.K).toBe(
+      'copied-value-1234',
+    );
   });
 });
 
@@ -123,9 +130,14 @@ describe('master key rotation with live secrets', () => {
     const refs = { A: { $secret: 'ROT_A' }, B: { $secret: 'ROT_B' }, C: { $secret: 'ROT_C' } };
     const expected = { A: 'value-a-0001', B: 'value-b-0002', C: 'value-c-0003' };
     const before = await parseKeyring(old1);
-    for (const [name, ref] of Object.entries(refs)) await writeSecret(db, before, t.tenant.id, ref.$secret, expected[name as 'A'], 'put', meta);
+    for (const [name, ref] of Object.entries(refs))
+      await writeSecret(db, before, t.tenant.id, ref.$secret, expected[name as 'A'], 'put', meta);
     const keyIds = async () =>
-      (await env.DB.prepare('SELECT key, key_id FROM secrets WHERE tenant_id = ? ORDER BY key').bind(t.tenant.id).all<{ key: string; key_id: string }>()).results.map((r) => r.key_id);
+      (
+        await env.DB.prepare('SELECT key, key_id FROM secrets WHERE tenant_id = ? ORDER BY key')
+          .bind(t.tenant.id)
+          .all<{ key: string; key_id: string }>()
+      ).results.map((r) => r.key_id);
     expect(await keyIds()).toEqual(['old1', 'old1', 'old1']);
 
     // 1. Deploy "new2,old1": everything still resolves; new writes use new2; a read re-encrypts.
@@ -133,12 +145,25 @@ describe('master key rotation with live secrets', () => {
     const resolver = createSecretResolver(during, db);
     expect((await resolver.resolveForStep(t.tenant, { A: refs.A })).values).toEqual({ A: expected.A });
     expect(await keyIds()).toEqual(['new2', 'old1', 'old1']);
-    await writeSecret(db, await parseKeyring(during.AUTOMATE_MASTER_KEY), t.tenant.id, 'ROT_C', expected.C, 'rotate', meta);
+    await writeSecret(
+      db,
+      await parseKeyring(during.AUTOMATE_MASTER_KEY),
+      t.tenant.id,
+      'ROT_C',
+      expected.C,
+      'rotate',
+      meta,
+    );
     expect(await keyIds()).toEqual(['new2', 'old1', 'new2']);
 
     // 2. The background pass moves the rest, in batches, while secrets stay readable.
     const ring = await parseKeyring(during.AUTOMATE_MASTER_KEY);
-    expect(await reencryptBatch(db, ring, 1)).toEqual({ reencrypted: 1, failed: 0, remaining: 0, orphaned: expect.any(Number) });
+    expect(await reencryptBatch(db, ring, 1)).toEqual({
+      reencrypted: 1,
+      failed: 0,
+      remaining: 0,
+      orphaned: expect.any(Number),
+    });
     expect(await keyIds()).toEqual(['new2', 'new2', 'new2']);
     expect((await resolver.resolveForStep(t.tenant, refs)).values).toEqual(expected);
     expect((await countByKeyId(db)).old1 ?? 0).toBe(0);
@@ -154,7 +179,9 @@ describe('master key rotation with live secrets', () => {
     await writeSecret(db, await parseKeyring(old1), t.tenant.id, 'EARLY', 'early-value-99', 'put', meta);
     const resolver = createSecretResolver({ ...env, AUTOMATE_MASTER_KEY: `early2:${material()}` }, db);
     const e = await failure(resolver.resolveForStep(t.tenant, { X: { $secret: 'EARLY' } }, { stepId: 'send' }));
-    expect(e.message).toBe('Step "send": Secret "EARLY" (version 1) is encrypted under master key id "early1", which is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)');
+    expect(e.message).toBe(
+      'Step "send": Secret "EARLY" (version 1) is encrypted under master key id "early1", which is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)',
+    );
     const report = await reencryptBatch(db, await parseKeyring(`early2:${material()}`), 10);
     expect(report.orphaned).toBeGreaterThanOrEqual(1);
   });

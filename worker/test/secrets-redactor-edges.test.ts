@@ -4,10 +4,12 @@ import { createRedactor } from '../src/secrets/redactor';
 
 const key = 'erp-key-7f3a9c21d4';
 
-describe('redactor at a snippet\'s cut', () => {
+describe("redactor at a snippet's cut", () => {
   const r = createRedactor([key]);
   it('hides the start of a value cut off at the end of a text', () => {
-    expect(r.scrubText(`Authentication failed: invalid API key '${key.slice(0, 11)}…`)).toBe("Authentication failed: invalid API key '********…");
+    expect(r.scrubText(`Authentication failed: invalid API key '${key.slice(0, 11)}…`)).toBe(
+      "Authentication failed: invalid API key '********…",
+    );
     expect(r.scrubText(`got ${key.slice(0, 9)}`)).toBe('got ********');
     expect(r.scrubText(`got ${key.slice(0, 12)}... [truncated 80 chars]`)).toBe('got ********... [truncated 80 chars]');
   });

@@ -8,7 +8,11 @@ const base64url = (s: string) => utf8Base64(s).replace(/\+/g, '-').replace(/\//g
 
 /** A connector error of the kind that leaks: the API echoed the key back. */
 class ConnectorError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly response: unknown) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly response: unknown,
+  ) {
     super(message);
     this.name = 'ConnectorError';
   }
@@ -24,7 +28,10 @@ describe('Redactor.scrubText', () => {
     ['base64', utf8Base64(SECRET)],
     ['base64url', base64url(SECRET)],
     ['JSON-escaped', JSON.stringify(SECRET).slice(1, -1)],
-    ['JSON-escaped twice (a JSON body inside a JSON string)', JSON.stringify(JSON.stringify(SECRET).slice(1, -1)).slice(1, -1)],
+    [
+      'JSON-escaped twice (a JSON body inside a JSON string)',
+      JSON.stringify(JSON.stringify(SECRET).slice(1, -1)).slice(1, -1),
+    ],
     ['HTML-escaped', SECRET.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')],
   ];
   it.each(forms)('scrubs the %s form', (_name, form) => {
@@ -50,7 +57,9 @@ describe('Redactor.scrubText', () => {
 
   it('scrubs a multi-line value as an error snippet prints it, whitespace collapsed', () => {
     const pem = createRedactor(['-----BEGIN KEY-----\nMIIEvQIBADANBgkq\nhkiG9w0BAQEFAASC\n-----END KEY-----\n']);
-    expect(pem.scrubText('401: -----BEGIN KEY----- MIIEvQIBADANBgkq hkiG9w0BAQEFAASC -----END KEY----- rejected')).toBe(`401: ${MASK} rejected`);
+    expect(pem.scrubText('401: -----BEGIN KEY----- MIIEvQIBADANBgkq hkiG9w0BAQEFAASC -----END KEY----- rejected')).toBe(
+      `401: ${MASK} rejected`,
+    );
   });
 
   it('leaves unrelated text alone, and values too short to be secrets', () => {
@@ -70,7 +79,12 @@ describe('Redactor.scrub', () => {
   const r = createRedactor([SECRET, '48151623']);
 
   it('walks objects and arrays, keys included, without touching the input', () => {
-    const input = { ok: true, n: 7, list: ['x', `token=${encodeURIComponent(SECRET)}`], nested: { [SECRET]: 'as a key', pin: 48151623 } };
+    const input = {
+      ok: true,
+      n: 7,
+      list: ['x', `token=${encodeURIComponent(SECRET)}`],
+      nested: { [SECRET]: 'as a key', pin: 48151623 },
+    };
     const copy = structuredClone(input);
     const out = r.scrub(input);
     expect(out).toEqual({ ok: true, n: 7, list: ['x', `token=${MASK}`], nested: { [MASK]: 'as a key', pin: MASK } });
@@ -87,10 +101,14 @@ describe('Redactor.scrub', () => {
 
   it('scrubs a connector error that echoes its API key, in message, stack, cause and fields', () => {
     const cause = new Error(`upstream said: invalid key ${SECRET}`);
-    const err = new ConnectorError(`401 from api.example.com: {"error":"bad key \\"${JSON.stringify(SECRET).slice(1, -1)}\\""}`, false, {
-      headers: { authorization: `Bearer ${SECRET}` },
-      body: `api_key=${new URLSearchParams({ k: SECRET }).toString().slice(2)}`,
-    });
+    const err = new ConnectorError(
+      `401 from api.example.com: {"error":"bad key \\"${JSON.stringify(SECRET).slice(1, -1)}\\""}`,
+      false,
+      {
+        headers: { authorization: `Bearer ${SECRET}` },
+        body: `api_key=${new URLSearchParams({ k: SECRET }).toString().slice(2)}`,
+      },
+    );
     Object.defineProperty(err, 'cause', { value: cause, enumerable: false });
     expect(err.stack).toContain('ConnectorError');
 
@@ -101,8 +119,14 @@ describe('Redactor.scrub', () => {
     expect(out.message).toContain(MASK);
     expect(out.stack).toContain(MASK);
     expect((out.cause as Error).message).toBe(`upstream said: invalid key ${MASK}`);
-    const everything = JSON.stringify({ message: out.message, stack: out.stack, cause: (out.cause as Error).message, response: out.response });
-    for (const form of [SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), utf8Base64(SECRET)]) expect(everything).not.toContain(form);
+    const everything = JSON.stringify({
+      message: out.message,
+      stack: out.stack,
+      cause: (out.cause as Error).message,
+      response: out.response,
+    });
+    for (const form of [SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), utf8Base64(SECRET)])
+      expect(everything).not.toContain(form);
     // The original is untouched: it may still be needed to decide on a retry.
     expect(err.message).toContain(JSON.stringify(SECRET).slice(1, -1));
   });

@@ -18,7 +18,6 @@ const STRIPE_V2 = 'sk_test_rotated_value_v2_77';
 const OTHER = 'other-tenants-env-value-9';
 const MASTER = 'must-never-be-read-through-env';
 
-
 describe('env grants setting', () => {
   it('reads "*", per-tenant JSON, and grants nothing when unset', () => {
     expect(parseEnvGrants('*')).toBe('*');
@@ -31,7 +30,7 @@ describe('env grants setting', () => {
     expect(isEnvKeyGranted(parseEnvGrants(undefined), 'acme', 'STRIPE_KEY')).toBe(false);
   });
 
-  it('never grants the platform\'s own settings', () => {
+  it("never grants the platform's own settings", () => {
     for (const grants of ['*', '{"acme": ["*", "MASTER_KEY", "ENV_GRANTS"]}']) {
       expect(isEnvKeyGranted(parseEnvGrants(grants), 'acme', 'MASTER_KEY')).toBe(false);
       expect(isEnvKeyGranted(parseEnvGrants(grants), 'acme', 'ENV_GRANTS')).toBe(false);
@@ -54,7 +53,10 @@ describe('env backend', () => {
     other = await signup('Env Other');
     testEnv = {
       ...env,
-      AUTOMATE_ENV_GRANTS: JSON.stringify({ [granted.tenant.slug]: ['STRIPE_KEY', 'STRIPE_KEY_V2', 'UNSET_KEY'], [other.tenant.slug]: ['OTHER_KEY'] }),
+      AUTOMATE_ENV_GRANTS: JSON.stringify({
+        [granted.tenant.slug]: ['STRIPE_KEY', 'STRIPE_KEY_V2', 'UNSET_KEY'],
+        [other.tenant.slug]: ['OTHER_KEY'],
+      }),
       AUTOMATE_STRIPE_KEY: STRIPE,
       AUTOMATE_STRIPE_KEY_V2: STRIPE_V2,
       AUTOMATE_OTHER_KEY: OTHER,
@@ -63,20 +65,30 @@ describe('env backend', () => {
   });
 
   it('gives a tenant the env keys it was granted', async () => {
-    const r = await createSecretResolver(testEnv, db).resolveForStep(granted.tenant, { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } }, { stepId: 'charge' });
+    const r = await createSecretResolver(testEnv, db).resolveForStep(
+      granted.tenant,
+      { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } },
+      { stepId: 'charge' },
+    );
     expect(r.values).toEqual({ KEY: STRIPE });
     expect(r.redactor.scrubText(`Bearer ${STRIPE}`)).toBe('Bearer ********');
   });
 
   it('answers an ungranted key with an error, not the value', async () => {
     const resolver = createSecretResolver(testEnv, db);
-    const e = await failure(resolver.resolveForStep(granted.tenant, { KEY: { $secret: 'OTHER_KEY', backend: 'env' } }, { stepId: 'charge' }));
+    const e = await failure(
+      resolver.resolveForStep(granted.tenant, { KEY: { $secret: 'OTHER_KEY', backend: 'env' } }, { stepId: 'charge' }),
+    );
     expect(e.code).toBe('NOT_GRANTED');
     expect(e.retryable).toBe(false);
-    expect(e.message).toBe('Step "charge": env key "OTHER_KEY" is not granted to this tenant; the operator grants env keys in AUTOMATE_ENV_GRANTS (docs/secrets.md)');
+    expect(e.message).toBe(
+      'Step "charge": env key "OTHER_KEY" is not granted to this tenant; the operator grants env keys in AUTOMATE_ENV_GRANTS (docs/secrets.md)',
+    );
     expect(e.message).not.toContain(OTHER);
     // And the other way round.
-    const back = await failure(resolver.resolveForStep(other.tenant, { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } }));
+    const back = await failure(
+      resolver.resolveForStep(other.tenant, { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } }),
+    );
     expect(back.message).not.toContain(STRIPE);
   });
 
@@ -91,13 +103,22 @@ describe('env backend', () => {
   });
 
   it('says when a granted variable is not set', async () => {
-    const e = await failure(createSecretResolver(testEnv, db).resolveForStep(granted.tenant, { K: { $secret: 'UNSET_KEY', backend: 'env' } }, { stepId: 's1' }));
+    const e = await failure(
+      createSecretResolver(testEnv, db).resolveForStep(
+        granted.tenant,
+        { K: { $secret: 'UNSET_KEY', backend: 'env' } },
+        { stepId: 's1' },
+      ),
+    );
     expect(e.code).toBe('ENV_NOT_SET');
     expect(e.message).toMatch(/^Step "s1": env key "UNSET_KEY": the Worker variable AUTOMATE_UNSET_KEY is not set/);
   });
 
   it('lets every tenant read every env key with "*" (single-tenant self-hosting)', async () => {
-    const r = await createSecretResolver({ ...testEnv, AUTOMATE_ENV_GRANTS: '*' } as Env, db).resolveForStep(other.tenant, { K: { $secret: 'STRIPE_KEY', backend: 'env' } });
+    const r = await createSecretResolver({ ...testEnv, AUTOMATE_ENV_GRANTS: '*' } as Env, db).resolveForStep(
+      other.tenant,
+      { K: { $secret: 'STRIPE_KEY', backend: 'env' } },
+    );
     expect(r.values.K).toBe(STRIPE);
   });
 
@@ -109,16 +130,24 @@ describe('env backend', () => {
   });
 
   it('records last use of env keys for the governance list', async () => {
-    await createSecretResolver(testEnv, db).resolveForStep(granted.tenant, { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } });
-    const row = await env.DB.prepare('SELECT last_used_at FROM env_secret_usage WHERE tenant_id = ? AND key = ?').bind(granted.tenant.id, 'STRIPE_KEY').first<{ last_used_at: number }>();
+    await createSecretResolver(testEnv, db).resolveForStep(granted.tenant, {
+      KEY: { $secret: 'STRIPE_KEY', backend: 'env' },
+    });
+    const row = await env.DB.prepare('SELECT last_used_at FROM env_secret_usage WHERE tenant_id = ? AND key = ?')
+      .bind(granted.tenant.id, 'STRIPE_KEY')
+      .first<{ last_used_at: number }>();
     expect(row!.last_used_at).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('needs no master key when a step uses only env secrets', async () => {
     const noMaster = { ...testEnv, AUTOMATE_MASTER_KEY: undefined } as Env;
-    const r = await createSecretResolver(noMaster, db).resolveForStep(granted.tenant, { KEY: { $secret: 'STRIPE_KEY', backend: 'env' } });
+    const r = await createSecretResolver(noMaster, db).resolveForStep(granted.tenant, {
+      KEY: { $secret: 'STRIPE_KEY', backend: 'env' },
+    });
     expect(r.values.KEY).toBe(STRIPE);
-    const e = await failure(createSecretResolver(noMaster, db).resolveForStep(granted.tenant, { KEY: { $secret: 'ANY' } }, { stepId: 'x' }));
+    const e = await failure(
+      createSecretResolver(noMaster, db).resolveForStep(granted.tenant, { KEY: { $secret: 'ANY' } }, { stepId: 'x' }),
+    );
     expect(e.code).toBe('NOT_CONFIGURED');
   });
 });
@@ -129,14 +158,27 @@ describe('stored backend', () => {
     owner = await signup('Resolver Co');
   });
 
-  it('resolves a step\'s declared names, and a rotation reaches the next step of a run in flight', async () => {
-    expect((await call('PUT', '/api/secrets/ERP_API_KEY', { session: owner, body: { value: 'erp-value-v1' } })).status).toBe(201);
+  it("resolves a step's declared names, and a rotation reaches the next step of a run in flight", async () => {
+    expect(
+      (await call('PUT', '/api/secrets/ERP_API_KEY', { session: owner, body: { value: 'erp-value-v1' } })).status,
+    ).toBe(201);
     const resolver = createSecretResolver(env, db);
-    const step1 = await resolver.resolveForStep(owner.tenant, { API_KEY: { $secret: 'ERP_API_KEY' } }, { stepId: 'create_order' });
+    const step1 = await resolver.resolveForStep(
+      owner.tenant,
+      { API_KEY: { $secret: 'ERP_API_KEY' } },
+      { stepId: 'create_order' },
+    );
     expect(step1.values).toEqual({ API_KEY: 'erp-value-v1' });
 
-    expect((await call('POST', '/api/secrets/ERP_API_KEY/rotate', { session: owner, body: { value: 'erp-value-v2' } })).status).toBe(200);
-    const step2 = await resolver.resolveForStep(owner.tenant, { API_KEY: { $secret: 'ERP_API_KEY', backend: 'stored' } }, { stepId: 'notify' });
+    expect(
+      (await call('POST', '/api/secrets/ERP_API_KEY/rotate', { session: owner, body: { value: 'erp-value-v2' } }))
+        .status,
+    ).toBe(200);
+    const step2 = await resolver.resolveForStep(
+      owner.tenant,
+      { API_KEY: { $secret: 'ERP_API_KEY', backend: 'stored' } },
+      { stepId: 'notify' },
+    );
     expect(step2.values).toEqual({ API_KEY: 'erp-value-v2' });
     expect(step2.redactor.scrubText('erp-value-v2 erp-value-v1')).toBe('******** erp-value-v1');
   });
@@ -149,16 +191,22 @@ describe('stored backend', () => {
   });
 
   it('names step and key when a stored secret does not exist', async () => {
-    const e = await failure(createSecretResolver(env, db).resolveForStep(owner.tenant, { X: { $secret: 'NOPE_KEY' } }, { stepId: 'fetch' }));
+    const e = await failure(
+      createSecretResolver(env, db).resolveForStep(owner.tenant, { X: { $secret: 'NOPE_KEY' } }, { stepId: 'fetch' }),
+    );
     expect(e.code).toBe('NOT_FOUND');
     expect(e.stepId).toBe('fetch');
     expect(e.key).toBe('NOPE_KEY');
-    expect(e.message).toBe('Step "fetch": stored secret "NOPE_KEY" does not exist in this tenant; create it (PUT /api/secrets/NOPE_KEY)');
+    expect(e.message).toBe(
+      'Step "fetch": stored secret "NOPE_KEY" does not exist in this tenant; create it (PUT /api/secrets/NOPE_KEY)',
+    );
   });
 
-  it('never resolves another tenant\'s stored secret', async () => {
+  it("never resolves another tenant's stored secret", async () => {
     const other = await signup('Resolver Other');
-    const e = await failure(createSecretResolver(env, db).resolveForStep(other.tenant, { X: { $secret: 'ERP_API_KEY' } }));
+    const e = await failure(
+      createSecretResolver(env, db).resolveForStep(other.tenant, { X: { $secret: 'ERP_API_KEY' } }),
+    );
     expect(e.code).toBe('NOT_FOUND');
   });
 });

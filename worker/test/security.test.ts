@@ -28,12 +28,26 @@ async function fixture(name: string): Promise<Fixture> {
   const spareToken = await call('POST', '/api/tokens', { session: owner, body: { name: 'spare' } });
   // A key only this tenant has, so another tenant naming it reaches nothing of its own.
   const workflowKey = `flow_${name.toLowerCase().replace(/\W+/g, '_')}`;
-  await call('POST', '/api/workflows/import?publish=true', { token: fullToken, body: { ...orderFlow, key: workflowKey } });
+  await call('POST', '/api/workflows/import?publish=true', {
+    token: fullToken,
+    body: { ...orderFlow, key: workflowKey },
+  });
   const detail = await call('GET', `/api/workflows/${workflowKey}`, { token: fullToken });
-  const run = await call('POST', `/api/workflows/${workflowKey}/runs`, { token: fullToken, body: { payload: { total: 10 } } });
+  const run = await call('POST', `/api/workflows/${workflowKey}/runs`, {
+    token: fullToken,
+    body: { payload: { total: 10 } },
+  });
   const secretKey = `ONLY_${name.toUpperCase().replace(/\W+/g, '_')}`;
   await putSecrets(owner, { [secretKey]: `value-of-${secretKey}` });
-  return { members, fullToken, tokenId: spareToken.json.id, workflowKey, hookId: detail.json.hookId, runId: run.json.runId, secretKey };
+  return {
+    members,
+    fullToken,
+    tokenId: spareToken.json.id,
+    workflowKey,
+    hookId: detail.json.hookId,
+    runId: run.json.runId,
+    secretKey,
+  };
 }
 
 beforeAll(async () => {
@@ -46,7 +60,9 @@ const filled = (r: RouteCase, f: Fixture) => r.path(f);
 describe('route table', () => {
   it('covers every route in the OpenAPI document', async () => {
     const doc = await call('GET', '/api/openapi.json');
-    const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} /api${p}`));
+    const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} /api${p}`),
+    );
     const covered = ROUTES.map((r) => `${r.method} ${r.template}`);
     expect(documented.sort()).toEqual([...covered].sort());
   });
@@ -76,7 +92,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
     expect(res.json.error.code).toBe('FORBIDDEN');
   });
 
-  it('answers 403 to roles below the route\'s', async () => {
+  it("answers 403 to roles below the route's", async () => {
     if (route.permission === 'public') return;
     const below = ROLES.slice(0, ROLES.indexOf(route.permission.role));
     for (const role of below) {
@@ -85,27 +101,29 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
     }
   });
 
-  if (route.crossTenant === 'object') it('answers 404 for another tenant\'s object, never its data', async () => {
-    // Tenant B's owner (and B's full token, where tokens may call the route) aim at A's objects.
-    const tokensAllowed = route.permission !== 'public' && route.permission.scope !== undefined;
-    for (const creds of [{ session: b.members.owner }, ...(tokensAllowed ? [{ token: b.fullToken }] : [])]) {
-      const res = await call(route.method, filled(route, a), { ...creds, body: route.body?.(a) });
-      expect(res.status, `${route.method} ${route.template} as B`).toBe(404);
-      expect(res.json.error.code).toBe('NOT_FOUND');
-      expect(res.text).not.toContain(a.hookId);
-    }
-  });
+  if (route.crossTenant === 'object')
+    it("answers 404 for another tenant's object, never its data", async () => {
+      // Tenant B's owner (and B's full token, where tokens may call the route) aim at A's objects.
+      const tokensAllowed = route.permission !== 'public' && route.permission.scope !== undefined;
+      for (const creds of [{ session: b.members.owner }, ...(tokensAllowed ? [{ token: b.fullToken }] : [])]) {
+        const res = await call(route.method, filled(route, a), { ...creds, body: route.body?.(a) });
+        expect(res.status, `${route.method} ${route.template} as B`).toBe(404);
+        expect(res.json.error.code).toBe('NOT_FOUND');
+        expect(res.text).not.toContain(a.hookId);
+      }
+    });
 
-  if (route.crossTenant === 'own-key') it('keeps keys per tenant: the same key never reaches another tenant\'s object', async () => {
-    // A third tenant (so A and B stay as the other cases expect) uses A's key.
-    const c = await signup('Tenant C');
-    const res = await call(route.method, filled(route, a), { session: c, body: route.body?.(a) });
-    expect(res.status).toBeLessThan(300);
-    expect(res.text).not.toContain(a.hookId);
-    const mine = await call('GET', `/api/workflows/${a.workflowKey}`, { token: a.fullToken });
-    expect(mine.json.hookId).toBe(a.hookId);
-    expect(mine.json.draft.name).toBe('High value order flow');
-  });
+  if (route.crossTenant === 'own-key')
+    it("keeps keys per tenant: the same key never reaches another tenant's object", async () => {
+      // A third tenant (so A and B stay as the other cases expect) uses A's key.
+      const c = await signup('Tenant C');
+      const res = await call(route.method, filled(route, a), { session: c, body: route.body?.(a) });
+      expect(res.status).toBeLessThan(300);
+      expect(res.text).not.toContain(a.hookId);
+      const mine = await call('GET', `/api/workflows/${a.workflowKey}`, { token: a.fullToken });
+      expect(mine.json.hookId).toBe(a.hookId);
+      expect(mine.json.draft.name).toBe('High value order flow');
+    });
 });
 
 describe('isolation of secrets', () => {
@@ -132,7 +150,7 @@ describe('isolation of lists', () => {
     expect(JSON.stringify(audit.json)).not.toContain(a.members.owner.email);
   });
 
-  it('does not let a tenant revoke another tenant\'s token', async () => {
+  it("does not let a tenant revoke another tenant's token", async () => {
     const res = await call('DELETE', `/api/tokens/${a.tokenId}`, { session: b.members.owner });
     expect(res.status).toBe(404);
     const still = await call('GET', '/api/tokens', { session: a.members.owner });
@@ -180,7 +198,9 @@ describe('tokens', () => {
 
 describe('sessions', () => {
   it('sets an HttpOnly, SameSite=Lax cookie, Secure outside local dev', async () => {
-    const res = await call('POST', '/api/auth/signup', { body: { tenant: 'Cookie Co', email: `c-${crypto.randomUUID()}@example.com`, password: 'correct horse battery' } });
+    const res = await call('POST', '/api/auth/signup', {
+      body: { tenant: 'Cookie Co', email: `c-${crypto.randomUUID()}@example.com`, password: 'correct horse battery' },
+    });
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
@@ -189,14 +209,20 @@ describe('sessions', () => {
 
   it('stores passwords as salted PBKDF2 hashes', async () => {
     const owner = await signup();
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?').bind(owner.email).first<{ password_hash: string }>();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?')
+      .bind(owner.email)
+      .first<{ password_hash: string }>();
     expect(row!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
     expect(row!.password_hash).not.toContain(owner.password);
   });
 
   it('refuses cookie-authenticated writes from another origin or with no Origin (CSRF)', async () => {
     const owner = await signup();
-    const foreign = await call('POST', '/api/tokens', { session: owner, headers: { origin: 'https://evil.example' }, body: { name: 'x' } });
+    const foreign = await call('POST', '/api/tokens', {
+      session: owner,
+      headers: { origin: 'https://evil.example' },
+      body: { name: 'x' },
+    });
     expect(foreign.status).toBe(403);
     const none = await call('POST', '/api/tokens', { headers: { cookie: owner.cookie }, body: { name: 'x' } });
     expect(none.status).toBe(403);
@@ -216,8 +242,12 @@ describe('sessions', () => {
 describe('login', () => {
   it('answers the same for a wrong password and an unknown email, and audits both', async () => {
     const owner = await signup();
-    const wrong = await call('POST', '/api/auth/login', { body: { email: owner.email, password: 'not the password at all' } });
-    const unknown = await call('POST', '/api/auth/login', { body: { email: 'nobody@example.com', password: 'not the password at all' } });
+    const wrong = await call('POST', '/api/auth/login', {
+      body: { email: owner.email, password: 'not the password at all' },
+    });
+    const unknown = await call('POST', '/api/auth/login', {
+      body: { email: 'nobody@example.com', password: 'not the password at all' },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.json.error.message).toBe(unknown.json.error.message);
@@ -231,10 +261,16 @@ describe('login', () => {
   it('is rate limited per account, even with the right password', async () => {
     const owner = await signup();
     for (let i = 0; i < 10; i++) {
-      const res = await call('POST', '/api/auth/login', { body: { email: owner.email, password: `wrong password ${i}` }, headers: { 'cf-connecting-ip': `198.51.100.${i}` } });
+      const res = await call('POST', '/api/auth/login', {
+        body: { email: owner.email, password: `wrong password ${i}` },
+        headers: { 'cf-connecting-ip': `198.51.100.${i}` },
+      });
       expect(res.status).toBe(401);
     }
-    const locked = await call('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: { 'cf-connecting-ip': '198.51.100.99' } });
+    const locked = await call('POST', '/api/auth/login', {
+      body: { email: owner.email, password: owner.password },
+      headers: { 'cf-connecting-ip': '198.51.100.99' },
+    });
     expect(locked.status).toBe(429);
     expect(locked.json.error.code).toBe('RATE_LIMITED');
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -243,12 +279,21 @@ describe('login', () => {
   it('is rate limited per address across accounts', async () => {
     const ip = '203.0.113.7';
     for (let i = 0; i < 50; i++) {
-      await call('POST', '/api/auth/login', { body: { email: `spray${i}@example.com`, password: 'password123456' }, headers: { 'cf-connecting-ip': ip } });
+      await call('POST', '/api/auth/login', {
+        body: { email: `spray${i}@example.com`, password: 'password123456' },
+        headers: { 'cf-connecting-ip': ip },
+      });
     }
     const owner = await signup();
-    const res = await call('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: { 'cf-connecting-ip': ip } });
+    const res = await call('POST', '/api/auth/login', {
+      body: { email: owner.email, password: owner.password },
+      headers: { 'cf-connecting-ip': ip },
+    });
     expect(res.status).toBe(429);
-    const elsewhere = await call('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: { 'cf-connecting-ip': '203.0.113.8' } });
+    const elsewhere = await call('POST', '/api/auth/login', {
+      body: { email: owner.email, password: owner.password },
+      headers: { 'cf-connecting-ip': '203.0.113.8' },
+    });
     expect(elsewhere.status).toBe(200);
   });
 });

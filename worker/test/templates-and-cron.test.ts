@@ -4,12 +4,21 @@ import { render } from '../src/run/templates';
 import { retryDelayMs } from '../src/run/backoff';
 
 describe('templates', () => {
-  const scope = { trigger: { body: { total: 1500, items: [{ sku: 'A' }], customer: { id: 'C-1' } } }, vars: { url: 'https://x' }, steps: { erp: { output: { order_id: 'ERP-9' } } } };
+  const scope = {
+    trigger: { body: { total: 1500, items: [{ sku: 'A' }], customer: { id: 'C-1' } } },
+    vars: { url: 'https://x' },
+    steps: { erp: { output: { order_id: 'ERP-9' } } },
+  };
   it('keeps the type of a whole-string template', () => {
-    expect(render({ items: '{{ trigger.body.items }}', total: '{{trigger.body.total}}' }, scope)).toEqual({ items: [{ sku: 'A' }], total: 1500 });
+    expect(render({ items: '{{ trigger.body.items }}', total: '{{trigger.body.total}}' }, scope)).toEqual({
+      items: [{ sku: 'A' }],
+      total: 1500,
+    });
   });
   it('interpolates inside longer strings, objects as JSON, missing as empty', () => {
-    expect(render('Order {{ steps.erp.output.order_id }} for {{ trigger.body.total }} {{ nope.x }}!', scope)).toBe('Order ERP-9 for 1500 !');
+    expect(render('Order {{ steps.erp.output.order_id }} for {{ trigger.body.total }} {{ nope.x }}!', scope)).toBe(
+      'Order ERP-9 for 1500 !',
+    );
     expect(render('{{ trigger.body.items[0] }}', scope)).toEqual({ sku: 'A' });
     expect(render('x {{ trigger.body.items[0] }}', scope)).toBe('x {"sku":"A"}');
   });
@@ -37,8 +46,17 @@ describe('backoff', () => {
   it('grows constant, linear or exponential, capped, honouring Retry-After', () => {
     expect(retryDelayMs({ maxAttempts: 5, backoff: 'constant', initialDelayMs: 1000 }, 3, undefined, none)).toBe(1000);
     expect(retryDelayMs({ maxAttempts: 5, backoff: 'linear', initialDelayMs: 1000 }, 3, undefined, none)).toBe(3000);
-    expect(retryDelayMs({ maxAttempts: 5, backoff: 'exponential', initialDelayMs: 1000 }, 3, undefined, none)).toBe(4000);
-    expect(retryDelayMs({ maxAttempts: 9, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 5000 }, 8, undefined, none)).toBe(5000);
+    expect(retryDelayMs({ maxAttempts: 5, backoff: 'exponential', initialDelayMs: 1000 }, 3, undefined, none)).toBe(
+      4000,
+    );
+    expect(
+      retryDelayMs(
+        { maxAttempts: 9, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: 5000 },
+        8,
+        undefined,
+        none,
+      ),
+    ).toBe(5000);
     expect(retryDelayMs({ maxAttempts: 5, backoff: 'constant', initialDelayMs: 100 }, 1, 30_000, none)).toBe(30_000);
   });
 });

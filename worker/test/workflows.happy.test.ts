@@ -45,7 +45,10 @@ describe('workflow lifecycle', () => {
     expect(v2.json).toEqual({ version: 2, unchanged: false });
 
     const versions = await call('GET', '/api/workflows/order_flow/versions', { token });
-    expect(versions.json.versions.map((v: any) => [v.version, v.active])).toEqual([[2, true], [1, false]]);
+    expect(versions.json.versions.map((v: any) => [v.version, v.active])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
 
     const rollback = await call('POST', '/api/workflows/order_flow/versions/1/activate', { token });
     expect(rollback.status).toBe(200);
@@ -63,7 +66,10 @@ describe('workflow lifecycle', () => {
     const other = await signup('Other Co');
     await putSecrets(other);
     const otherToken = await createToken(other);
-    const reimport = await call('POST', '/api/workflows/import?publish=true', { token: otherToken, rawBody: exportedV1.text });
+    const reimport = await call('POST', '/api/workflows/import?publish=true', {
+      token: otherToken,
+      rawBody: exportedV1.text,
+    });
     expect(reimport.status).toBe(201);
     expect(reimport.json).toMatchObject({ key: 'order_flow', created: true, version: 1 });
     const reexport = await call('GET', '/api/workflows/order_flow/export', { token: otherToken });
@@ -71,7 +77,11 @@ describe('workflow lifecycle', () => {
 
     const list = await call('GET', '/api/workflows', { token });
     expect(list.json.workflows).toHaveLength(1);
-    expect(list.json.workflows[0]).toMatchObject({ key: 'order_flow', name: 'High value order flow', activeVersion: 1 });
+    expect(list.json.workflows[0]).toMatchObject({
+      key: 'order_flow',
+      name: 'High value order flow',
+      activeVersion: 1,
+    });
   });
 
   it('writes an audit entry for every change, with the actor', async () => {
@@ -83,7 +93,16 @@ describe('workflow lifecycle', () => {
     const audit = await call('GET', '/api/audit', { session: owner });
     expect(audit.status).toBe(200);
     const actions = audit.json.entries.map((e: any) => e.action);
-    expect(actions).toEqual(['workflow.activate', 'workflow.publish', 'workflow.import', 'token.create', 'secret.create', 'secret.create', 'secret.create', 'auth.signup']);
+    expect(actions).toEqual([
+      'workflow.activate',
+      'workflow.publish',
+      'workflow.import',
+      'token.create',
+      'secret.create',
+      'secret.create',
+      'secret.create',
+      'auth.signup',
+    ]);
     const publishEntry = audit.json.entries.find((e: any) => e.action === 'workflow.publish');
     expect(publishEntry).toMatchObject({ actorType: 'token', actorLabel: 'ci-deploy', targetId: 'order_flow' });
     expect(typeof publishEntry.at).toBe('number');
@@ -96,7 +115,15 @@ describe('workflow lifecycle', () => {
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe('3.1.0');
     const paths = Object.keys(res.json.paths);
-    for (const p of ['/auth/signup', '/tokens', '/tokens/{id}', '/workflows/import', '/workflows/{key}/publish', '/workflows/{key}/versions/{n}/activate', '/workflows/{key}/export']) {
+    for (const p of [
+      '/auth/signup',
+      '/tokens',
+      '/tokens/{id}',
+      '/workflows/import',
+      '/workflows/{key}/publish',
+      '/workflows/{key}/versions/{n}/activate',
+      '/workflows/{key}/export',
+    ]) {
       expect(paths).toContain(p);
     }
     const importBody = res.json.paths['/workflows/import'].post.requestBody.content['application/json'].schema;

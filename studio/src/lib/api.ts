@@ -19,7 +19,12 @@ export class ApiError extends Error {
   readonly requestId?: string;
   readonly details?: FieldIssue[];
 
-  constructor(status: number, code: string, message: string, opts: { requestId?: string; details?: FieldIssue[] } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    opts: { requestId?: string; details?: FieldIssue[] } = {},
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -154,7 +159,15 @@ export type RunFilter = {
 export interface DryRunReport {
   status: string;
   path: string[];
-  steps: { id: string; type: string; status: string; input?: unknown; output?: unknown; error?: string; wouldCall?: { connector: string; action: string; params: unknown } }[];
+  steps: {
+    id: string;
+    type: string;
+    status: string;
+    input?: unknown;
+    output?: unknown;
+    error?: string;
+    wouldCall?: { connector: string; action: string; params: unknown };
+  }[];
   notes: string[];
 }
 
@@ -164,9 +177,21 @@ export interface RuleResult {
 }
 
 /** Scopes an API token can carry (worker/src/auth/principal.ts). */
-export const TOKEN_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'] as const;
+export const TOKEN_SCOPES = [
+  'workflows:read',
+  'workflows:write',
+  'runs:trigger',
+  'runs:read',
+  'secrets:write',
+  'audit:read',
+] as const;
 /** What the server gives a token when no scopes are asked for. */
-export const DEFAULT_TOKEN_SCOPES: readonly string[] = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read'];
+export const DEFAULT_TOKEN_SCOPES: readonly string[] = [
+  'workflows:read',
+  'workflows:write',
+  'runs:trigger',
+  'runs:read',
+];
 
 export interface TokenSummary {
   id: string;
@@ -243,7 +268,10 @@ async function request<T>(method: string, path: string, body?: unknown, fetchImp
     res = await fetchImpl(`/api${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (cause) {
@@ -279,37 +307,49 @@ export const api = {
   signup: (input: SignupInput) => request<Me>('POST', '/auth/signup', input),
   login: (input: LoginInput) => request<Me>('POST', '/auth/login', input),
   logout: () => request<{ ok: boolean }>('POST', '/auth/logout'),
-  listWorkflows: async (fetchImpl?: Fetch) => (await request<{ workflows: WorkflowSummary[] }>('GET', '/workflows', undefined, fetchImpl)).workflows,
+  listWorkflows: async (fetchImpl?: Fetch) =>
+    (await request<{ workflows: WorkflowSummary[] }>('GET', '/workflows', undefined, fetchImpl)).workflows,
 
-  getWorkflow: (key: string, fetchImpl?: Fetch) => request<WorkflowDetail>('GET', `/workflows/${enc(key)}`, undefined, fetchImpl),
+  getWorkflow: (key: string, fetchImpl?: Fetch) =>
+    request<WorkflowDetail>('GET', `/workflows/${enc(key)}`, undefined, fetchImpl),
   /** Saves the draft; a file the server refuses comes back as an ApiError with `details[].path`. */
-  saveDraft: (key: string, file: unknown) => request<{ key: string; created: boolean }>('PUT', `/workflows/${enc(key)}`, file),
+  saveDraft: (key: string, file: unknown) =>
+    request<{ key: string; created: boolean }>('PUT', `/workflows/${enc(key)}`, file),
   publish: (key: string) => request<{ version: number; unchanged: boolean }>('POST', `/workflows/${enc(key)}/publish`),
-  listVersions: async (key: string, fetchImpl?: Fetch) => (await request<{ versions: VersionInfo[] }>('GET', `/workflows/${enc(key)}/versions`, undefined, fetchImpl)).versions,
-  activateVersion: (key: string, version: number) => request<{ version: number }>('POST', `/workflows/${enc(key)}/versions/${version}/activate`),
+  listVersions: async (key: string, fetchImpl?: Fetch) =>
+    (await request<{ versions: VersionInfo[] }>('GET', `/workflows/${enc(key)}/versions`, undefined, fetchImpl))
+      .versions,
+  activateVersion: (key: string, version: number) =>
+    request<{ version: number }>('POST', `/workflows/${enc(key)}/versions/${version}/activate`),
   /** A new webhook URL; the old one stops working at once. */
   regenerateHook: (key: string) => request<{ hookId: string; url: string }>('POST', `/workflows/${enc(key)}/hook`),
-  startRun: (key: string, payload: unknown) => request<{ runId: string; duplicate: boolean }>('POST', `/workflows/${enc(key)}/runs`, { payload }),
+  startRun: (key: string, payload: unknown) =>
+    request<{ runId: string; duplicate: boolean }>('POST', `/workflows/${enc(key)}/runs`, { payload }),
   /** Walks the draft with a sample payload; calls no connector. */
   dryRun: (key: string, payload: unknown) => request<DryRunReport>('POST', `/workflows/${enc(key)}/test`, { payload }),
 
-  listRuns: (filter: RunFilter = {}, fetchImpl?: Fetch) => request<{ runs: RunSummary[]; nextCursor: string | null }>('GET', `/runs${query(filter)}`, undefined, fetchImpl),
+  listRuns: (filter: RunFilter = {}, fetchImpl?: Fetch) =>
+    request<{ runs: RunSummary[]; nextCursor: string | null }>('GET', `/runs${query(filter)}`, undefined, fetchImpl),
   getRun: (id: string, fetchImpl?: Fetch) => request<RunDetail>('GET', `/runs/${enc(id)}`, undefined, fetchImpl),
   retryRun: (id: string) => request<{ runId: string }>('POST', `/runs/${enc(id)}/retry`),
 
   testRule: (rule: unknown, data: unknown) => request<RuleResult>('POST', '/rules/test', { rule, data }),
 
-  listTokens: async (fetchImpl?: Fetch) => (await request<{ tokens: TokenSummary[] }>('GET', '/tokens', undefined, fetchImpl)).tokens,
+  listTokens: async (fetchImpl?: Fetch) =>
+    (await request<{ tokens: TokenSummary[] }>('GET', '/tokens', undefined, fetchImpl)).tokens,
   /** The answer carries the token's value: show it once, keep it nowhere. */
   createToken: (name: string, scopes: string[]) => request<CreatedToken>('POST', '/tokens', { name, scopes }),
   revokeToken: (id: string) => request<{ id: string; revoked: boolean }>('DELETE', `/tokens/${enc(id)}`),
 
-  listSecrets: async (fetchImpl?: Fetch) => (await request<{ secrets: SecretSummary[] }>('GET', '/secrets', undefined, fetchImpl)).secrets,
+  listSecrets: async (fetchImpl?: Fetch) =>
+    (await request<{ secrets: SecretSummary[] }>('GET', '/secrets', undefined, fetchImpl)).secrets,
   /** Creates the stored secret, or replaces its value as a new version. */
   putSecret: (key: string, value: string) => request<SecretWriteResult>('PUT', `/secrets/${enc(key)}`, { value }),
-  rotateSecret: (key: string, value: string) => request<SecretWriteResult>('POST', `/secrets/${enc(key)}/rotate`, { value }),
+  rotateSecret: (key: string, value: string) =>
+    request<SecretWriteResult>('POST', `/secrets/${enc(key)}/rotate`, { value }),
   /** Refused (409, `details` naming each) while an active workflow version uses it. */
-  deleteSecret: (key: string) => request<{ key: string; deleted: true; version: number }>('DELETE', `/secrets/${enc(key)}`),
+  deleteSecret: (key: string) =>
+    request<{ key: string; deleted: true; version: number }>('DELETE', `/secrets/${enc(key)}`),
 };
 
 const enc = encodeURIComponent;
@@ -322,7 +362,13 @@ function query(params: Record<string, string | undefined>): string {
 }
 
 /** A plain, serialisable view of any error, for load functions and error notices. */
-export function describeError(err: unknown): { message: string; code?: string; requestId?: string; details?: FieldIssue[] } {
-  if (err instanceof ApiError) return { message: err.message, code: err.code, requestId: err.requestId, details: err.details };
+export function describeError(err: unknown): {
+  message: string;
+  code?: string;
+  requestId?: string;
+  details?: FieldIssue[];
+} {
+  if (err instanceof ApiError)
+    return { message: err.message, code: err.code, requestId: err.requestId, details: err.details };
   return { message: err instanceof Error ? err.message : String(err) };
 }

@@ -30,7 +30,9 @@ export function stepLinks(step: StepDefinition): StepLink[] {
     for (const c of step.cases ?? []) links.push([`= ${JSON.stringify(c.equals)}`, c.next]);
     links.push(['default', step.default]);
   } else links.push(['', step.next]);
-  return links.filter((l): l is [string, string] => typeof l[1] === 'string' && l[1] !== '').map(([label, target]) => ({ source: step.id, target, label }));
+  return links
+    .filter((l): l is [string, string] => typeof l[1] === 'string' && l[1] !== '')
+    .map(([label, target]) => ({ source: step.id, target, label }));
 }
 
 /** Depth of each step: 0 for steps nothing leads to, else one more than its deepest predecessor. */
@@ -69,10 +71,15 @@ export function layoutWorkflow(wf: Pick<WorkflowFile, 'steps' | 'ui'>): { steps:
     links,
     steps: steps.map((step, i) => {
       const pos = saved[step.id];
-      if (pos && Number.isFinite(pos.x) && Number.isFinite(pos.y)) return { step, position: { x: pos.x, y: pos.y }, start: i === 0 };
+      if (pos && Number.isFinite(pos.x) && Number.isFinite(pos.y))
+        return { step, position: { x: pos.x, y: pos.y }, start: i === 0 };
       const d = depth.get(step.id)!;
       const row = rows.get(d)!;
-      return { step, position: { x: (row.indexOf(step.id) - (row.length - 1) / 2) * COLUMN_WIDTH, y: d * ROW_HEIGHT }, start: i === 0 };
+      return {
+        step,
+        position: { x: (row.indexOf(step.id) - (row.length - 1) / 2) * COLUMN_WIDTH, y: d * ROW_HEIGHT },
+        start: i === 0,
+      };
     }),
   };
 }
@@ -99,5 +106,8 @@ export function stepSummary(step: StepDefinition): string {
 export function drawable(value: unknown): Pick<WorkflowFile, 'steps' | 'ui'> | null {
   const wf = value as WorkflowFile | null;
   if (!wf || typeof wf !== 'object' || !Array.isArray(wf.steps)) return null;
-  return { steps: wf.steps.filter((s) => s && typeof s === 'object' && typeof s.id === 'string'), ui: wf.ui && typeof wf.ui === 'object' ? wf.ui : undefined };
+  return {
+    steps: wf.steps.filter((s) => s && typeof s === 'object' && typeof s.id === 'string'),
+    ui: wf.ui && typeof wf.ui === 'object' ? wf.ui : undefined,
+  };
 }

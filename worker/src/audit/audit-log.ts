@@ -60,5 +60,10 @@ export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
   if (q.action) where.push(eq(auditLog.action, q.action));
   if (q.since !== undefined) where.push(gte(auditLog.at, q.since));
   if (q.before !== undefined) where.push(lt(auditLog.at, q.before));
-  return db.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(q.limit);
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...where))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(q.limit);
 }

@@ -21,11 +21,15 @@ function keys(email: string, ip: string | null) {
 /** Seconds until the caller may try again, or 0 when not limited. */
 export async function retryAfterSeconds(db: Db, email: string, ip: string | null): Promise<number> {
   const now = Date.now();
-  const rows = await db.select().from(loginAttempts).where(inArray(loginAttempts.key, keys(email, ip)));
+  const rows = await db
+    .select()
+    .from(loginAttempts)
+    .where(inArray(loginAttempts.key, keys(email, ip)));
   let wait = 0;
   for (const r of rows) {
     const limit = r.key.startsWith('acct:') ? MAX_FAILURES_PER_ACCOUNT : MAX_FAILURES_PER_ADDRESS;
-    if (r.windowStart + WINDOW_MS > now && r.failures >= limit) wait = Math.max(wait, Math.ceil((r.windowStart + WINDOW_MS - now) / 1000));
+    if (r.windowStart + WINDOW_MS > now && r.failures >= limit)
+      wait = Math.max(wait, Math.ceil((r.windowStart + WINDOW_MS - now) / 1000));
   }
   return wait;
 }

@@ -17,7 +17,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function isAllowedOrigin(origin: string | undefined, requestUrl: string, allowed: string | undefined): boolean {
   if (!origin) return false;
   if (origin === new URL(requestUrl).origin) return true;
-  return (allowed ?? '').split(',').map((s) => s.trim()).filter(Boolean).includes(origin);
+  return (allowed ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .includes(origin);
 }
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -38,7 +42,10 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (cookie) {
     const principal = await resolveSession(db, cookie);
     if (principal) {
-      if (!SAFE_METHODS.has(c.req.method) && !isAllowedOrigin(c.req.header('origin'), c.req.url, c.env.ALLOWED_ORIGINS)) {
+      if (
+        !SAFE_METHODS.has(c.req.method) &&
+        !isAllowedOrigin(c.req.header('origin'), c.req.url, c.env.ALLOWED_ORIGINS)
+      ) {
         throw new ApiError('FORBIDDEN', 'Cross-site request refused: Origin header missing or not allowed');
       }
       c.set('principal', principal);
@@ -53,9 +60,12 @@ export function requirePermission(need: Permission): MiddlewareHandler<AppEnv> {
     const principal = c.get('principal');
     if (!principal) throw new ApiError('UNAUTHORIZED', 'Sign in or send an API token (Authorization: Bearer ...)');
     if (check(principal, need) !== 'ok') {
-      const why = principal.type === 'token'
-        ? need.scope ? `API token lacks scope ${need.scope}` : 'This route is not available to API tokens'
-        : `Requires role ${need.role} or higher`;
+      const why =
+        principal.type === 'token'
+          ? need.scope
+            ? `API token lacks scope ${need.scope}`
+            : 'This route is not available to API tokens'
+          : `Requires role ${need.role} or higher`;
       throw new ApiError('FORBIDDEN', why);
     }
     return next();

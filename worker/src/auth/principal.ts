@@ -2,7 +2,14 @@
 export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'] as const;
+export const SCOPES = [
+  'workflows:read',
+  'workflows:write',
+  'runs:trigger',
+  'runs:read',
+  'secrets:write',
+  'audit:read',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export type Principal =

@@ -8,7 +8,11 @@ import type { Principal } from './principal';
 export const SESSION_COOKIE = 'automate_session';
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-export async function createSession(db: Db, tenantId: string, userId: string): Promise<{ value: string; expiresAt: number }> {
+export async function createSession(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ value: string; expiresAt: number }> {
   const value = base64url(randomBytes(32));
   const expiresAt = Date.now() + SESSION_TTL_MS;
   await db.insert(sessions).values({ idHash: await sha256Hex(value), tenantId, userId, expiresAt });

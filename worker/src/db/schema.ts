@@ -19,7 +19,9 @@ export const users = sqliteTable(
   'users',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
     role: text('role', { enum: ['owner', 'admin', 'editor', 'viewer'] }).notNull(),
@@ -34,8 +36,12 @@ export const sessions = sqliteTable(
   {
     // SHA-256 of the cookie value: a leaked table does not yield live sessions.
     idHash: text('id_hash').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    userId: text('user_id').notNull().references(() => users.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
     expiresAt: integer('expires_at').notNull(),
     createdAt: integer('created_at').notNull().default(now),
   },
@@ -46,7 +52,9 @@ export const apiTokens = sqliteTable(
   'api_tokens',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     name: text('name').notNull(),
     // First characters of the token, shown in lists so people can tell tokens apart.
     prefix: text('prefix').notNull(),
@@ -71,7 +79,9 @@ export const workflows = sqliteTable(
   'workflows',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     key: text('key').notNull(),
     name: text('name').notNull(),
     // The draft exactly as imported or saved, so export returns the same file.
@@ -81,21 +91,31 @@ export const workflows = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },
-  (t) => [uniqueIndex('workflows_tenant_key_unique').on(t.tenantId, t.key), uniqueIndex('workflows_hook_unique').on(t.hookId)],
+  (t) => [
+    uniqueIndex('workflows_tenant_key_unique').on(t.tenantId, t.key),
+    uniqueIndex('workflows_hook_unique').on(t.hookId),
+  ],
 );
 
 export const workflowVersions = sqliteTable(
   'workflow_versions',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id),
     version: integer('version').notNull(),
     definition: text('definition').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: integer('created_at').notNull().default(now),
   },
-  (t) => [uniqueIndex('workflow_versions_unique').on(t.workflowId, t.version), index('workflow_versions_tenant_idx').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('workflow_versions_unique').on(t.workflowId, t.version),
+    index('workflow_versions_tenant_idx').on(t.tenantId),
+  ],
 );
 
 export const auditLog = sqliteTable(
@@ -124,8 +144,12 @@ export const runs = sqliteTable(
   'runs',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id),
     workflowKey: text('workflow_key').notNull(),
     version: integer('version').notNull(),
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
@@ -133,7 +157,11 @@ export const runs = sqliteTable(
     /** What started it: webhook delivery id, schedule slot, token or user. */
     triggerRef: text('trigger_ref'),
     /** The event as received (`{body, headers, query}`), recorded before the trigger is acknowledged. */
-    trigger: text('trigger', { mode: 'json' }).$type<{ body: unknown; headers: Record<string, string>; query: Record<string, string> }>(),
+    trigger: text('trigger', { mode: 'json' }).$type<{
+      body: unknown;
+      headers: Record<string, string>;
+      query: Record<string, string>;
+    }>(),
     error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** Set when this run re-runs a failed one from its failed step. */
     retryOf: text('retry_of'),
@@ -152,11 +180,17 @@ export const runs = sqliteTable(
 export const runSteps = sqliteTable(
   'run_steps',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    runId: text('run_id').notNull().references(() => runs.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
     stepId: text('step_id').notNull(),
     type: text('type').notNull(),
-    status: text('status', { enum: ['pending', 'ready', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped'] }).notNull(),
+    status: text('status', {
+      enum: ['pending', 'ready', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped'],
+    }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     /** Every attempt: number, start, duration, outcome, error. */
     attemptLog: text('attempt_log', { mode: 'json' }).$type<Record<string, unknown>[]>(),
@@ -178,21 +212,32 @@ export const webhookEvents = sqliteTable(
   'webhook_events',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id),
     deliveryId: text('delivery_id').notNull(),
     runId: text('run_id').notNull(),
     receivedAt: integer('received_at').notNull(),
   },
-  (t) => [uniqueIndex('webhook_events_delivery_unique').on(t.workflowId, t.deliveryId), index('webhook_events_tenant_idx').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('webhook_events_delivery_unique').on(t.workflowId, t.deliveryId),
+    index('webhook_events_tenant_idx').on(t.tenantId),
+  ],
 );
 
 /** One row per (workflow, minute): a cron slot starts at most one run. */
 export const scheduleSlots = sqliteTable(
   'schedule_slots',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    workflowId: text('workflow_id').notNull().references(() => workflows.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id),
     slot: integer('slot').notNull(),
     runId: text('run_id').notNull(),
   },
@@ -208,7 +253,9 @@ export const scheduleSlots = sqliteTable(
 export const secrets = sqliteTable(
   'secrets',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     key: text('key').notNull(),
     version: integer('version').notNull(),
     /** Which entry of AUTOMATE_MASTER_KEY encrypted it. */
@@ -220,14 +267,19 @@ export const secrets = sqliteTable(
     rotatedAt: integer('rotated_at'),
     lastUsedAt: integer('last_used_at'),
   },
-  (t) => [uniqueIndex('secrets_tenant_key_version_unique').on(t.tenantId, t.key, t.version), index('secrets_key_id_idx').on(t.keyId)],
+  (t) => [
+    uniqueIndex('secrets_tenant_key_version_unique').on(t.tenantId, t.key, t.version),
+    index('secrets_key_id_idx').on(t.keyId),
+  ],
 );
 
 /** Last use of env-backend secrets per tenant (the value lives in the Worker's variables). */
 export const envSecretUsage = sqliteTable(
   'env_secret_usage',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     key: text('key').notNull(),
     lastUsedAt: integer('last_used_at').notNull(),
   },

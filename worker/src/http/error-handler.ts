@@ -36,11 +36,19 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     return errorResponse(c, new ApiError(code, err.message || code));
   }
   // A bug: log the internal detail with the request id, answer nothing internal.
-  console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), message: String(err), stack: (err as Error)?.stack }));
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      requestId: c.get('requestId'),
+      message: String(err),
+      stack: (err as Error)?.stack,
+    }),
+  );
   return errorResponse(c, new ApiError('INTERNAL', 'Internal error; quote the requestId when reporting it'));
 };
 
-export const onNotFound: NotFoundHandler<AppEnv> = (c) => errorResponse(c, new ApiError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, new ApiError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 
 export function zodIssues(error: ZodError, prefix: (string | number)[] = []): FieldIssue[] {
   return error.issues.map((issue) => {
@@ -53,6 +61,8 @@ export function zodIssues(error: ZodError, prefix: (string | number)[] = []): Fi
 
 export function validationError(issues: FieldIssue[], what = 'Invalid request'): ApiError {
   const first = issues[0];
-  const message = first ? `${what}: ${first.path}: ${first.message}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}` : what;
+  const message = first
+    ? `${what}: ${first.path}: ${first.message}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
+    : what;
   return new ApiError('BAD_REQUEST', message, { details: issues });
 }

@@ -14,7 +14,10 @@ export function createRouter() {
     defaultHook: (result) => {
       if (!result.success) {
         const prefix = result.target === 'json' ? [] : [result.target];
-        throw validationError(zodIssues(result.error, prefix), result.target === 'json' ? 'Invalid body' : `Invalid ${result.target}`);
+        throw validationError(
+          zodIssues(result.error, prefix),
+          result.target === 'json' ? 'Invalid body' : `Invalid ${result.target}`,
+        );
       }
     },
   });
@@ -32,10 +35,13 @@ export const ErrorBody = z
   .openapi('Error');
 
 const errorResponses = {
-  400: { description: 'Invalid input; `details` names each bad field', content: { 'application/json': { schema: ErrorBody } } },
+  400: {
+    description: 'Invalid input; `details` names each bad field',
+    content: { 'application/json': { schema: ErrorBody } },
+  },
   401: { description: 'Not authenticated', content: { 'application/json': { schema: ErrorBody } } },
   403: { description: 'Role or token scope insufficient', content: { 'application/json': { schema: ErrorBody } } },
-  404: { description: 'Not found (or another tenant\'s)', content: { 'application/json': { schema: ErrorBody } } },
+  404: { description: "Not found (or another tenant's)", content: { 'application/json': { schema: ErrorBody } } },
 } as const;
 
 type ApiRouteConfig = RouteConfig & { permission: Permission | 'public' };
@@ -47,7 +53,12 @@ export function apiRoute<R extends ApiRouteConfig>(config: R) {
     ...rest,
     middleware: guarded ? [requirePermission(permission)] : [],
     security: guarded ? [{ session: [] }, { token: [] }] : [],
-    description: [rest.description, guarded ? `Requires role \`${permission.role}\`${permission.scope ? ` or a token with \`${permission.scope}\`` : ' (users only)'}.` : 'Public.']
+    description: [
+      rest.description,
+      guarded
+        ? `Requires role \`${permission.role}\`${permission.scope ? ` or a token with \`${permission.scope}\`` : ' (users only)'}.`
+        : 'Public.',
+    ]
       .filter(Boolean)
       .join('\n\n'),
     responses: { ...errorResponses, ...rest.responses },

@@ -7,7 +7,12 @@ const AuditQuery = z.object({
   run: z.string().max(100).optional(),
   action: z.string().max(100).optional(),
   since: z.coerce.number().int().min(0).optional().openapi({ description: 'epoch ms' }),
-  before: z.coerce.number().int().min(0).optional().openapi({ description: 'epoch ms; page with the last entry\'s `at`' }),
+  before: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ description: "epoch ms; page with the last entry's `at`" }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const AuditEntry = z.object({
@@ -26,7 +31,14 @@ const AuditEntry = z.object({
 });
 
 export const auditRoutes = createRouter().openapi(
-  apiRoute({ method: 'get', path: '/audit', permission: { role: 'admin', scope: 'audit:read' }, summary: 'Audit log, newest first', request: { query: AuditQuery }, responses: { 200: jsonResponse(z.object({ entries: z.array(AuditEntry) })) } }),
+  apiRoute({
+    method: 'get',
+    path: '/audit',
+    permission: { role: 'admin', scope: 'audit:read' },
+    summary: 'Audit log, newest first',
+    request: { query: AuditQuery },
+    responses: { 200: jsonResponse(z.object({ entries: z.array(AuditEntry) })) },
+  }),
   async (c) => {
     const rows = await listAudit(c.get('db'), c.get('principal')!.tenantId, c.req.valid('query'));
     return c.json({ entries: rows.map(({ tenantId: _t, ...r }) => r) }, 200);

@@ -17,7 +17,9 @@ const Email = z.email().max(254);
 // OWASP: at least 8 with MFA, 15 without; we ask 12 and allow long passphrases.
 const Password = z.string().min(12, 'at least 12 characters').max(256);
 
-const SignupBody = z.strictObject({ tenant: z.string().trim().min(1).max(100), email: Email, password: Password }).openapi('SignupRequest');
+const SignupBody = z
+  .strictObject({ tenant: z.string().trim().min(1).max(100), email: Email, password: Password })
+  .openapi('SignupRequest');
 const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max(256) }).openapi('LoginRequest');
 const Me = z
   .object({
@@ -40,22 +42,43 @@ function setSessionCookie(c: Context<AppEnv>, value: string) {
 /** Login CSRF: a browser form on another site must not sign a victim into an attacker's account. */
 function refuseForeignOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin');
-  if (origin && !isAllowedOrigin(origin, c.req.url, c.env.ALLOWED_ORIGINS)) throw new ApiError('FORBIDDEN', 'Cross-site request refused');
+  if (origin && !isAllowedOrigin(origin, c.req.url, c.env.ALLOWED_ORIGINS))
+    throw new ApiError('FORBIDDEN', 'Cross-site request refused');
 }
 
 export const authRoutes = createRouter()
   .openapi(
-    apiRoute({ method: 'post', path: '/auth/signup', permission: 'public', summary: 'Create a tenant and its owner', request: jsonBody(SignupBody), responses: { 201: jsonResponse(Me, 'Signed up; session cookie set') } }),
+    apiRoute({
+      method: 'post',
+      path: '/auth/signup',
+      permission: 'public',
+      summary: 'Create a tenant and its owner',
+      request: jsonBody(SignupBody),
+      responses: { 201: jsonResponse(Me, 'Signed up; session cookie set') },
+    }),
     async (c) => {
       refuseForeignOrigin(c);
-      const { tenant, user } = await signup(c.get('db'), c.req.valid('json'), { ip: clientIp(c), requestId: c.get('requestId') });
+      const { tenant, user } = await signup(c.get('db'), c.req.valid('json'), {
+        ip: clientIp(c),
+        requestId: c.get('requestId'),
+      });
       const session = await createSession(c.get('db'), tenant.id, user.id);
       setSessionCookie(c, session.value);
       return c.json({ tenant, user }, 201);
     },
   )
   .openapi(
-    apiRoute({ method: 'post', path: '/auth/login', permission: 'public', summary: 'Sign in', request: jsonBody(LoginBody), responses: { 200: jsonResponse(Me, 'Signed in; session cookie set'), 429: { description: 'Too many failed attempts' } } }),
+    apiRoute({
+      method: 'post',
+      path: '/auth/login',
+      permission: 'public',
+      summary: 'Sign in',
+      request: jsonBody(LoginBody),
+      responses: {
+        200: jsonResponse(Me, 'Signed in; session cookie set'),
+        429: { description: 'Too many failed attempts' },
+      },
+    }),
     async (c) => {
       refuseForeignOrigin(c);
       const db = c.get('db');
@@ -63,35 +86,71 @@ export const authRoutes = createRouter()
       const ip = clientIp(c);
       const meta = { ip, requestId: c.get('requestId') };
       const wait = await retryAfterSeconds(db, email.toLowerCase(), ip);
-      if (wait > 0) throw new ApiError('RATE_LIMITED', `Too many failed sign-in attempts; try again in ${wait} s`, { headers: { 'Retry-After': String(wait) } });
+      if (wait > 0)
+        throw new ApiError('RATE_LIMITED', `Too many failed sign-in attempts; try again in ${wait} s`, {
+          headers: { 'Retry-After': String(wait) },
+        });
       const { user, knownTenantId, knownUserId } = await checkCredentials(db, email, password);
       if (!user) {
         await recordFailure(db, email.toLowerCase(), ip);
-        await recordAudit(db, { tenantId: knownTenantId, actor: { type: 'anonymous', id: knownUserId, label: email.toLowerCase() }, action: 'auth.login_failed', targetType: 'user', targetId: knownUserId ?? undefined, ...meta });
+        await recordAudit(db, {
+          tenantId: knownTenantId,
+          actor: { type: 'anonymous', id: knownUserId, label: email.toLowerCase() },
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: knownUserId ?? undefined,
+          ...meta,
+        });
         throw new ApiError('UNAUTHORIZED', 'Email or password is wrong');
       }
       await clearAccount(db, user.email);
       const session = await createSession(db, user.tenantId, user.id);
-      await recordAudit(db, { tenantId: user.tenantId, actor: { type: 'user', id: user.id, label: user.email }, action: 'auth.login', targetType: 'user', targetId: user.id, ...meta });
+      await recordAudit(db, {
+        tenantId: user.tenantId,
+        actor: { type: 'user', id: user.id, label: user.email },
+        action: 'auth.login',
+        targetType: 'user',
+        targetId: user.id,
+        ...meta,
+      });
       setSessionCookie(c, session.value);
       const tenant = (await describeTenant(db, user.tenantId))!;
       return c.json({ tenant, user: { id: user.id, email: user.email, role: user.role } }, 200);
     },
   )
   .openapi(
-    apiRoute({ method: 'post', path: '/auth/logout', permission: 'public', summary: 'Sign out (ends the session)', responses: { 200: jsonResponse(z.object({ ok: z.boolean() })) } }),
+    apiRoute({
+      method: 'post',
+      path: '/auth/logout',
+      permission: 'public',
+      summary: 'Sign out (ends the session)',
+      responses: { 200: jsonResponse(z.object({ ok: z.boolean() })) },
+    }),
     async (c) => {
       refuseForeignOrigin(c);
       const cookie = getCookie(c, SESSION_COOKIE);
       const p = c.get('principal');
       if (cookie) await deleteSession(c.get('db'), cookie);
-      if (p) await recordAudit(c.get('db'), { tenantId: p.tenantId, actor: actorOf(p), action: 'auth.logout', ip: clientIp(c), requestId: c.get('requestId') });
+      if (p)
+        await recordAudit(c.get('db'), {
+          tenantId: p.tenantId,
+          actor: actorOf(p),
+          action: 'auth.logout',
+          ip: clientIp(c),
+          requestId: c.get('requestId'),
+        });
       deleteCookie(c, SESSION_COOKIE, { path: '/' });
       return c.json({ ok: true }, 200);
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/auth/me', permission: { role: 'viewer', scope: 'any' }, summary: 'Who am I', responses: { 200: jsonResponse(Me) } }),
+    apiRoute({
+      method: 'get',
+      path: '/auth/me',
+      permission: { role: 'viewer', scope: 'any' },
+      summary: 'Who am I',
+      responses: { 200: jsonResponse(Me) },
+    }),
     async (c) => {
       const p = c.get('principal')!;
       const tenant = (await describeTenant(c.get('db'), p.tenantId))!;

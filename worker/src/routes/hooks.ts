@@ -33,7 +33,12 @@ export function parseBody(text: string, contentType: string | undefined): unknow
 
 export const hookRoutes = new Hono<AppEnv>().post(
   '/hooks/:hookId',
-  bodyLimit({ maxSize: MAX_WEBHOOK_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_WEBHOOK_BYTES} bytes`); } }),
+  bodyLimit({
+    maxSize: MAX_WEBHOOK_BYTES,
+    onError: () => {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_WEBHOOK_BYTES} bytes`);
+    },
+  }),
   async (c) => {
     const hookId = c.req.param('hookId');
     if (!HOOK_ID.test(hookId)) throw new ApiError('NOT_FOUND', 'Unknown webhook');
@@ -43,31 +48,58 @@ export const hookRoutes = new Hono<AppEnv>().post(
     if (!wf.activeVersion) throw new ApiError('CONFLICT', 'This workflow has no published version yet');
     // The version was validated when published; the hot path reads only its trigger.
     const trigger = Trigger.parse((JSON.parse(wf.definition) as { trigger: unknown }).trigger);
-    if (trigger.type !== 'webhook') throw new ApiError('CONFLICT', `This workflow is triggered by ${trigger.type}, not by webhooks`);
+    if (trigger.type !== 'webhook')
+      throw new ApiError('CONFLICT', `This workflow is triggered by ${trigger.type}, not by webhooks`);
 
     const text = await c.req.text();
     const meta = { ip: clientIp(c), requestId: c.get('requestId') };
     const reject = async (reason: string) => {
-      await recordAudit(db, { tenantId: wf.tenant.id, actor: { type: 'anonymous', id: null, label: 'webhook sender' }, action: 'webhook.rejected', targetType: 'workflow', targetId: wf.workflow.key, context: { reason, hookId }, ...meta });
+      await recordAudit(db, {
+        tenantId: wf.tenant.id,
+        actor: { type: 'anonymous', id: null, label: 'webhook sender' },
+        action: 'webhook.rejected',
+        targetType: 'workflow',
+        targetId: wf.workflow.key,
+        context: { reason, hookId },
+        ...meta,
+      });
       throw new ApiError('UNAUTHORIZED', `Webhook signature rejected: ${reason}`);
     };
 
     let secret: string | null = null;
     if (trigger.verify.scheme !== 'none') {
       try {
-        const resolved = await createSecretResolver(c.env, db).resolveForStep(wf.tenant, { SIGNING_SECRET: trigger.verify.secret }, { stepId: 'trigger', waitUntil: (p) => c.executionCtx.waitUntil(p) });
+        const resolved = await createSecretResolver(c.env, db).resolveForStep(
+          wf.tenant,
+          { SIGNING_SECRET: trigger.verify.secret },
+          { stepId: 'trigger', waitUntil: (p) => c.executionCtx.waitUntil(p) },
+        );
         secret = resolved.values.SIGNING_SECRET;
       } catch (e) {
         if (!(e instanceof SecretError)) throw e;
         // The sender did nothing wrong: a 503 makes it retry once the secret is fixed, so nothing is lost.
-        await recordAudit(db, { tenantId: wf.tenant.id, actor: { type: 'system', id: null, label: 'webhook' }, action: 'webhook.unavailable', targetType: 'workflow', targetId: wf.workflow.key, context: { reason: e.message }, ...meta });
-        throw new ApiError('SERVICE_UNAVAILABLE', 'The workflow\'s signing secret is not available; retry later', { headers: { 'Retry-After': '60' } });
+        await recordAudit(db, {
+          tenantId: wf.tenant.id,
+          actor: { type: 'system', id: null, label: 'webhook' },
+          action: 'webhook.unavailable',
+          targetType: 'workflow',
+          targetId: wf.workflow.key,
+          context: { reason: e.message },
+          ...meta,
+        });
+        throw new ApiError('SERVICE_UNAVAILABLE', "The workflow's signing secret is not available; retry later", {
+          headers: { 'Retry-After': '60' },
+        });
       }
     }
     const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secret);
     if (!verdict.ok) return reject(verdict.reason);
 
-    const event = { body: parseBody(text, c.req.header('content-type')), headers: recordableHeaders(c.req.raw.headers), query: c.req.query() };
+    const event = {
+      body: parseBody(text, c.req.header('content-type')),
+      headers: recordableHeaders(c.req.raw.headers),
+      query: c.req.query(),
+    };
     const { runId, duplicate, init } = await recordRun(c.env, {
       ...wf,
       triggerType: 'webhook',
@@ -75,7 +107,14 @@ export const hookRoutes = new Hono<AppEnv>().post(
       triggerRef: verdict.deliveryId,
       dedup: verdict.deliveryId ? { kind: 'delivery', id: verdict.deliveryId } : undefined,
     });
-    if (!duplicate) c.executionCtx.waitUntil(kickRun(c.env, init).catch((e) => console.error(JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }))));
+    if (!duplicate)
+      c.executionCtx.waitUntil(
+        kickRun(c.env, init).catch((e) =>
+          console.error(
+            JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
+          ),
+        ),
+      );
     return c.json({ runId, duplicate }, 202);
   },
 );

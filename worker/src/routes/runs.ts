@@ -14,7 +14,9 @@ import { getVersion, requireWorkflow } from '../workflows/workflow-service';
 const trigger = { role: 'editor', scope: 'runs:trigger' } as const;
 const read = { role: 'viewer', scope: 'runs:read' } as const;
 
-const RunBody = z.strictObject({ payload: z.unknown().optional().openapi({ description: 'Becomes `trigger.body`' }) }).openapi('StartRunRequest');
+const RunBody = z
+  .strictObject({ payload: z.unknown().optional().openapi({ description: 'Becomes `trigger.body`' }) })
+  .openapi('StartRunRequest');
 const Started = z.object({ runId: z.string(), duplicate: z.boolean() });
 const RunQuery = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
@@ -23,7 +25,18 @@ const RunQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const RunSummary = z
-  .object({ id: z.string(), workflow: z.string(), version: z.number(), status: z.string(), triggerType: z.string(), error: z.unknown(), retryOf: z.string().nullable(), createdAt: z.number(), startedAt: z.number().nullable(), finishedAt: z.number().nullable() })
+  .object({
+    id: z.string(),
+    workflow: z.string(),
+    version: z.number(),
+    status: z.string(),
+    triggerType: z.string(),
+    error: z.unknown(),
+    retryOf: z.string().nullable(),
+    createdAt: z.number(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+  })
   .openapi('RunSummary');
 const StepRecord = z
   .object({
@@ -34,7 +47,10 @@ const StepRecord = z
     attemptLog: z.array(z.record(z.string(), z.unknown())),
     input: z.unknown(),
     output: z.unknown(),
-    error: z.record(z.string(), z.unknown()).nullable().openapi({ description: '{message, stack, retryable, code?, status?}' }),
+    error: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: '{message, stack, retryable, code?, status?}' }),
     startedAt: z.number().nullable(),
     finishedAt: z.number().nullable(),
   })
@@ -62,31 +78,63 @@ export const runRoutes = createRouter()
       const { key } = c.req.valid('param');
       const wf = await activeWorkflowBy(c.get('db'), { tenantId: p.tenantId, key });
       if (!wf) throw notFound(`Workflow "${key}"`);
-      if (!wf.activeVersion) throw new ApiError('CONFLICT', `Workflow "${key}" has no published version; publish it first`);
+      if (!wf.activeVersion)
+        throw new ApiError('CONFLICT', `Workflow "${key}" has no published version; publish it first`);
       const idem = c.req.header('idempotency-key');
-      if (idem !== undefined && (idem.length < 1 || idem.length > 200)) throw new ApiError('BAD_REQUEST', 'Idempotency-Key header: 1 to 200 characters', { details: [{ path: 'header.idempotency-key', message: '1 to 200 characters' }] });
+      if (idem !== undefined && (idem.length < 1 || idem.length > 200))
+        throw new ApiError('BAD_REQUEST', 'Idempotency-Key header: 1 to 200 characters', {
+          details: [{ path: 'header.idempotency-key', message: '1 to 200 characters' }],
+        });
       const { runId, duplicate, init } = await recordRun(c.env, {
         ...wf,
         triggerType: p.type === 'token' ? 'api' : 'manual',
-        trigger: { body: c.req.valid('json').payload ?? null, headers: recordableHeaders(c.req.raw.headers), query: {} },
+        trigger: {
+          body: c.req.valid('json').payload ?? null,
+          headers: recordableHeaders(c.req.raw.headers),
+          query: {},
+        },
         triggerRef: p.type === 'token' ? p.tokenName : p.email,
         dedup: idem ? { kind: 'delivery', id: `api:${idem}` } : undefined,
       });
-      if (!duplicate) c.executionCtx.waitUntil(kickRun(c.env, init).catch((e) => console.error(JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }))));
+      if (!duplicate)
+        c.executionCtx.waitUntil(
+          kickRun(c.env, init).catch((e) =>
+            console.error(
+              JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
+            ),
+          ),
+        );
       return c.json({ runId, duplicate }, 202);
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/runs', permission: read, summary: 'Execution Explorer: runs, newest first', request: { query: RunQuery }, responses: { 200: jsonResponse(z.object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() })) } }),
+    apiRoute({
+      method: 'get',
+      path: '/runs',
+      permission: read,
+      summary: 'Execution Explorer: runs, newest first',
+      request: { query: RunQuery },
+      responses: { 200: jsonResponse(z.object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() })) },
+    }),
     async (c) => {
       const q = c.req.valid('query');
       const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-      if (cursor === null) throw new ApiError('BAD_REQUEST', 'query.cursor: not a cursor from this API', { details: [{ path: 'query.cursor', message: 'invalid cursor' }] });
+      if (cursor === null)
+        throw new ApiError('BAD_REQUEST', 'query.cursor: not a cursor from this API', {
+          details: [{ path: 'query.cursor', message: 'invalid cursor' }],
+        });
       return c.json(await listRuns(c.get('db'), c.get('principal')!.tenantId, { ...q, cursor }), 200);
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/runs/{id}', permission: read, summary: 'A run with every step: status, attempts, input, output, error', request: { params: IdParam }, responses: { 200: jsonResponse(RunDetail) } }),
+    apiRoute({
+      method: 'get',
+      path: '/runs/{id}',
+      permission: read,
+      summary: 'A run with every step: status, attempts, input, output, error',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(RunDetail) },
+    }),
     async (c) => {
       const tenantId = c.get('principal')!.tenantId;
       const { id } = c.req.valid('param');
@@ -124,14 +172,22 @@ export const runRoutes = createRouter()
     },
   )
   .openapi(
-    apiRoute({ method: 'post', path: '/runs/{id}/retry', permission: { role: 'editor', scope: 'runs:trigger' }, summary: 'Re-run a failed run from its failed step, reusing the outputs of the steps before it', request: { params: IdParam }, responses: { 202: jsonResponse(Started) } }),
+    apiRoute({
+      method: 'post',
+      path: '/runs/{id}/retry',
+      permission: { role: 'editor', scope: 'runs:trigger' },
+      summary: 'Re-run a failed run from its failed step, reusing the outputs of the steps before it',
+      request: { params: IdParam },
+      responses: { 202: jsonResponse(Started) },
+    }),
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
       const { id } = c.req.valid('param');
       const run = await getRun(db, p.tenantId, id);
       if (!run) throw notFound('Run');
-      if (run.status !== 'failed') throw new ApiError('CONFLICT', `Only failed runs can be retried; this one is ${run.status}`);
+      if (run.status !== 'failed')
+        throw new ApiError('CONFLICT', `Only failed runs can be retried; this one is ${run.status}`);
       const wfRow = await requireWorkflow(db, p.tenantId, run.workflowKey);
       // The same version the failed run executed: a retry must not change behaviour under it.
       const version = await getVersion(db, p.tenantId, wfRow.id, run.version);
@@ -148,7 +204,16 @@ export const runRoutes = createRouter()
         seed: await retrySeed(db, p.tenantId, run.id),
       });
       await kickRun(c.env, init);
-      await recordAudit(db, { tenantId: p.tenantId, actor: actorOf(p), action: 'run.retry', targetType: 'run', targetId: run.id, runId, context: { retryOf: run.id }, ...meta(c) });
+      await recordAudit(db, {
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'run.retry',
+        targetType: 'run',
+        targetId: run.id,
+        runId,
+        context: { retryOf: run.id },
+        ...meta(c),
+      });
       return c.json({ runId, duplicate: false }, 202);
     },
   );

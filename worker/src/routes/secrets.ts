@@ -17,7 +17,10 @@ const manage = { role: 'admin', scope: 'secrets:write' } as const;
 const encoder = new TextEncoder();
 
 const KeyParam = z.object({
-  key: z.string().regex(SECRET_KEY_PATTERN, 'secret keys are UPPER_SNAKE_CASE, e.g. ERP_API_KEY').openapi({ example: 'ERP_API_KEY' }),
+  key: z
+    .string()
+    .regex(SECRET_KEY_PATTERN, 'secret keys are UPPER_SNAKE_CASE, e.g. ERP_API_KEY')
+    .openapi({ example: 'ERP_API_KEY' }),
 });
 // Messages say what is wrong with the value, never what it is.
 const ValueBody = z
@@ -25,12 +28,20 @@ const ValueBody = z
     value: z
       .string({ error: 'must be a string' })
       .min(1, 'must not be empty')
-      .refine((v) => encoder.encode(v).byteLength <= MAX_SECRET_BYTES, `must be at most ${MAX_SECRET_BYTES} bytes (UTF-8)`)
+      .refine(
+        (v) => encoder.encode(v).byteLength <= MAX_SECRET_BYTES,
+        `must be at most ${MAX_SECRET_BYTES} bytes (UTF-8)`,
+      )
       .openapi({ description: 'The secret value; write-only, never returned' }),
   })
   .openapi('SecretValue');
 const Mask = z.literal(MASK).openapi({ description: 'Always the mask: values are never returned' });
-const UsedBy = z.object({ workflow: z.string(), version: z.union([z.number(), z.literal('draft')]), step: z.string().nullable(), field: z.string() });
+const UsedBy = z.object({
+  workflow: z.string(),
+  version: z.union([z.number(), z.literal('draft')]),
+  step: z.string().nullable(),
+  field: z.string(),
+});
 const SecretSummary = z
   .object({
     key: z.string(),
@@ -40,13 +51,26 @@ const SecretSummary = z
     createdAt: z.number().nullable(),
     rotatedAt: z.number().nullable(),
     lastUsedAt: z.number().nullable(),
-    granted: z.boolean().optional().openapi({ description: 'env only: the operator granted this key to the tenant (AUTOMATE_ENV_GRANTS)' }),
-    set: z.boolean().optional().openapi({ description: 'env only, when granted: the Worker variable AUTOMATE_<KEY> is set' }),
+    granted: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'env only: the operator granted this key to the tenant (AUTOMATE_ENV_GRANTS)' }),
+    set: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'env only, when granted: the Worker variable AUTOMATE_<KEY> is set' }),
     usedBy: z.array(UsedBy).openapi({ description: 'Drafts and active versions referring to it' }),
   })
   .openapi('SecretSummary');
 const WriteResult = z
-  .object({ key: z.string(), backend: z.literal('stored'), value: Mask, version: z.number(), createdAt: z.number(), rotatedAt: z.number().nullable() })
+  .object({
+    key: z.string(),
+    backend: z.literal('stored'),
+    value: Mask,
+    version: z.number(),
+    createdAt: z.number(),
+    rotatedAt: z.number().nullable(),
+  })
   .openapi('SecretWriteResult');
 
 function meta(c: Context<AppEnv>) {
@@ -61,12 +85,28 @@ async function write(c: Context<AppEnv>, key: string, value: string, mode: Write
   });
   const p = c.get('principal')!;
   const r = await writeSecret(c.get('db'), ring, p.tenantId, key, value, mode, meta(c));
-  return { result: { key: r.key, backend: 'stored' as const, value: MASK as typeof MASK, version: r.version, createdAt: r.createdAt, rotatedAt: r.rotatedAt }, created: r.created };
+  return {
+    result: {
+      key: r.key,
+      backend: 'stored' as const,
+      value: MASK as typeof MASK,
+      version: r.version,
+      createdAt: r.createdAt,
+      rotatedAt: r.rotatedAt,
+    },
+    created: r.created,
+  };
 }
 
 export const secretRoutes = createRouter()
   .openapi(
-    apiRoute({ method: 'get', path: '/secrets', permission: manage, summary: 'List secrets (never their values) with who uses them', responses: { 200: jsonResponse(z.object({ secrets: z.array(SecretSummary) })) } }),
+    apiRoute({
+      method: 'get',
+      path: '/secrets',
+      permission: manage,
+      summary: 'List secrets (never their values) with who uses them',
+      responses: { 200: jsonResponse(z.object({ secrets: z.array(SecretSummary) })) },
+    }),
     async (c) => c.json({ secrets: await listSecrets(c.env, c.get('db'), c.get('principal')!.tenantId) }, 200),
   )
   .openapi(
@@ -88,7 +128,7 @@ export const secretRoutes = createRouter()
       method: 'post',
       path: '/secrets/{key}/rotate',
       permission: manage,
-      summary: 'Replace an existing secret\'s value; the next step that uses it gets the new one',
+      summary: "Replace an existing secret's value; the next step that uses it gets the new one",
       request: { params: KeyParam, ...jsonBody(ValueBody) },
       responses: { 200: jsonResponse(WriteResult, 'Rotated') },
     }),
@@ -103,7 +143,10 @@ export const secretRoutes = createRouter()
       request: { params: KeyParam },
       responses: {
         200: jsonResponse(z.object({ key: z.string(), deleted: z.literal(true), version: z.number() })),
-        409: { description: 'Used by active workflows; `details` names each', content: { 'application/json': { schema: ErrorBody } } },
+        409: {
+          description: 'Used by active workflows; `details` names each',
+          content: { 'application/json': { schema: ErrorBody } },
+        },
       },
     }),
     async (c) => {

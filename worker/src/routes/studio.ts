@@ -11,5 +11,8 @@ export const studioRoutes = new Hono<AppEnv>()
   .get('/studio', (c) => c.redirect('/studio/', 301))
   .get('/studio/*', async (c) => {
     const fallback = await c.env.ASSETS.fetch(new URL('/studio/200.html', c.req.url));
-    return new Response(fallback.body, { status: fallback.ok ? 200 : 404, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
+    return new Response(fallback.body, {
+      status: fallback.ok ? 200 : 404,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+    });
   });

@@ -15,11 +15,23 @@ const DEFAULT_SCOPES: Scope[] = ['workflows:read', 'workflows:write', 'runs:trig
 const CreateTokenBody = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(z.enum(SCOPES)).min(1).optional().openapi({ description: `Default: ${DEFAULT_SCOPES.join(', ')}` }),
+    scopes: z
+      .array(z.enum(SCOPES))
+      .min(1)
+      .optional()
+      .openapi({ description: `Default: ${DEFAULT_SCOPES.join(', ')}` }),
   })
   .openapi('CreateTokenRequest');
 const TokenSummary = z
-  .object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), createdAt: z.number(), lastUsedAt: z.number().nullable(), revokedAt: z.number().nullable() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    createdAt: z.number(),
+    lastUsedAt: z.number().nullable(),
+    revokedAt: z.number().nullable(),
+  })
   .openapi('TokenSummary');
 const IdParam = z.object({ id: z.string().max(100) });
 
@@ -29,7 +41,18 @@ function meta(c: Context<AppEnv>) {
 
 export const tokenRoutes = createRouter()
   .openapi(
-    apiRoute({ method: 'post', path: '/tokens', permission: manage, summary: 'Create an API token (its value is shown once)', request: jsonBody(CreateTokenBody), responses: { 201: jsonResponse(z.object({ id: z.string(), name: z.string(), token: z.string(), scopes: z.array(z.string()) })) } }),
+    apiRoute({
+      method: 'post',
+      path: '/tokens',
+      permission: manage,
+      summary: 'Create an API token (its value is shown once)',
+      request: jsonBody(CreateTokenBody),
+      responses: {
+        201: jsonResponse(
+          z.object({ id: z.string(), name: z.string(), token: z.string(), scopes: z.array(z.string()) }),
+        ),
+      },
+    }),
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
@@ -39,17 +62,38 @@ export const tokenRoutes = createRouter()
       const { row, token } = await createToken(db, p.tenantId, body.name, scopes, actor.id!);
       await db.batch([
         insertToken(db, row),
-        auditInsert(db, { tenantId: p.tenantId, actor, action: 'token.create', targetType: 'token', targetId: row.id, context: { name: row.name, scopes, prefix: row.prefix }, ...meta(c) }),
+        auditInsert(db, {
+          tenantId: p.tenantId,
+          actor,
+          action: 'token.create',
+          targetType: 'token',
+          targetId: row.id,
+          context: { name: row.name, scopes, prefix: row.prefix },
+          ...meta(c),
+        }),
       ]);
       return c.json({ id: row.id, name: row.name, token, scopes }, 201);
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/tokens', permission: manage, summary: 'List API tokens (never their values)', responses: { 200: jsonResponse(z.object({ tokens: z.array(TokenSummary) })) } }),
+    apiRoute({
+      method: 'get',
+      path: '/tokens',
+      permission: manage,
+      summary: 'List API tokens (never their values)',
+      responses: { 200: jsonResponse(z.object({ tokens: z.array(TokenSummary) })) },
+    }),
     async (c) => c.json({ tokens: await listTokens(c.get('db'), c.get('principal')!.tenantId) }, 200),
   )
   .openapi(
-    apiRoute({ method: 'delete', path: '/tokens/{id}', permission: manage, summary: 'Revoke an API token; it stops working at once', request: { params: IdParam }, responses: { 200: jsonResponse(z.object({ id: z.string(), revoked: z.boolean() })) } }),
+    apiRoute({
+      method: 'delete',
+      path: '/tokens/{id}',
+      permission: manage,
+      summary: 'Revoke an API token; it stops working at once',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(z.object({ id: z.string(), revoked: z.boolean() })) },
+    }),
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
@@ -58,7 +102,15 @@ export const tokenRoutes = createRouter()
       if (!token) throw notFound('Token');
       await db.batch([
         revokeToken(db, p.tenantId, id),
-        auditInsert(db, { tenantId: p.tenantId, actor: actorOf(p), action: 'token.revoke', targetType: 'token', targetId: id, context: { name: token.name }, ...meta(c) }),
+        auditInsert(db, {
+          tenantId: p.tenantId,
+          actor: actorOf(p),
+          action: 'token.revoke',
+          targetType: 'token',
+          targetId: id,
+          context: { name: token.name },
+          ...meta(c),
+        }),
       ]);
       return c.json({ id, revoked: true }, 200);
     },

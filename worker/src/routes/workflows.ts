@@ -8,7 +8,17 @@ import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
 import { publishChecks } from '../workflows/publish-checks';
-import { activateVersion, assertPublishable, exportWorkflow, getWorkflowDetail, listVersions, listWorkflows, publish, requireWorkflow, saveDraft } from '../workflows/workflow-service';
+import {
+  activateVersion,
+  assertPublishable,
+  exportWorkflow,
+  getWorkflowDetail,
+  listVersions,
+  listWorkflows,
+  publish,
+  requireWorkflow,
+  saveDraft,
+} from '../workflows/workflow-service';
 
 const read = { role: 'viewer', scope: 'workflows:read' } as const;
 const write = { role: 'editor', scope: 'workflows:write' } as const;
@@ -17,8 +27,20 @@ const WorkflowFile = Workflow.openapi('WorkflowFile', { description: 'A workflow
 const KeyParam = z.object({ key: z.string().max(64) });
 const VersionParam = KeyParam.extend({ n: z.coerce.number().int().min(1) });
 const PublishQuery = z.object({ publish: z.enum(['true', 'false']).optional() });
-const SaveResult = z.object({ key: z.string(), created: z.boolean(), version: z.number().optional(), unchanged: z.boolean().optional() });
-const Summary = z.object({ key: z.string(), name: z.string(), activeVersion: z.number().nullable(), hookId: z.string(), createdAt: z.number(), updatedAt: z.number() });
+const SaveResult = z.object({
+  key: z.string(),
+  created: z.boolean(),
+  version: z.number().optional(),
+  unchanged: z.boolean().optional(),
+});
+const Summary = z.object({
+  key: z.string(),
+  name: z.string(),
+  activeVersion: z.number().nullable(),
+  hookId: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
 
 function meta(c: Context<AppEnv>) {
   return { actor: actorOf(c.get('principal')!), ip: clientIp(c), requestId: c.get('requestId') };
@@ -29,7 +51,14 @@ const rawBody = (c: Context<AppEnv>) => c.req.json() as Promise<unknown>;
 
 export const workflowRoutes = createRouter()
   .openapi(
-    apiRoute({ method: 'post', path: '/workflows/import', permission: write, summary: 'Create or update the draft with this key; ?publish=true also publishes', request: { query: PublishQuery, ...jsonBody(WorkflowFile) }, responses: { 200: jsonResponse(SaveResult), 201: jsonResponse(SaveResult) } }),
+    apiRoute({
+      method: 'post',
+      path: '/workflows/import',
+      permission: write,
+      summary: 'Create or update the draft with this key; ?publish=true also publishes',
+      request: { query: PublishQuery, ...jsonBody(WorkflowFile) },
+      responses: { 200: jsonResponse(SaveResult), 201: jsonResponse(SaveResult) },
+    }),
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
@@ -38,24 +67,50 @@ export const workflowRoutes = createRouter()
       // All or nothing: a file that cannot be published is not half-imported either.
       if (wantPublish) await assertPublishable(db, p.tenantId, wf, publishChecks(c.env));
       const saved = await saveDraft(db, p.tenantId, await rawBody(c), wf, meta(c), 'workflow.import');
-      const published = wantPublish ? await publish(db, p.tenantId, saved.key, meta(c), publishChecks(c.env)) : undefined;
+      const published = wantPublish
+        ? await publish(db, p.tenantId, saved.key, meta(c), publishChecks(c.env))
+        : undefined;
       return c.json({ key: saved.key, created: saved.created, ...published }, saved.created ? 201 : 200);
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/workflows', permission: read, summary: 'List workflows', responses: { 200: jsonResponse(z.object({ workflows: z.array(Summary) })) } }),
+    apiRoute({
+      method: 'get',
+      path: '/workflows',
+      permission: read,
+      summary: 'List workflows',
+      responses: { 200: jsonResponse(z.object({ workflows: z.array(Summary) })) },
+    }),
     async (c) => c.json({ workflows: await listWorkflows(c.get('db'), c.get('principal')!.tenantId) }, 200),
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/workflows/{key}', permission: read, summary: 'Draft and active version', request: { params: KeyParam }, responses: { 200: jsonResponse(z.record(z.string(), z.unknown())) } }),
-    async (c) => c.json(await getWorkflowDetail(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key), 200),
+    apiRoute({
+      method: 'get',
+      path: '/workflows/{key}',
+      permission: read,
+      summary: 'Draft and active version',
+      request: { params: KeyParam },
+      responses: { 200: jsonResponse(z.record(z.string(), z.unknown())) },
+    }),
+    async (c) =>
+      c.json(await getWorkflowDetail(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key), 200),
   )
   .openapi(
-    apiRoute({ method: 'put', path: '/workflows/{key}', permission: write, summary: 'Save the draft of an existing workflow', request: { params: KeyParam, ...jsonBody(WorkflowFile) }, responses: { 200: jsonResponse(SaveResult) } }),
+    apiRoute({
+      method: 'put',
+      path: '/workflows/{key}',
+      permission: write,
+      summary: 'Save the draft of an existing workflow',
+      request: { params: KeyParam, ...jsonBody(WorkflowFile) },
+      responses: { 200: jsonResponse(SaveResult) },
+    }),
     async (c) => {
       const { key } = c.req.valid('param');
       const wf = c.req.valid('json');
-      if (wf.key !== key) throw new ApiError('BAD_REQUEST', `key: the file's key "${wf.key}" does not match the URL's "${key}"`, { details: [{ path: 'key', message: 'must match the URL' }] });
+      if (wf.key !== key)
+        throw new ApiError('BAD_REQUEST', `key: the file's key "${wf.key}" does not match the URL's "${key}"`, {
+          details: [{ path: 'key', message: 'must match the URL' }],
+        });
       const tenantId = c.get('principal')!.tenantId;
       // Saving edits an existing workflow; creating one is what import is for.
       await requireWorkflow(c.get('db'), tenantId, key);
@@ -64,25 +119,81 @@ export const workflowRoutes = createRouter()
     },
   )
   .openapi(
-    apiRoute({ method: 'post', path: '/workflows/{key}/publish', permission: write, summary: 'Publish the draft as a new immutable, active version', request: { params: KeyParam }, responses: { 200: jsonResponse(z.object({ version: z.number(), unchanged: z.boolean() })) } }),
-    async (c) => c.json(await publish(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key, meta(c), publishChecks(c.env)), 200),
+    apiRoute({
+      method: 'post',
+      path: '/workflows/{key}/publish',
+      permission: write,
+      summary: 'Publish the draft as a new immutable, active version',
+      request: { params: KeyParam },
+      responses: { 200: jsonResponse(z.object({ version: z.number(), unchanged: z.boolean() })) },
+    }),
+    async (c) =>
+      c.json(
+        await publish(
+          c.get('db'),
+          c.get('principal')!.tenantId,
+          c.req.valid('param').key,
+          meta(c),
+          publishChecks(c.env),
+        ),
+        200,
+      ),
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/workflows/{key}/versions', permission: read, summary: 'Version history, newest first', request: { params: KeyParam }, responses: { 200: jsonResponse(z.object({ versions: z.array(z.object({ version: z.number(), createdBy: z.string(), createdAt: z.number(), active: z.boolean() })) })) } }),
-    async (c) => c.json({ versions: await listVersions(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key) }, 200),
+    apiRoute({
+      method: 'get',
+      path: '/workflows/{key}/versions',
+      permission: read,
+      summary: 'Version history, newest first',
+      request: { params: KeyParam },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            versions: z.array(
+              z.object({ version: z.number(), createdBy: z.string(), createdAt: z.number(), active: z.boolean() }),
+            ),
+          }),
+        ),
+      },
+    }),
+    async (c) =>
+      c.json(
+        { versions: await listVersions(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key) },
+        200,
+      ),
   )
   .openapi(
-    apiRoute({ method: 'post', path: '/workflows/{key}/versions/{n}/activate', permission: write, summary: 'Make an older (or newer) version active: roll back', request: { params: VersionParam }, responses: { 200: jsonResponse(z.object({ version: z.number() })) } }),
+    apiRoute({
+      method: 'post',
+      path: '/workflows/{key}/versions/{n}/activate',
+      permission: write,
+      summary: 'Make an older (or newer) version active: roll back',
+      request: { params: VersionParam },
+      responses: { 200: jsonResponse(z.object({ version: z.number() })) },
+    }),
     async (c) => {
       const { key, n } = c.req.valid('param');
-      return c.json(await activateVersion(c.get('db'), c.get('principal')!.tenantId, key, n, meta(c), publishChecks(c.env)), 200);
+      return c.json(
+        await activateVersion(c.get('db'), c.get('principal')!.tenantId, key, n, meta(c), publishChecks(c.env)),
+        200,
+      );
     },
   )
   .openapi(
-    apiRoute({ method: 'get', path: '/workflows/{key}/export', permission: read, summary: 'The workflow file (draft, or ?version=N), re-importable unchanged', request: { params: KeyParam, query: z.object({ version: z.coerce.number().int().min(1).optional() }) }, responses: { 200: jsonResponse(WorkflowFile) } }),
+    apiRoute({
+      method: 'get',
+      path: '/workflows/{key}/export',
+      permission: read,
+      summary: 'The workflow file (draft, or ?version=N), re-importable unchanged',
+      request: { params: KeyParam, query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+      responses: { 200: jsonResponse(WorkflowFile) },
+    }),
     async (c) => {
       const { key } = c.req.valid('param');
       const text = await exportWorkflow(c.get('db'), c.get('principal')!.tenantId, key, c.req.valid('query').version);
-      return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8', 'content-disposition': `attachment; filename="${key}.json"` }) as never;
+      return c.body(text, 200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-disposition': `attachment; filename="${key}.json"`,
+      }) as never;
     },
   );

@@ -9,10 +9,19 @@ export const DEFAULT_MAX_DELAY_MS = 15 * 60 * 1000;
  * when it asks for longer. Up to 10% jitter spreads retries of many runs hitting the
  * same outage, so they do not all come back in the same second.
  */
-export function retryDelayMs(policy: RetryPolicy, failedAttempt: number, retryAfterMs?: number, random = Math.random): number {
+export function retryDelayMs(
+  policy: RetryPolicy,
+  failedAttempt: number,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
   const base = policy.initialDelayMs;
   const raw =
-    policy.backoff === 'constant' ? base : policy.backoff === 'linear' ? base * failedAttempt : base * 2 ** (failedAttempt - 1);
+    policy.backoff === 'constant'
+      ? base
+      : policy.backoff === 'linear'
+        ? base * failedAttempt
+        : base * 2 ** (failedAttempt - 1);
   const cap = policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const jittered = Math.min(raw, cap) * (1 + 0.1 * random());
   return Math.round(Math.min(Math.max(jittered, retryAfterMs ?? 0), Math.max(cap, retryAfterMs ?? 0)));

@@ -9,14 +9,33 @@ import { maskSecrets } from './secret-markers';
 export interface DryRunReport {
   status: string;
   path: string[];
-  steps: { id: string; type: string; status: string; input?: unknown; output?: unknown; error?: string; wouldCall?: { connector: string; action: string; params: unknown } }[];
+  steps: {
+    id: string;
+    type: string;
+    status: string;
+    input?: unknown;
+    output?: unknown;
+    error?: string;
+    wouldCall?: { connector: string; action: string; params: unknown };
+  }[];
   notes: string[];
 }
 
-export function dryRun(definition: unknown, payload: unknown, ctx: { tenant: { id: string; slug: string }; key: string; version: number }): DryRunReport {
+export function dryRun(
+  definition: unknown,
+  payload: unknown,
+  ctx: { tenant: { id: string; slug: string }; key: string; version: number },
+): DryRunReport {
   const now = Date.now();
   const { state, outputs, wf } = initState(
-    { runId: 'dry-run', tenant: ctx.tenant, workflow: { id: 'dry-run', key: ctx.key, version: ctx.version }, definition, trigger: { type: 'test', body: payload ?? null, headers: {}, query: {} }, createdAt: now },
+    {
+      runId: 'dry-run',
+      tenant: ctx.tenant,
+      workflow: { id: 'dry-run', key: ctx.key, version: ctx.version },
+      definition,
+      trigger: { type: 'test', body: payload ?? null, headers: {}, query: {} },
+      createdAt: now,
+    },
     now,
   );
   const calls = new Map<string, { connector: string; action: string; params: unknown }>();
@@ -46,6 +65,9 @@ export function dryRun(definition: unknown, payload: unknown, ctx: { tenant: { i
       ...(s.error ? { error: s.error.message } : {}),
       ...(calls.has(s.id) ? { wouldCall: calls.get(s.id) } : {}),
     })),
-    notes: ['No connector was called: actions report a null output, so later templates that read an action\'s output resolve to null.', 'Delays were not waited.'],
+    notes: [
+      "No connector was called: actions report a null output, so later templates that read an action's output resolve to null.",
+      'Delays were not waited.',
+    ],
   };
 }

@@ -19,7 +19,11 @@ export function capValue(value: unknown, maxBytes = MAX_OUTPUT_BYTES): unknown {
   if (value === undefined) return null;
   const text = JSON.stringify(value) ?? 'null';
   if (text.length <= maxBytes) return value;
-  const out: Truncated = { $truncated: true, bytes: new TextEncoder().encode(text).byteLength, preview: text.slice(0, PREVIEW_CHARS) };
+  const out: Truncated = {
+    $truncated: true,
+    bytes: new TextEncoder().encode(text).byteLength,
+    preview: text.slice(0, PREVIEW_CHARS),
+  };
   return out;
 }
 

@@ -156,9 +156,18 @@ export class RunCoordinator extends DurableObject<Env> {
     for (let i = 0; i < messages.length; i += SEND_CHUNK) {
       // A failed send leaves the attempt queued; heal() re-sends it after QUEUED_TIMEOUT_MS.
       try {
-        await this.env.STEP_QUEUE.sendBatch(messages.slice(i, i + SEND_CHUNK).map((body) => ({ body, contentType: 'json' as const })));
+        await this.env.STEP_QUEUE.sendBatch(
+          messages.slice(i, i + SEND_CHUNK).map((body) => ({ body, contentType: 'json' as const })),
+        );
       } catch (e) {
-        console.error(JSON.stringify({ level: 'error', runId: this.state?.runId, message: 'queue send failed; will re-send', error: String(e) }));
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            runId: this.state?.runId,
+            message: 'queue send failed; will re-send',
+            error: String(e),
+          }),
+        );
       }
     }
   }
@@ -168,7 +177,9 @@ export class RunCoordinator extends DurableObject<Env> {
     const candidates: number[] = [];
     const wakeAt = nextWake(state);
     if (wakeAt !== null) candidates.push(wakeAt);
-    const inFlight = state.status === 'running' && Object.values(state.steps).some((s) => s.status === 'queued' || s.status === 'running');
+    const inFlight =
+      state.status === 'running' &&
+      Object.values(state.steps).some((s) => s.status === 'queued' || s.status === 'running');
     if (inFlight) candidates.push(now + HEAL_INTERVAL_MS);
     if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
     else await this.ctx.storage.deleteAlarm();
@@ -230,7 +241,14 @@ export class RunCoordinator extends DurableObject<Env> {
       state.runDirty ||= runDirty;
       await this.ctx.storage.put('state', state);
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
-      console.error(JSON.stringify({ level: 'error', runId: state.runId, message: 'D1 flush failed; will retry', error: String(e) }));
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          runId: state.runId,
+          message: 'D1 flush failed; will retry',
+          error: String(e),
+        }),
+      );
     }
   }
 }

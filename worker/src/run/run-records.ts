@@ -13,14 +13,27 @@ import type { Outputs, RunState } from './run-state';
 
 const ENGINE = { type: 'system', id: null, label: 'engine' } as const;
 
-export function flushStatements(db: Db, state: RunState, outputs: Outputs, dirty: string[], runDirty: boolean, audit: RunState['audit']): BatchItem[] {
+export function flushStatements(
+  db: Db,
+  state: RunState,
+  outputs: Outputs,
+  dirty: string[],
+  runDirty: boolean,
+  audit: RunState['audit'],
+): BatchItem[] {
   const items: BatchItem[] = [];
   const now = Date.now();
   if (runDirty) {
     items.push(
       db
         .update(runs)
-        .set({ status: state.status, error: state.error ?? null, startedAt: state.startedAt, finishedAt: state.finishedAt ?? null, updatedAt: now })
+        .set({
+          status: state.status,
+          error: state.error ?? null,
+          startedAt: state.startedAt,
+          finishedAt: state.finishedAt ?? null,
+          updatedAt: now,
+        })
         .where(and(eq(runs.tenantId, state.tenant.id), eq(runs.id, state.runId))),
     );
   }
@@ -45,7 +58,18 @@ export function flushStatements(db: Db, state: RunState, outputs: Outputs, dirty
     );
   }
   for (const a of audit) {
-    items.push(auditInsert(db, { tenantId: state.tenant.id, actor: ENGINE, action: a.action, targetType: 'workflow', targetId: state.workflow.key, runId: state.runId, context: a.context, at: a.at }));
+    items.push(
+      auditInsert(db, {
+        tenantId: state.tenant.id,
+        actor: ENGINE,
+        action: a.action,
+        targetType: 'workflow',
+        targetId: state.workflow.key,
+        runId: state.runId,
+        context: a.context,
+        at: a.at,
+      }),
+    );
   }
   return items;
 }
@@ -61,7 +85,13 @@ export async function listRuns(db: Db, tenantId: string, q: RunListQuery) {
   const where: SQL[] = [eq(runs.tenantId, tenantId)];
   if (q.status) where.push(eq(runs.status, q.status as 'running'));
   if (q.workflow) where.push(eq(runs.workflowKey, q.workflow));
-  if (q.cursor) where.push(or(lt(runs.createdAt, q.cursor.createdAt), and(eq(runs.createdAt, q.cursor.createdAt), lt(runs.id, q.cursor.id)))!);
+  if (q.cursor)
+    where.push(
+      or(
+        lt(runs.createdAt, q.cursor.createdAt),
+        and(eq(runs.createdAt, q.cursor.createdAt), lt(runs.id, q.cursor.id)),
+      )!,
+    );
   const rows = await db
     .select({
       id: runs.id,
@@ -98,11 +128,19 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
 }
 
 export async function getRun(db: Db, tenantId: string, runId: string) {
-  return db.select().from(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId))).get();
+  return db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId)))
+    .get();
 }
 
 export async function getRunSteps(db: Db, tenantId: string, runId: string) {
-  return db.select().from(runSteps).where(and(eq(runSteps.tenantId, tenantId), eq(runSteps.runId, runId))).orderBy(asc(runSteps.seq), asc(runSteps.stepId));
+  return db
+    .select()
+    .from(runSteps)
+    .where(and(eq(runSteps.tenantId, tenantId), eq(runSteps.runId, runId)))
+    .orderBy(asc(runSteps.seq), asc(runSteps.stepId));
 }
 
 /** Runs that should be moving but may not be: for the minute sweeper. */
@@ -110,9 +148,15 @@ export async function suspectRuns(db: Db, now: number, limit = 50) {
   return db
     .select({ id: runs.id, tenantId: runs.tenantId, status: runs.status })
     .from(runs)
-    .where(or(and(eq(runs.status, 'queued'), lt(runs.createdAt, now - 30_000)), and(eq(runs.status, 'running'), lt(runs.updatedAt, now - 5 * 60_000))))
+    .where(
+      or(
+        and(eq(runs.status, 'queued'), lt(runs.createdAt, now - 30_000)),
+        and(eq(runs.status, 'running'), lt(runs.updatedAt, now - 5 * 60_000)),
+      ),
+    )
     .orderBy(asc(runs.updatedAt))
     .limit(limit);
 }
 
-export const runCount = (db: Db, tenantId: string) => db.select({ n: sql<number>`count(*)` }).from(runs).where(eq(runs.tenantId, tenantId)).get();
+export const runCount = (db: Db, tenantId: string) =>
+  db.select({ n: sql<number>`count(*)` }).from(runs).where(eq(runs.tenantId, tenantId)).get();

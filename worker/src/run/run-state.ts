@@ -94,7 +94,18 @@ export function initState(init: RunInit, now: number): { state: RunState; output
   const steps: Record<string, StepState> = {};
   for (const s of wf.steps) steps[s.id] = { id: s.id, type: s.type, status: 'pending', attempt: 0, attempts: [] };
   const { seed, ...rest } = init;
-  const state: RunState = { ...rest, v: 1, secretNonce: crypto.randomUUID(), status: 'running', startedAt: now, seq: 0, steps, dirty: [], runDirty: true, audit: [] };
+  const state: RunState = {
+    ...rest,
+    v: 1,
+    secretNonce: crypto.randomUUID(),
+    status: 'running',
+    startedAt: now,
+    seq: 0,
+    steps,
+    dirty: [],
+    runDirty: true,
+    audit: [],
+  };
   const outputs: Outputs = {};
   if (seed) {
     for (const [id, output] of Object.entries(seed.outputs)) {
@@ -139,7 +150,14 @@ function stepDef(wf: Workflow, id: string): Step {
   return wf.steps.find((s) => s.id === id)!;
 }
 
-function succeed(state: RunState, outputs: Outputs, step: StepState, output: unknown, next: (string | null | undefined)[], now: number) {
+function succeed(
+  state: RunState,
+  outputs: Outputs,
+  step: StepState,
+  output: unknown,
+  next: (string | null | undefined)[],
+  now: number,
+) {
   step.status = 'succeeded';
   step.finishedAt = now;
   step.startedAt ??= now;
@@ -171,7 +189,9 @@ export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
   const messages: StepMessage[] = [];
   if (state.status !== 'running') return { messages };
   for (let guard = 0; guard < 10_000; guard++) {
-    const ready = Object.values(state.steps).filter((s) => s.status === 'ready').sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    const ready = Object.values(state.steps)
+      .filter((s) => s.status === 'ready')
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
     if (!ready.length || state.status !== 'running') break;
     for (const step of ready) {
       if (state.status !== 'running') break;
@@ -181,8 +201,23 @@ export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
         const bytes = JSON.stringify(message).length;
         if (bytes > MAX_MESSAGE_BYTES) {
           // A Queue message holds 128 KB: better a clear failure now than a step that never leaves.
-          failStep(state, step, { message: `Step params are ${bytes} bytes once rendered; a step may send at most ${MAX_MESSAGE_BYTES}. Pass a smaller part of the data (e.g. "{{ trigger.body.items }}" rather than the whole body).`, retryable: false, code: 'PARAMS_TOO_LARGE' }, now);
-          audit(state, 'step.attempt', now, { stepId: step.id, type: 'action', attempt: step.attempt, outcome: 'failed', error: 'params too large' });
+          failStep(
+            state,
+            step,
+            {
+              message: `Step params are ${bytes} bytes once rendered; a step may send at most ${MAX_MESSAGE_BYTES}. Pass a smaller part of the data (e.g. "{{ trigger.body.items }}" rather than the whole body).`,
+              retryable: false,
+              code: 'PARAMS_TOO_LARGE',
+            },
+            now,
+          );
+          audit(state, 'step.attempt', now, {
+            stepId: step.id,
+            type: 'action',
+            attempt: step.attempt,
+            outcome: 'failed',
+            error: 'params too large',
+          });
           finishIfDone(state, now);
           continue;
         }
@@ -196,7 +231,14 @@ export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
   return { messages };
 }
 
-function runControlStep(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: Exclude<Step, ActionStep>, now: number) {
+function runControlStep(
+  state: RunState,
+  outputs: Outputs,
+  wf: Workflow,
+  step: StepState,
+  def: Exclude<Step, ActionStep>,
+  now: number,
+) {
   const scope = scopeOf(state, outputs, wf);
   step.startedAt = now;
   step.attempt = 1;
@@ -205,7 +247,14 @@ function runControlStep(state: RunState, outputs: Outputs, wf: Workflow, step: S
       case 'condition': {
         step.input = { rule: def.rule };
         const { result, passed } = evaluateRule(def.rule, scope);
-        succeed(state, outputs, step, { result, passed, next: (passed ? def.then : def.else) ?? null }, [passed ? def.then : def.else], now);
+        succeed(
+          state,
+          outputs,
+          step,
+          { result, passed, next: (passed ? def.then : def.else) ?? null },
+          [passed ? def.then : def.else],
+          now,
+        );
         break;
       }
       case 'branch': {
@@ -213,7 +262,14 @@ function runControlStep(state: RunState, outputs: Outputs, wf: Workflow, step: S
         step.input = { value };
         const index = def.cases.findIndex((c) => JSON.stringify(render(c.equals, scope)) === JSON.stringify(value));
         const next = index >= 0 ? def.cases[index].next : def.default;
-        succeed(state, outputs, step, { value, matched: index >= 0 ? index : 'default', next: next ?? null }, [next], now);
+        succeed(
+          state,
+          outputs,
+          step,
+          { value, matched: index >= 0 ? index : 'default', next: next ?? null },
+          [next],
+          now,
+        );
         break;
       }
       case 'transform':
@@ -236,16 +292,34 @@ function runControlStep(state: RunState, outputs: Outputs, wf: Workflow, step: S
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     failStep(state, step, { message, stack: e instanceof Error ? e.stack : undefined, retryable: false }, now);
-    audit(state, 'step.attempt', now, { stepId: step.id, type: def.type, attempt: 1, outcome: 'failed', error: message });
+    audit(state, 'step.attempt', now, {
+      stepId: step.id,
+      type: def.type,
+      attempt: 1,
+      outcome: 'failed',
+      error: message,
+    });
   }
 }
 
-function queueAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: ActionStep, now: number): StepMessage {
+function queueAttempt(
+  state: RunState,
+  outputs: Outputs,
+  wf: Workflow,
+  step: StepState,
+  def: ActionStep,
+  now: number,
+): StepMessage {
   step.attempt += 1;
   step.attemptId = `${state.runId}:${step.id}:${step.attempt}`;
   step.status = 'queued';
   const message = buildMessage(state, outputs, wf, step, def);
-  step.input = { connector: def.connector, action: def.action, params: capValue(describeSecrets(message.params, state.secretNonce), MAX_RECORDED_BYTES), secrets: def.secrets ?? {} };
+  step.input = {
+    connector: def.connector,
+    action: def.action,
+    params: capValue(describeSecrets(message.params, state.secretNonce), MAX_RECORDED_BYTES),
+    secrets: def.secrets ?? {},
+  };
   step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now });
   markDirty(state, step.id);
   return message;
@@ -272,7 +346,9 @@ function buildMessage(state: RunState, outputs: Outputs, wf: Workflow, step: Ste
 
 /** Secrets become markers: the consumer fills them in, the run never holds them. */
 function renderParams(state: RunState, outputs: Outputs, wf: Workflow, def: ActionStep) {
-  return render(def.params ?? {}, scopeOf(state, outputs, wf), { secretMarker: markerFor(state.secretNonce) }) as Record<string, unknown>;
+  return render(def.params ?? {}, scopeOf(state, outputs, wf), {
+    secretMarker: markerFor(state.secretNonce),
+  }) as Record<string, unknown>;
 }
 
 /** The step this attempt belongs to, if the attempt is still the one the run waits for. */
@@ -299,7 +375,14 @@ export function claim(state: RunState, attemptId: string, now: number): boolean 
  * Applies an attempt's result. Returns false for a duplicate or stale report (a
  * redelivered message, a result for a run that already ended), which changes nothing.
  */
-export function applyResult(state: RunState, outputs: Outputs, wf: Workflow, attemptId: string, result: StepResult, now: number): boolean {
+export function applyResult(
+  state: RunState,
+  outputs: Outputs,
+  wf: Workflow,
+  attemptId: string,
+  result: StepResult,
+  now: number,
+): boolean {
   const step = currentStepOf(state, attemptId);
   if (!step || state.status !== 'running') return false;
   const def = stepDef(wf, step.id) as ActionStep;
@@ -307,7 +390,14 @@ export function applyResult(state: RunState, outputs: Outputs, wf: Workflow, att
   log.startedAt ??= result.startedAt;
   log.finishedAt = result.finishedAt;
   step.startedAt ??= result.startedAt;
-  const ctx = { stepId: step.id, type: 'action', connector: def.connector, action: def.action, attempt: step.attempt, durationMs: result.finishedAt - result.startedAt };
+  const ctx = {
+    stepId: step.id,
+    type: 'action',
+    connector: def.connector,
+    action: def.action,
+    attempt: step.attempt,
+    durationMs: result.finishedAt - result.startedAt,
+  };
   if (result.ok) {
     log.outcome = 'succeeded';
     succeed(state, outputs, step, result.output, [def.next], now);
@@ -328,7 +418,9 @@ export function applyResult(state: RunState, outputs: Outputs, wf: Workflow, att
     return true;
   }
   log.outcome = 'failed';
-  const exhausted = result.error.retryable ? ` (gave up after ${step.attempt} attempt${step.attempt > 1 ? 's' : ''})` : '';
+  const exhausted = result.error.retryable
+    ? ` (gave up after ${step.attempt} attempt${step.attempt > 1 ? 's' : ''})`
+    : '';
   failStep(state, step, { ...result.error, message: result.error.message + exhausted }, now);
   audit(state, 'step.attempt', now, { ...ctx, outcome: 'failed', error: log.error.message });
   finishIfDone(state, now);
@@ -354,7 +446,9 @@ export function wake(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
 
 export function nextWake(state: RunState): number | null {
   if (state.status !== 'running') return null;
-  const times = Object.values(state.steps).filter((s) => s.status === 'waiting' && s.wakeAt !== undefined).map((s) => s.wakeAt!);
+  const times = Object.values(state.steps)
+    .filter((s) => s.status === 'waiting' && s.wakeAt !== undefined)
+    .map((s) => s.wakeAt!);
   return times.length ? Math.min(...times) : null;
 }
 
@@ -364,7 +458,12 @@ function finishIfDone(state: RunState, now: number) {
   if (state.finishedAt) return;
   if (state.status === 'failed' && active) {
     // A failed run stops: steps still waiting for a backoff or delay will not run.
-    for (const s of Object.values(state.steps)) if (s.status === 'waiting') { s.status = 'skipped'; s.wakeAt = undefined; markDirty(state, s.id); }
+    for (const s of Object.values(state.steps))
+      if (s.status === 'waiting') {
+        s.status = 'skipped';
+        s.wakeAt = undefined;
+        markDirty(state, s.id);
+      }
   }
   if (state.status === 'running') state.status = 'succeeded';
   state.finishedAt = now;
@@ -393,4 +492,3 @@ export function staleAttempts(state: RunState, now: number, olderThanMs: number)
 export function resendMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState): StepMessage {
   return buildMessage(state, outputs, wf, step, stepDef(wf, step.id) as ActionStep);
 }
-

@@ -18,13 +18,17 @@ function markerPattern(nonce: string) {
 /** Plaintext in place of markers; a marker that is the whole string becomes the value itself. */
 export function fillSecrets(value: unknown, secrets: Record<string, string>, nonce: string): unknown {
   const pattern = markerPattern(nonce);
-  return mapStrings(value, (s) => (s.includes('⟦secret:') ? s.replace(pattern, (_m, name: string) => secrets[name] ?? '') : s));
+  return mapStrings(value, (s) =>
+    s.includes('⟦secret:') ? s.replace(pattern, (_m, name: string) => secrets[name] ?? '') : s,
+  );
 }
 
 /** Markers shown as the template the user wrote, for the Explorer's step input. */
 export function describeSecrets(value: unknown, nonce: string): unknown {
   const pattern = markerPattern(nonce);
-  return mapStrings(value, (s) => (s.includes('⟦secret:') ? s.replace(pattern, (_m, name: string) => `{{ secrets.${name} }}`) : s));
+  return mapStrings(value, (s) =>
+    s.includes('⟦secret:') ? s.replace(pattern, (_m, name: string) => `{{ secrets.${name} }}`) : s,
+  );
 }
 
 /** Markers shown as the mask, for a dry run's "what the action would get". */

@@ -28,10 +28,21 @@ export function allowPrivateNetwork(env: Env): boolean {
 
 function describeError(e: unknown): StepError {
   if (isConnectorError(e)) {
-    return { message: e.message, stack: e.stack, retryable: e.retryable, retryAfterMs: e.retryAfterMs, status: e.status, code: e.code };
+    return {
+      message: e.message,
+      stack: e.stack,
+      retryable: e.retryable,
+      retryAfterMs: e.retryAfterMs,
+      status: e.status,
+      code: e.code,
+    };
   }
   if (e instanceof SecretError) return { message: e.message, stack: e.stack, retryable: false, code: e.code };
-  return { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined, retryable: false };
+  return {
+    message: e instanceof Error ? e.message : String(e),
+    stack: e instanceof Error ? e.stack : undefined,
+    retryable: false,
+  };
 }
 
 /** Executes one attempt and returns its scrubbed result. Never throws for connector or secret errors. */
@@ -40,7 +51,11 @@ export async function executeAttempt(env: Env, msg: StepMessage): Promise<StepRe
   let redactor = Redactor.none;
   let result: StepResult;
   try {
-    const resolved = await createSecretResolver(env, createDb(env.DB)).resolveForStep({ id: msg.tenantId, slug: msg.tenantSlug }, msg.secrets, { stepId: msg.stepId });
+    const resolved = await createSecretResolver(env, createDb(env.DB)).resolveForStep(
+      { id: msg.tenantId, slug: msg.tenantSlug },
+      msg.secrets,
+      { stepId: msg.stepId },
+    );
     redactor = resolved.redactor;
     const params = fillSecrets(msg.params, resolved.values, msg.secretNonce);
     const output = await runAction(msg.connector, msg.action, params, {
@@ -80,7 +95,16 @@ async function handle(env: Env, message: Message<unknown>): Promise<void> {
     await run.report(msg.attemptId, result);
     message.ack();
   } catch (e) {
-    console.error(JSON.stringify({ level: 'warn', message: 'step message will be redelivered', runId: msg.runId, stepId: msg.stepId, attempt: msg.attempt, error: String(e) }));
+    console.error(
+      JSON.stringify({
+        level: 'warn',
+        message: 'step message will be redelivered',
+        runId: msg.runId,
+        stepId: msg.stepId,
+        attempt: msg.attempt,
+        error: String(e),
+      }),
+    );
     message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
   }
 }
@@ -115,7 +139,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
         try {
           await run.report(msg.attemptId, {
             ok: false,
-            error: { message: `Step could not be executed: its message was dead-lettered after ${message.attempts} deliveries`, retryable: false, code: 'DEAD_LETTERED' },
+            error: {
+              message: `Step could not be executed: its message was dead-lettered after ${message.attempts} deliveries`,
+              retryable: false,
+              code: 'DEAD_LETTERED',
+            },
             startedAt: now,
             finishedAt: now,
           });

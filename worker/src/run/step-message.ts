@@ -32,4 +32,7 @@ export interface StepError {
 }
 
 /** What the consumer reports back to the run object; already scrubbed of secret values. */
-export type StepResult = ({ ok: true; output: unknown } | { ok: false; error: StepError }) & { startedAt: number; finishedAt: number };
+export type StepResult = ({ ok: true; output: unknown } | { ok: false; error: StepError }) & {
+  startedAt: number;
+  finishedAt: number;
+};

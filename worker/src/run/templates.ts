@@ -11,7 +11,10 @@ export type TemplateScope = Record<string, unknown>;
 
 /** Splits `steps.a.output.items[0].sku` into keys. */
 export function pathKeys(path: string): string[] {
-  return path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
+  return path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean);
 }
 
 export function lookup(scope: unknown, path: string): unknown {

@@ -28,7 +28,11 @@ const additionalData = (a: SecretAddress) => encoder.encode(`automate-secret/v1|
 export async function seal(ring: Keyring, at: SecretAddress, plaintext: string): Promise<Sealed> {
   const iv = randomBytes(12);
   const key = await ring.tenantKey(ring.currentId, at.tenantId);
-  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(at) }, key, encoder.encode(plaintext));
+  const ct = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: additionalData(at) },
+    key,
+    encoder.encode(plaintext),
+  );
   return { keyId: ring.currentId, iv: toBase64(iv), ciphertext: toBase64(new Uint8Array(ct)) };
 }
 
@@ -36,11 +40,19 @@ export async function seal(ring: Keyring, at: SecretAddress, plaintext: string):
 export async function open(ring: Keyring, at: SecretAddress, sealed: Sealed): Promise<string> {
   const what = `Secret "${at.key}" (version ${at.version})`;
   if (!ring.has(sealed.keyId)) {
-    throw new SecretError('UNDECRYPTABLE', `${what} is encrypted under master key id "${sealed.keyId}", which is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)`, { key: at.key });
+    throw new SecretError(
+      'UNDECRYPTABLE',
+      `${what} is encrypted under master key id "${sealed.keyId}", which is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)`,
+      { key: at.key },
+    );
   }
   try {
     const key = await ring.tenantKey(sealed.keyId, at.tenantId);
-    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData: additionalData(at) }, key, fromBase64(sealed.ciphertext));
+    const pt = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData: additionalData(at) },
+      key,
+      fromBase64(sealed.ciphertext),
+    );
     return decoder.decode(pt);
   } catch {
     // GCM cannot tell these apart, and that is the point: nothing decrypts unless all match.

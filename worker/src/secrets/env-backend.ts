@@ -27,7 +27,11 @@ export function parseEnvGrants(setting: string | undefined): EnvGrants {
   const text = setting?.trim() ?? '';
   if (!text) return new Map();
   if (text === '*') return '*';
-  const bad = (why: string) => new SecretError('NOT_CONFIGURED', `AUTOMATE_ENV_GRANTS ${why}; expected "*" or {"<tenant slug>": ["KEY", ...]} (docs/secrets.md)`);
+  const bad = (why: string) =>
+    new SecretError(
+      'NOT_CONFIGURED',
+      `AUTOMATE_ENV_GRANTS ${why}; expected "*" or {"<tenant slug>": ["KEY", ...]} (docs/secrets.md)`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -38,7 +42,10 @@ export function parseEnvGrants(setting: string | undefined): EnvGrants {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('is not a JSON object');
   const grants = new Map<string, Set<string>>();
   for (const [slug, keys] of Object.entries(parsed)) {
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string' && (k === '*' || SECRET_KEY_PATTERN.test(k)))) {
+    if (
+      !Array.isArray(keys) ||
+      !keys.every((k) => typeof k === 'string' && (k === '*' || SECRET_KEY_PATTERN.test(k)))
+    ) {
       throw bad(`lists something other than UPPER_SNAKE_CASE keys for tenant "${slug}"`);
     }
     grants.set(slug, new Set(keys));
@@ -55,8 +62,10 @@ export function isEnvKeyGranted(grants: EnvGrants, tenantSlug: string, key: stri
 
 /** Why this tenant cannot read this env key, or null when it can. Reveals nothing about other tenants. */
 export function envGrantProblem(grants: EnvGrants, tenantSlug: string, key: string): string | null {
-  if (RESERVED_ENV_KEYS.has(key)) return `env key "${key}" is reserved for the platform and can never be read by a workflow`;
-  if (!isEnvKeyGranted(grants, tenantSlug, key)) return `env key "${key}" is not granted to this tenant; the operator grants env keys in AUTOMATE_ENV_GRANTS (docs/secrets.md)`;
+  if (RESERVED_ENV_KEYS.has(key))
+    return `env key "${key}" is reserved for the platform and can never be read by a workflow`;
+  if (!isEnvKeyGranted(grants, tenantSlug, key))
+    return `env key "${key}" is not granted to this tenant; the operator grants env keys in AUTOMATE_ENV_GRANTS (docs/secrets.md)`;
   return null;
 }
 
@@ -76,7 +85,11 @@ export function readEnvSecret(env: Env, tenantSlug: string, key: string): string
   if (problem) throw new SecretError('NOT_GRANTED', problem, { key });
   const value = rawEnvValue(env, key);
   if (typeof value !== 'string' || !value) {
-    throw new SecretError('ENV_NOT_SET', `env key "${key}": the Worker variable ${envVarName(key)} is not set (wrangler secret put ${envVarName(key)}; .dev.vars locally)`, { key });
+    throw new SecretError(
+      'ENV_NOT_SET',
+      `env key "${key}": the Worker variable ${envVarName(key)} is not set (wrangler secret put ${envVarName(key)}; .dev.vars locally)`,
+      { key },
+    );
   }
   return value;
 }

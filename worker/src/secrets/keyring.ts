@@ -30,12 +30,22 @@ export interface Keyring {
  */
 export async function parseKeyring(setting: string | undefined): Promise<Keyring> {
   if (!setting?.trim()) {
-    throw new SecretError('NOT_CONFIGURED', 'Stored secrets are not configured: the operator must set AUTOMATE_MASTER_KEY (docs/secrets.md)');
+    throw new SecretError(
+      'NOT_CONFIGURED',
+      'Stored secrets are not configured: the operator must set AUTOMATE_MASTER_KEY (docs/secrets.md)',
+    );
   }
   const masters = new Map<string, CryptoKey>();
-  const entries = setting.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = setting
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const [i, entry] of entries.entries()) {
-    const bad = (why: string) => new SecretError('NOT_CONFIGURED', `AUTOMATE_MASTER_KEY entry ${i + 1} ${why}; the format is <keyId>:<base64 of 32 random bytes> (docs/secrets.md)`);
+    const bad = (why: string) =>
+      new SecretError(
+        'NOT_CONFIGURED',
+        `AUTOMATE_MASTER_KEY entry ${i + 1} ${why}; the format is <keyId>:<base64 of 32 random bytes> (docs/secrets.md)`,
+      );
     const sep = entry.indexOf(':');
     const id = sep > 0 ? entry.slice(0, sep) : '';
     if (!KEY_ID.test(id)) throw bad('has no valid key id (letters, digits, "_" or "-", max 32)');
@@ -58,7 +68,12 @@ export async function parseKeyring(setting: string | undefined): Promise<Keyring
     tenantKey(keyId, tenantId) {
       const master = masters.get(keyId);
       if (!master) {
-        return Promise.reject(new SecretError('UNDECRYPTABLE', `master key id "${keyId}" is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)`));
+        return Promise.reject(
+          new SecretError(
+            'UNDECRYPTABLE',
+            `master key id "${keyId}" is not in AUTOMATE_MASTER_KEY; add that entry back (docs/secrets.md)`,
+          ),
+        );
       }
       const cacheKey = `${keyId}\u0000${tenantId}`;
       let key = derived.get(cacheKey);
@@ -86,7 +101,9 @@ export function keyringFromEnv(env: Pick<Env, 'AUTOMATE_MASTER_KEY'>): Promise<K
   if (cached?.setting !== setting) {
     const ring = parseKeyring(setting);
     // A bad setting is not cached: the next call reports it again rather than a stale promise.
-    ring.catch(() => { if (cached?.ring === ring) cached = undefined; });
+    ring.catch(() => {
+      if (cached?.ring === ring) cached = undefined;
+    });
     cached = { setting, ring };
   }
   return cached.ring;

@@ -23,7 +23,11 @@ export function secretReferencesCheck(env: Env) {
     const stored = refs.filter((r) => r.backend === 'stored');
     const have = await existingKeys(db, tenantId, [...new Set(stored.map((r) => r.key))]);
     for (const r of stored) {
-      if (!have.has(r.key)) issues.push({ path: r.field, message: `${where(r.step)}stored secret "${r.key}" does not exist; create it first (PUT /api/secrets/${r.key})` });
+      if (!have.has(r.key))
+        issues.push({
+          path: r.field,
+          message: `${where(r.step)}stored secret "${r.key}" does not exist; create it first (PUT /api/secrets/${r.key})`,
+        });
     }
 
     const envRefs = refs.filter((r) => r.backend === 'env');
@@ -39,7 +43,11 @@ export function secretReferencesCheck(env: Env) {
       for (const r of envRefs) {
         const problem = tenant ? envGrantProblem(grants, tenant.slug, r.key) : 'unknown tenant';
         if (problem) issues.push({ path: r.field, message: `${where(r.step)}${problem}` });
-        else if (!isEnvKeySet(env, r.key)) issues.push({ path: r.field, message: `${where(r.step)}env key "${r.key}": the Worker variable ${envVarName(r.key)} is not set` });
+        else if (!isEnvKeySet(env, r.key))
+          issues.push({
+            path: r.field,
+            message: `${where(r.step)}env key "${r.key}": the Worker variable ${envVarName(r.key)} is not set`,
+          });
       }
     }
     return issues;

@@ -128,7 +128,11 @@ function edgePattern(values: readonly string[]): RegExp | null {
     }
   }
   if (!heads.length) return null;
-  const alt = (xs: string[]) => [...new Set(xs)].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  const alt = (xs: string[]) =>
+    [...new Set(xs)]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|');
   return new RegExp(`(?:${alt(heads)})${CUT_AHEAD}|^(?:${alt(tails)})`, 'g');
 }
 
@@ -217,7 +221,10 @@ export class Redactor {
     const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
     seen.set(value, out);
     // Errors keep message and stack as non-enumerable properties (own or inherited): copy those too.
-    const keys = value instanceof Error ? [...new Set([...Object.getOwnPropertyNames(value), ...ERROR_FIELDS.filter((k) => k in value)])] : Object.keys(value);
+    const keys =
+      value instanceof Error
+        ? [...new Set([...Object.getOwnPropertyNames(value), ...ERROR_FIELDS.filter((k) => k in value)])]
+        : Object.keys(value);
     for (const k of keys) {
       const desc = Object.getOwnPropertyDescriptor(value, k);
       let v: unknown;
@@ -226,7 +233,12 @@ export class Redactor {
       } catch {
         continue;
       }
-      Object.defineProperty(out, this.scrubText(k), { value: this.walk(v, seen), enumerable: desc?.enumerable ?? true, writable: true, configurable: true });
+      Object.defineProperty(out, this.scrubText(k), {
+        value: this.walk(v, seen),
+        enumerable: desc?.enumerable ?? true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -33,7 +33,12 @@ export function findSecretReferences(file: unknown): SecretReference[] {
   const walk = (value: unknown, path: (string | number)[]) => {
     if (isRef(value)) {
       const step = path[0] === 'steps' && typeof path[1] === 'number' ? stepIdAt(path[1]) : null;
-      out.push({ key: value.$secret, backend: value.backend === 'env' ? 'env' : 'stored', field: formatPath(path), step });
+      out.push({
+        key: value.$secret,
+        backend: value.backend === 'env' ? 'env' : 'stored',
+        field: formatPath(path),
+        step,
+      });
       return;
     }
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
@@ -74,12 +79,21 @@ export async function listSecretUsage(db: Db, tenantId: string): Promise<SecretU
       .from(workflows)
       .innerJoin(
         workflowVersions,
-        and(eq(workflowVersions.workflowId, workflows.id), eq(workflowVersions.tenantId, workflows.tenantId), eq(workflowVersions.version, workflows.activeVersion)),
+        and(
+          eq(workflowVersions.workflowId, workflows.id),
+          eq(workflowVersions.tenantId, workflows.tenantId),
+          eq(workflowVersions.version, workflows.activeVersion),
+        ),
       )
       .where(and(eq(workflows.tenantId, tenantId), isNotNull(workflows.activeVersion))),
   ]);
   const usage: SecretUsage[] = [];
-  for (const a of actives) for (const r of findSecretReferences(parse(a.definition))) usage.push({ ...r, workflow: a.key, version: a.version });
-  for (const d of drafts) for (const r of findSecretReferences(parse(d.draft))) usage.push({ ...r, workflow: d.key, version: 'draft' });
-  return usage.sort((a, b) => a.workflow.localeCompare(b.workflow) || (a.version === 'draft' ? 1 : 0) - (b.version === 'draft' ? 1 : 0));
+  for (const a of actives)
+    for (const r of findSecretReferences(parse(a.definition)))
+      usage.push({ ...r, workflow: a.key, version: a.version });
+  for (const d of drafts)
+    for (const r of findSecretReferences(parse(d.draft))) usage.push({ ...r, workflow: d.key, version: 'draft' });
+  return usage.sort(
+    (a, b) => a.workflow.localeCompare(b.workflow) || (a.version === 'draft' ? 1 : 0) - (b.version === 'draft' ? 1 : 0),
+  );
 }

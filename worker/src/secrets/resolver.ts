@@ -55,19 +55,31 @@ export function createSecretResolver(env: Env, db: Db): SecretResolver {
   return {
     async resolveForStep(tenant, refs, opts = {}) {
       const entries = Object.entries(refs);
-      const storedKeys = [...new Set(entries.filter(([, r]) => (r.backend ?? 'stored') === 'stored').map(([, r]) => r.$secret))];
+      const storedKeys = [
+        ...new Set(entries.filter(([, r]) => (r.backend ?? 'stored') === 'stored').map(([, r]) => r.$secret)),
+      ];
       const envKeys = [...new Set(entries.filter(([, r]) => r.backend === 'env').map(([, r]) => r.$secret))];
       const values: Record<string, string> = {};
       try {
         const envValues = new Map(envKeys.map((k) => [k, readEnvSecret(env, tenant.slug, k)]));
         // Only touch the keyring when the step uses stored secrets: env-only deployments need no master key.
-        const stored = storedKeys.length ? await readStoredValues(db, await keyringFromEnv(env), tenant.id, storedKeys) : new Map<string, string>();
-        for (const [name, ref] of entries) values[name] = (ref.backend === 'env' ? envValues : stored).get(ref.$secret)!;
+        const stored = storedKeys.length
+          ? await readStoredValues(db, await keyringFromEnv(env), tenant.id, storedKeys)
+          : new Map<string, string>();
+        for (const [name, ref] of entries)
+          values[name] = (ref.backend === 'env' ? envValues : stored).get(ref.$secret)!;
       } catch (e) {
         withStep(e, opts.stepId);
       }
       const touched = touch(db, tenant.id, storedKeys, envKeys);
-      if (opts.waitUntil) opts.waitUntil(touched.catch((e) => console.error(JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) }))));
+      if (opts.waitUntil)
+        opts.waitUntil(
+          touched.catch((e) =>
+            console.error(
+              JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) }),
+            ),
+          ),
+        );
       else await touched;
       return { values, redactor: createRedactor(Object.values(values)) };
     },

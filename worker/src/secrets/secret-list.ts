@@ -44,11 +44,16 @@ export async function listSecrets(env: Env, db: Db, tenantId: string): Promise<S
   const [stored, usage, envUsage, tenant] = await Promise.all([
     listStoredSecrets(db, tenantId),
     listSecretUsage(db, tenantId),
-    db.select({ key: envSecretUsage.key, lastUsedAt: envSecretUsage.lastUsedAt }).from(envSecretUsage).where(eq(envSecretUsage.tenantId, tenantId)),
+    db
+      .select({ key: envSecretUsage.key, lastUsedAt: envSecretUsage.lastUsedAt })
+      .from(envSecretUsage)
+      .where(eq(envSecretUsage.tenantId, tenantId)),
     describeTenant(db, tenantId),
   ]);
   const usedBy = (key: string, backend: Backend) =>
-    usage.filter((u) => u.key === key && u.backend === backend).map(({ workflow, version, step, field }) => ({ workflow, version, step, field }));
+    usage
+      .filter((u) => u.key === key && u.backend === backend)
+      .map(({ workflow, version, step, field }) => ({ workflow, version, step, field }));
 
   const out: SecretSummary[] = stored.map((s) => ({
     key: s.key,

@@ -29,14 +29,27 @@ const metaColumns = {
   lastUsedAt: secrets.lastUsedAt,
 };
 
-export type StoredSecretMeta = { key: string; version: number; keyId: string; createdAt: number; rotatedAt: number | null; lastUsedAt: number | null };
+export type StoredSecretMeta = {
+  key: string;
+  version: number;
+  keyId: string;
+  createdAt: number;
+  rotatedAt: number | null;
+  lastUsedAt: number | null;
+};
 
 export async function listStoredSecrets(db: Db, tenantId: string): Promise<StoredSecretMeta[]> {
   return db.select(metaColumns).from(secrets).where(eq(secrets.tenantId, tenantId)).orderBy(asc(secrets.key));
 }
 
 async function currentRow(db: Db, tenantId: string, key: string) {
-  return db.select(metaColumns).from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key))).orderBy(sql`${secrets.version} DESC`).limit(1).get();
+  return db
+    .select(metaColumns)
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key)))
+    .orderBy(sql`${secrets.version} DESC`)
+    .limit(1)
+    .get();
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -59,28 +72,51 @@ export interface WriteResult {
  * (`rotate`, 404 otherwise). Every new value is a new version, encrypted under the
  * current master key; the next step that resolves the key gets it, runs in flight included.
  */
-export async function writeSecret(db: Db, ring: Keyring, tenantId: string, key: string, value: string, mode: WriteMode, meta: RequestMeta): Promise<WriteResult> {
+export async function writeSecret(
+  db: Db,
+  ring: Keyring,
+  tenantId: string,
+  key: string,
+  value: string,
+  mode: WriteMode,
+  meta: RequestMeta,
+): Promise<WriteResult> {
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const current = await currentRow(db, tenantId, key);
     if (!current && mode === 'rotate') throw notFound(`Secret "${key}"`);
     const version = (current?.version ?? 0) + 1;
     const sealed = await seal(ring, { tenantId, key, version }, value);
     const now = Date.now();
-    const row = { tenantId, key, version, ...sealed, createdAt: current?.createdAt ?? now, rotatedAt: current ? now : null, lastUsedAt: current?.lastUsedAt ?? null };
+    const row = {
+      tenantId,
+      key,
+      version,
+      ...sealed,
+      createdAt: current?.createdAt ?? now,
+      rotatedAt: current ? now : null,
+      lastUsedAt: current?.lastUsedAt ?? null,
+    };
     const action = !current ? 'secret.create' : mode === 'rotate' ? 'secret.rotate' : 'secret.update';
     try {
       // The new version is an insert: a racing writer that also computed `version`
       // hits the unique index and its whole batch, audit entry included, rolls back.
       await db.batch([
         db.insert(secrets).values(row),
-        db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, version))),
+        db
+          .delete(secrets)
+          .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, version))),
         auditInsert(db, {
           tenantId,
           actor: meta.actor,
           action,
           targetType: 'secret',
           targetId: key,
-          context: { backend: 'stored', version, ...(current ? { previousVersion: current.version } : {}), masterKeyId: sealed.keyId },
+          context: {
+            backend: 'stored',
+            version,
+            ...(current ? { previousVersion: current.version } : {}),
+            masterKeyId: sealed.keyId,
+          },
           ip: meta.ip,
           requestId: meta.requestId,
         }),
@@ -95,7 +131,9 @@ export async function writeSecret(db: Db, ring: Keyring, tenantId: string, key: 
 
 /** Active workflow versions that use this stored secret. */
 export async function activeUsersOf(db: Db, tenantId: string, key: string): Promise<SecretUsage[]> {
-  return (await listSecretUsage(db, tenantId)).filter((u) => u.key === key && u.backend === 'stored' && u.version !== 'draft');
+  return (await listSecretUsage(db, tenantId)).filter(
+    (u) => u.key === key && u.backend === 'stored' && u.version !== 'draft',
+  );
 }
 
 /** Deletes the secret unless an active workflow version uses it (409 naming each). */
@@ -105,13 +143,29 @@ export async function deleteSecret(db: Db, tenantId: string, key: string, meta: 
   const users = await activeUsersOf(db, tenantId, key);
   if (users.length) {
     const names = [...new Set(users.map((u) => `${u.workflow} (v${u.version})`))];
-    throw new ApiError('CONFLICT', `Secret "${key}" is used by active workflows: ${names.join(', ')}. Publish versions that no longer use it first.`, {
-      details: users.map((u) => ({ path: `workflows.${u.workflow}.${u.field}`, message: `active version ${u.version} of "${u.workflow}"${u.step ? `, step "${u.step}"` : ''} uses this secret` })),
-    });
+    throw new ApiError(
+      'CONFLICT',
+      `Secret "${key}" is used by active workflows: ${names.join(', ')}. Publish versions that no longer use it first.`,
+      {
+        details: users.map((u) => ({
+          path: `workflows.${u.workflow}.${u.field}`,
+          message: `active version ${u.version} of "${u.workflow}"${u.step ? `, step "${u.step}"` : ''} uses this secret`,
+        })),
+      },
+    );
   }
   await db.batch([
     db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key))),
-    auditInsert(db, { tenantId, actor: meta.actor, action: 'secret.delete', targetType: 'secret', targetId: key, context: { backend: 'stored', version: current.version }, ip: meta.ip, requestId: meta.requestId }),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'secret.delete',
+      targetType: 'secret',
+      targetId: key,
+      context: { backend: 'stored', version: current.version },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
   ]);
   return { key, version: current.version };
 }
@@ -119,19 +173,35 @@ export async function deleteSecret(db: Db, tenantId: string, key: string, meta: 
 /** Which of these keys exist for the tenant (publish checks). */
 export async function existingKeys(db: Db, tenantId: string, keys: string[]): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const rows = await db.selectDistinct({ key: secrets.key }).from(secrets).where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys)));
+  const rows = await db
+    .selectDistinct({ key: secrets.key })
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys)));
   return new Set(rows.map((r) => r.key));
 }
 
 type SealedRow = { key: string; version: number; keyId: string; iv: string; ciphertext: string };
 
 /** Re-encrypts one row under the current master key if nothing changed it meanwhile. */
-async function reencryptRow(db: Db, ring: Keyring, tenantId: string, row: SealedRow, plaintext: string): Promise<boolean> {
+async function reencryptRow(
+  db: Db,
+  ring: Keyring,
+  tenantId: string,
+  row: SealedRow,
+  plaintext: string,
+): Promise<boolean> {
   const sealed = await seal(ring, { tenantId, key: row.key, version: row.version }, plaintext);
   const res = await db
     .update(secrets)
     .set(sealed)
-    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, row.key), eq(secrets.version, row.version), eq(secrets.keyId, row.keyId)));
+    .where(
+      and(
+        eq(secrets.tenantId, tenantId),
+        eq(secrets.key, row.key),
+        eq(secrets.version, row.version),
+        eq(secrets.keyId, row.keyId),
+      ),
+    );
   return (res.meta?.changes ?? 0) > 0;
 }
 
@@ -140,18 +210,34 @@ async function reencryptRow(db: Db, ring: Keyring, tenantId: string, row: Sealed
  * re-encrypted on the way (lazy half of master-key rotation).
  * @throws SecretError NOT_FOUND / UNDECRYPTABLE naming the key.
  */
-export async function readStoredValues(db: Db, ring: Keyring, tenantId: string, keys: string[]): Promise<Map<string, string>> {
+export async function readStoredValues(
+  db: Db,
+  ring: Keyring,
+  tenantId: string,
+  keys: string[],
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (!keys.length) return out;
   const rows = await db
-    .select({ key: secrets.key, version: secrets.version, keyId: secrets.keyId, iv: secrets.iv, ciphertext: secrets.ciphertext })
+    .select({
+      key: secrets.key,
+      version: secrets.version,
+      keyId: secrets.keyId,
+      iv: secrets.iv,
+      ciphertext: secrets.ciphertext,
+    })
     .from(secrets)
     .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys)));
   const latest = new Map<string, SealedRow>();
   for (const r of rows) if ((latest.get(r.key)?.version ?? 0) < r.version) latest.set(r.key, r);
   for (const key of keys) {
     const row = latest.get(key);
-    if (!row) throw new SecretError('NOT_FOUND', `stored secret "${key}" does not exist in this tenant; create it (PUT /api/secrets/${key})`, { key });
+    if (!row)
+      throw new SecretError(
+        'NOT_FOUND',
+        `stored secret "${key}" does not exist in this tenant; create it (PUT /api/secrets/${key})`,
+        { key },
+      );
     const plaintext = await open(ring, { tenantId, key, version: row.version }, row);
     if (row.keyId !== ring.currentId) await reencryptRow(db, ring, tenantId, row, plaintext);
     out.set(key, plaintext);
@@ -165,7 +251,13 @@ export function touchStoredSecrets(db: Db, tenantId: string, keys: string[]) {
   return db
     .update(secrets)
     .set({ lastUsedAt: now })
-    .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.key, keys), or(isNull(secrets.lastUsedAt), lt(secrets.lastUsedAt, now - LAST_USED_GRANULARITY_MS))));
+    .where(
+      and(
+        eq(secrets.tenantId, tenantId),
+        inArray(secrets.key, keys),
+        or(isNull(secrets.lastUsedAt), lt(secrets.lastUsedAt, now - LAST_USED_GRANULARITY_MS)),
+      ),
+    );
 }
 
 /**
@@ -207,7 +299,14 @@ export async function reencryptBatch(db: Db, ring: Keyring, limit = 100): Promis
   let failed = 0;
   if (older.length) {
     const rows = await db
-      .select({ tenantId: secrets.tenantId, key: secrets.key, version: secrets.version, keyId: secrets.keyId, iv: secrets.iv, ciphertext: secrets.ciphertext })
+      .select({
+        tenantId: secrets.tenantId,
+        key: secrets.key,
+        version: secrets.version,
+        keyId: secrets.keyId,
+        iv: secrets.iv,
+        ciphertext: secrets.ciphertext,
+      })
       .from(secrets)
       .where(inArray(secrets.keyId, older))
       .orderBy(asc(secrets.tenantId), asc(secrets.key))

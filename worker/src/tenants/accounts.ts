@@ -9,7 +9,12 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
 import type { Actor, Role } from '../auth/principal';
 
 export function slugify(name: string): string {
-  const s = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const s = name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return s || 'team';
 }
 
@@ -47,7 +52,8 @@ export async function signup(db: Db, input: SignupInput, meta: { ip: string | nu
     ]);
   } catch (e) {
     // Two sign-ups racing for the same email or slug: the unique index decides.
-    if (String(e).includes('UNIQUE')) throw new ApiError('CONFLICT', 'That email or team name was just taken; try again', { cause: e });
+    if (String(e).includes('UNIQUE'))
+      throw new ApiError('CONFLICT', 'That email or team name was just taken; try again', { cause: e });
     throw e;
   }
   return { tenant, user: { id: user.id, email, role: user.role } };
@@ -56,7 +62,13 @@ export async function signup(db: Db, input: SignupInput, meta: { ip: string | nu
 /** The user for these credentials, or null. Takes the same time whether or not the email exists. */
 export async function checkCredentials(db: Db, email: string, password: string) {
   const row = await db
-    .select({ id: users.id, tenantId: users.tenantId, email: users.email, role: users.role, passwordHash: users.passwordHash })
+    .select({
+      id: users.id,
+      tenantId: users.tenantId,
+      email: users.email,
+      role: users.role,
+      passwordHash: users.passwordHash,
+    })
     .from(users)
     .where(eq(users.email, email.toLowerCase()))
     .get();
@@ -65,13 +77,21 @@ export async function checkCredentials(db: Db, email: string, password: string) 
 }
 
 export async function describeTenant(db: Db, tenantId: string) {
-  return db.select({ id: tenants.id, slug: tenants.slug, name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId)).get();
+  return db
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .get();
 }
 
 export const countUsers = (db: Db) => db.select({ n: sql<number>`count(*)` }).from(users).get();
 
 export async function listMembers(db: Db, tenantId: string) {
-  return db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt }).from(users).where(eq(users.tenantId, tenantId)).orderBy(users.createdAt);
+  return db
+    .select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt })
+    .from(users)
+    .where(eq(users.tenantId, tenantId))
+    .orderBy(users.createdAt);
 }
 
 export async function addMember(
@@ -83,10 +103,26 @@ export async function addMember(
   const email = input.email.toLowerCase();
   const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
   if (taken) throw new ApiError('CONFLICT', 'An account with this email already exists');
-  const user = { id: newId('usr'), tenantId, email, passwordHash: await hashPassword(input.password), role: input.role, createdAt: Date.now() };
+  const user = {
+    id: newId('usr'),
+    tenantId,
+    email,
+    passwordHash: await hashPassword(input.password),
+    role: input.role,
+    createdAt: Date.now(),
+  };
   await db.batch([
     db.insert(users).values(user),
-    auditInsert(db, { tenantId, actor: meta.actor, action: 'member.add', targetType: 'user', targetId: user.id, context: { email, role: input.role }, ip: meta.ip, requestId: meta.requestId }),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'member.add',
+      targetType: 'user',
+      targetId: user.id,
+      context: { email, role: input.role },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
   ]);
   return { id: user.id, email, role: user.role, createdAt: user.createdAt };
 }

@@ -1,5 +1,11 @@
 /** Five-field cron (minute hour day-of-month month day-of-week), evaluated in UTC. */
-const RANGES: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+const RANGES: [number, number][] = [
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
 
 function fieldMatches(field: string, value: number, [min, max]: [number, number]): boolean {
   return field.split(',').some((part) => {
@@ -21,5 +27,10 @@ export function cronMatches(expr: string, at: Date): boolean {
   const dowOk = fieldMatches(dow, dayOfWeek, RANGES[4]) || (dayOfWeek === 0 && fieldMatches(dow, 7, RANGES[4]));
   // Classic cron: when both day fields are restricted, either may match.
   const dayOk = dom !== '*' && dow !== '*' ? domOk || dowOk : domOk && dowOk;
-  return fieldMatches(m, at.getUTCMinutes(), RANGES[0]) && fieldMatches(h, at.getUTCHours(), RANGES[1]) && fieldMatches(mon, at.getUTCMonth() + 1, RANGES[3]) && dayOk;
+  return (
+    fieldMatches(m, at.getUTCMinutes(), RANGES[0]) &&
+    fieldMatches(h, at.getUTCHours(), RANGES[1]) &&
+    fieldMatches(mon, at.getUTCMonth() + 1, RANGES[3]) &&
+    dayOk
+  );
 }

@@ -66,14 +66,22 @@ export async function sweepRuns(env: Env, now = Date.now()): Promise<{ started: 
         if (init) {
           await kickRun(env, init);
           started++;
-          await recordAudit(db, { tenantId: run.tenantId, actor: { type: 'system', id: null, label: 'sweeper' }, action: 'run.recovered', runId: run.id, context: { reason: 'run was recorded but not started' } });
+          await recordAudit(db, {
+            tenantId: run.tenantId,
+            actor: { type: 'system', id: null, label: 'sweeper' },
+            action: 'run.recovered',
+            runId: run.id,
+            context: { reason: 'run was recorded but not started' },
+          });
         }
       } else {
         await runStub(env, run.id).nudge();
         nudged++;
       }
     } catch (e) {
-      console.error(JSON.stringify({ level: 'error', runId: run.id, message: 'sweep failed for run', error: String(e) }));
+      console.error(
+        JSON.stringify({ level: 'error', runId: run.id, message: 'sweep failed for run', error: String(e) }),
+      );
     }
   }
   return { started, nudged };

@@ -37,7 +37,16 @@ export interface StartRequest extends ActiveWorkflow {
 }
 
 /** Headers that carry the caller's own credentials never become part of a run. */
-const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key', 'cf-connecting-ip', 'x-forwarded-for', 'x-real-ip', 'true-client-ip']);
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+  'x-api-key',
+  'cf-connecting-ip',
+  'x-forwarded-for',
+  'x-real-ip',
+  'true-client-ip',
+]);
 
 export function recordableHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -48,13 +57,29 @@ export function recordableHeaders(headers: Headers): Record<string, string> {
 }
 
 /** The workflow's active version, looked up by webhook id or by key. */
-export async function activeWorkflowBy(db: Db, where: { hookId: string } | { tenantId: string; key: string }): Promise<(ActiveWorkflow & { activeVersion: number | null }) | null> {
-  const cond = 'hookId' in where ? eq(workflows.hookId, where.hookId) : and(eq(workflows.tenantId, where.tenantId), eq(workflows.key, where.key));
+export async function activeWorkflowBy(
+  db: Db,
+  where: { hookId: string } | { tenantId: string; key: string },
+): Promise<(ActiveWorkflow & { activeVersion: number | null }) | null> {
+  const cond =
+    'hookId' in where
+      ? eq(workflows.hookId, where.hookId)
+      : and(eq(workflows.tenantId, where.tenantId), eq(workflows.key, where.key));
   const row = await db
-    .select({ id: workflows.id, key: workflows.key, tenantId: workflows.tenantId, slug: tenants.slug, activeVersion: workflows.activeVersion, definition: workflowVersions.definition })
+    .select({
+      id: workflows.id,
+      key: workflows.key,
+      tenantId: workflows.tenantId,
+      slug: tenants.slug,
+      activeVersion: workflows.activeVersion,
+      definition: workflowVersions.definition,
+    })
     .from(workflows)
     .innerJoin(tenants, eq(tenants.id, workflows.tenantId))
-    .leftJoin(workflowVersions, and(eq(workflowVersions.workflowId, workflows.id), eq(workflowVersions.version, workflows.activeVersion)))
+    .leftJoin(
+      workflowVersions,
+      and(eq(workflowVersions.workflowId, workflows.id), eq(workflowVersions.version, workflows.activeVersion)),
+    )
     .where(cond)
     .get();
   if (!row) return null;
@@ -66,7 +91,10 @@ export async function activeWorkflowBy(db: Db, where: { hookId: string } | { ten
   };
 }
 
-export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: string; duplicate: boolean; init: RunInit }> {
+export async function recordRun(
+  env: Env,
+  req: StartRequest,
+): Promise<{ runId: string; duplicate: boolean; init: RunInit }> {
   const runId = newId('run');
   const now = Date.now();
   const d1 = env.DB;
@@ -78,7 +106,20 @@ export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: s
         `INSERT INTO runs (id, tenant_id, workflow_id, workflow_key, version, status, trigger_type, trigger_ref, trigger, retry_of, created_at, updated_at)
          SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ? ${guard}`,
       )
-      .bind(runId, req.tenant.id, req.workflow.id, req.workflow.key, req.workflow.version, req.triggerType, req.triggerRef ?? null, triggerJson, req.retryOf ?? null, now, now, ...guardParams);
+      .bind(
+        runId,
+        req.tenant.id,
+        req.workflow.id,
+        req.workflow.key,
+        req.workflow.version,
+        req.triggerType,
+        req.triggerRef ?? null,
+        triggerJson,
+        req.retryOf ?? null,
+        now,
+        now,
+        ...guardParams,
+      );
 
   let winner = runId;
   if (!req.dedup) {
@@ -86,16 +127,34 @@ export async function recordRun(env: Env, req: StartRequest): Promise<{ runId: s
   } else if (req.dedup.kind === 'delivery') {
     const id = req.dedup.id;
     const [, , found] = await d1.batch([
-      d1.prepare('INSERT INTO webhook_events (id, tenant_id, workflow_id, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workflow_id, delivery_id) DO NOTHING').bind(newId('evt'), req.tenant.id, req.workflow.id, id, runId, now),
-      runInsert('WHERE (SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?) = ?', [req.workflow.id, id, runId]),
-      d1.prepare('SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?').bind(req.workflow.id, id),
+      d1
+        .prepare(
+          'INSERT INTO webhook_events (id, tenant_id, workflow_id, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workflow_id, delivery_id) DO NOTHING',
+        )
+        .bind(newId('evt'), req.tenant.id, req.workflow.id, id, runId, now),
+      runInsert('WHERE (SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?) = ?', [
+        req.workflow.id,
+        id,
+        runId,
+      ]),
+      d1
+        .prepare('SELECT run_id FROM webhook_events WHERE workflow_id = ? AND delivery_id = ?')
+        .bind(req.workflow.id, id),
     ]);
     winner = (found.results[0] as { run_id: string }).run_id;
   } else {
     const slot = req.dedup.slot;
     const [, , found] = await d1.batch([
-      d1.prepare('INSERT INTO schedule_slots (tenant_id, workflow_id, slot, run_id) VALUES (?, ?, ?, ?) ON CONFLICT (workflow_id, slot) DO NOTHING').bind(req.tenant.id, req.workflow.id, slot, runId),
-      runInsert('WHERE (SELECT run_id FROM schedule_slots WHERE workflow_id = ? AND slot = ?) = ?', [req.workflow.id, slot, runId]),
+      d1
+        .prepare(
+          'INSERT INTO schedule_slots (tenant_id, workflow_id, slot, run_id) VALUES (?, ?, ?, ?) ON CONFLICT (workflow_id, slot) DO NOTHING',
+        )
+        .bind(req.tenant.id, req.workflow.id, slot, runId),
+      runInsert('WHERE (SELECT run_id FROM schedule_slots WHERE workflow_id = ? AND slot = ?) = ?', [
+        req.workflow.id,
+        slot,
+        runId,
+      ]),
       d1.prepare('SELECT run_id FROM schedule_slots WHERE workflow_id = ? AND slot = ?').bind(req.workflow.id, slot),
     ]);
     winner = (found.results[0] as { run_id: string }).run_id;
@@ -128,7 +187,10 @@ export async function initFromRecord(db: Db, tenantId: string, runId: string): P
     .select({ run: runs, slug: tenants.slug, definition: workflowVersions.definition })
     .from(runs)
     .innerJoin(tenants, eq(tenants.id, runs.tenantId))
-    .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, runs.workflowId), eq(workflowVersions.version, runs.version)))
+    .innerJoin(
+      workflowVersions,
+      and(eq(workflowVersions.workflowId, runs.workflowId), eq(workflowVersions.version, runs.version)),
+    )
     .where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId)))
     .get();
   if (!row) return null;

@@ -30,8 +30,10 @@ async function standardWebhooks(headers: Headers, body: string, secret: string, 
   const id = headers.get('webhook-id');
   const ts = headers.get('webhook-timestamp');
   const sigs = headers.get('webhook-signature');
-  if (!id || !ts || !sigs) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
-  if (!freshTimestamp(Number(ts), now)) return { ok: false, reason: 'webhook-timestamp outside the 5 minute tolerance' };
+  if (!id || !ts || !sigs)
+    return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
+  if (!freshTimestamp(Number(ts), now))
+    return { ok: false, reason: 'webhook-timestamp outside the 5 minute tolerance' };
   const expected = toBase64(await hmac(standardKey(secret), `${id}.${ts}.${body}`));
   // Several signatures may be sent during the sender's own secret rotation.
   const match = sigs.split(' ').some((s) => {
@@ -48,7 +50,8 @@ async function stripe(headers: Headers, body: string, secret: string, now: numbe
   const t = parts.find(([k]) => k === 't')?.[1];
   const v1 = parts.filter(([k]) => k === 'v1').map(([, v]) => v);
   if (!t || !v1.length) return { ok: false, reason: 'Stripe-Signature lacks t= or v1=' };
-  if (!freshTimestamp(Number(t), now)) return { ok: false, reason: 'Stripe-Signature timestamp outside the 5 minute tolerance' };
+  if (!freshTimestamp(Number(t), now))
+    return { ok: false, reason: 'Stripe-Signature timestamp outside the 5 minute tolerance' };
   const expected = toHex(await hmac(encoder.encode(secret), `${t}.${body}`));
   if (!v1.some((sig) => timingSafeEqual(sig, expected))) return { ok: false, reason: 'signature does not match' };
   // Stripe's delivery id is the event's id; retries of one event carry the same id.
@@ -70,7 +73,13 @@ async function github(headers: Headers, body: string, secret: string): Promise<V
   return { ok: true, deliveryId: headers.get('x-github-delivery') };
 }
 
-export async function verifyWebhook(scheme: Scheme, headers: Headers, body: string, secret: string | null, now = Date.now()): Promise<Verdict> {
+export async function verifyWebhook(
+  scheme: Scheme,
+  headers: Headers,
+  body: string,
+  secret: string | null,
+  now = Date.now(),
+): Promise<Verdict> {
   if (scheme === 'none') return { ok: true, deliveryId: headers.get('idempotency-key') ?? headers.get('webhook-id') };
   if (!secret) return { ok: false, reason: 'no signing secret configured' };
   if (scheme === 'standard-webhooks') return standardWebhooks(headers, body, secret, now);
@@ -79,7 +88,12 @@ export async function verifyWebhook(scheme: Scheme, headers: Headers, body: stri
 }
 
 /** Signs like a sender would: used by tests, the benchmark and the docs' examples. */
-export async function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): Promise<string> {
+export async function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string> {
   return `v1,${toBase64(await hmac(standardKey(secret), `${id}.${timestamp}.${body}`))}`;
 }
 export async function signStripe(secret: string, timestamp: number, body: string): Promise<string> {

@@ -10,10 +10,16 @@ export function connectorReferencesCheck() {
       if (step.type !== 'action') return;
       const connector = getConnector(step.connector);
       if (!connector) {
-        issues.push({ path: `steps[${i}].connector`, message: `step "${step.id}": no connector "${step.connector}" (GET /api/connectors lists them)` });
+        issues.push({
+          path: `steps[${i}].connector`,
+          message: `step "${step.id}": no connector "${step.connector}" (GET /api/connectors lists them)`,
+        });
       } else if (!Object.hasOwn(connector.actions, step.action)) {
         const known = Object.keys(connector.actions).join(', ');
-        issues.push({ path: `steps[${i}].action`, message: `step "${step.id}": connector "${step.connector}" has no action "${step.action}" (it has: ${known})` });
+        issues.push({
+          path: `steps[${i}].action`,
+          message: `step "${step.id}": connector "${step.connector}" has no action "${step.action}" (it has: ${known})`,
+        });
       }
     });
     return issues;

@@ -23,7 +23,8 @@ const KNOWN_FORMATS: [RegExp, string][] = [
 ];
 
 /** Field names that hold credentials, compared without case, "_" or "-". */
-const SENSITIVE_KEY = /(token|secret|password|passwd|pwd|apikey|accesskey|privatekey|authorization|auth|credential|signingkey|clientsecret)$/;
+const SENSITIVE_KEY =
+  /(token|secret|password|passwd|pwd|apikey|accesskey|privatekey|authorization|auth|credential|signingkey|clientsecret)$/;
 const PASSWORD_KEY = /(password|passwd|pwd)$/;
 
 function entropy(s: string): number {
@@ -36,7 +37,10 @@ function entropy(s: string): number {
 
 /** What is left of a value once templates and an auth scheme word are taken out. */
 function literalPart(value: string): string {
-  return value.replace(/\{\{[^}]*\}\}/g, '').replace(/^\s*(Bearer|Basic|Token|Bot)\s+/i, '').trim();
+  return value
+    .replace(/\{\{[^}]*\}\}/g, '')
+    .replace(/^\s*(Bearer|Basic|Token|Bot)\s+/i, '')
+    .trim();
 }
 
 function looksLikeCredentialUnder(key: string, value: string): boolean {
@@ -59,9 +63,15 @@ export function findHardcodedCredentials(file: unknown): FieldIssue[] {
     if (typeof value === 'string') {
       const known = KNOWN_FORMATS.find(([re]) => re.test(value));
       if (known) {
-        issues.push({ path: formatPath(path), message: `looks like ${known[1]}; store it as a secret and use {"$secret": "KEY"}` });
+        issues.push({
+          path: formatPath(path),
+          message: `looks like ${known[1]}; store it as a secret and use {"$secret": "KEY"}`,
+        });
       } else if (key && looksLikeCredentialUnder(key, value)) {
-        issues.push({ path: formatPath(path), message: `looks like a hard-coded credential; store it as a secret and use {"$secret": "KEY"}` });
+        issues.push({
+          path: formatPath(path),
+          message: `looks like a hard-coded credential; store it as a secret and use {"$secret": "KEY"}`,
+        });
       }
       return;
     }

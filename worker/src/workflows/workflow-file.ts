@@ -69,22 +69,34 @@ export const ConditionStep = z.strictObject({
   else: Next,
 });
 
-export const DelayStep = z.strictObject({
-  ...base,
-  type: z.literal('delay'),
-  /** Wait this long (max 30 days)... */
-  delayMs: z.int().min(0).max(30 * 86_400_000).optional(),
-  /** ...or until this time (ISO 8601, templates allowed). */
-  until: z.string().optional(),
-  next: Next,
-}).refine((s) => (s.delayMs === undefined) !== (s.until === undefined), { message: 'give exactly one of delayMs or until', path: ['delayMs'] });
+export const DelayStep = z
+  .strictObject({
+    ...base,
+    type: z.literal('delay'),
+    /** Wait this long (max 30 days)... */
+    delayMs: z
+      .int()
+      .min(0)
+      .max(30 * 86_400_000)
+      .optional(),
+    /** ...or until this time (ISO 8601, templates allowed). */
+    until: z.string().optional(),
+    next: Next,
+  })
+  .refine((s) => (s.delayMs === undefined) !== (s.until === undefined), {
+    message: 'give exactly one of delayMs or until',
+    path: ['delayMs'],
+  });
 
 export const BranchStep = z.strictObject({
   ...base,
   type: z.literal('branch'),
   /** A template whose value picks the case, e.g. "{{ trigger.body.country }}". */
   value: Json,
-  cases: z.array(z.strictObject({ equals: Json, next: Next })).min(1).max(100),
+  cases: z
+    .array(z.strictObject({ equals: Json, next: Next }))
+    .min(1)
+    .max(100),
   default: Next,
 });
 
@@ -116,9 +128,15 @@ export function successors(step: Step): (string | null | undefined)[] {
 function successorFields(step: Step): [string, string | null | undefined][] {
   switch (step.type) {
     case 'condition':
-      return [['then', step.then], ['else', step.else]];
+      return [
+        ['then', step.then],
+        ['else', step.else],
+      ];
     case 'branch':
-      return [...step.cases.map((c, i) => [`cases[${i}].next`, c.next] as [string, string | null | undefined]), ['default', step.default]];
+      return [
+        ...step.cases.map((c, i) => [`cases[${i}].next`, c.next] as [string, string | null | undefined]),
+        ['default', step.default],
+      ];
     default:
       return [['next', step.next]];
   }
@@ -126,12 +144,19 @@ function successorFields(step: Step): [string, string | null | undefined][] {
 
 /** `cases[1].next` → ['cases', 1, 'next'] */
 function fieldPath(field: string): (string | number)[] {
-  return field.split(/\.|\[|\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return field
+    .split(/\.|\[|\]/)
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 const SECRET_TEMPLATE = /\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}/g;
 
-function findSecretTemplates(value: unknown, path: (string | number)[], out: { path: (string | number)[]; name: string }[]) {
+function findSecretTemplates(
+  value: unknown,
+  path: (string | number)[],
+  out: { path: (string | number)[]; name: string }[],
+) {
   if (typeof value === 'string') {
     for (const m of value.matchAll(SECRET_TEMPLATE)) out.push({ path, name: m[1] });
   } else if (Array.isArray(value)) {
@@ -156,13 +181,18 @@ const WorkflowShape = z.strictObject({
 export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
   const ids = new Map<string, number>();
   wf.steps.forEach((s, i) => {
-    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${s.id}"` });
+    if (ids.has(s.id))
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${s.id}"` });
     ids.set(s.id, i);
   });
   wf.steps.forEach((s, i) => {
     for (const [field, target] of successorFields(s)) {
       if (target && !ids.has(target)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, ...fieldPath(field)], message: `no step with id "${target}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, ...fieldPath(field)],
+          message: `no step with id "${target}"`,
+        });
       }
     }
     if (s.type === 'action') {
@@ -170,7 +200,12 @@ export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
       const found: { path: (string | number)[]; name: string }[] = [];
       findSecretTemplates(s.params ?? {}, ['steps', i, 'params'], found);
       for (const f of found) {
-        if (!s.secrets?.[f.name]) ctx.addIssue({ code: 'custom', path: f.path, message: `uses secrets.${f.name} but the step does not declare it under "secrets"` });
+        if (!s.secrets?.[f.name])
+          ctx.addIssue({
+            code: 'custom',
+            path: f.path,
+            message: `uses secrets.${f.name} but the step does not declare it under "secrets"`,
+          });
       }
     }
   });
@@ -182,7 +217,11 @@ export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
     for (const [field, target] of successorFields(wf.steps[i])) {
       if (!target || !ids.has(target)) continue;
       if (state.get(target) === 'visiting') {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, ...fieldPath(field)], message: `goes back to "${target}": workflows may not loop` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, ...fieldPath(field)],
+          message: `goes back to "${target}": workflows may not loop`,
+        });
       } else if (!state.has(target)) visit(target);
     }
     state.set(id, 'done');

@@ -36,7 +36,11 @@ export function parseWorkflowFile(raw: unknown): Workflow {
 export const newHookId = () => `hk_${base64url(randomBytes(24))}`;
 
 async function findRow(db: Db, tenantId: string, key: string) {
-  return db.select().from(workflows).where(and(eq(workflows.tenantId, tenantId), eq(workflows.key, key))).get();
+  return db
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.tenantId, tenantId), eq(workflows.key, key)))
+    .get();
 }
 
 export async function requireWorkflow(db: Db, tenantId: string, key: string) {
@@ -49,16 +53,35 @@ export async function requireWorkflow(db: Db, tenantId: string, key: string) {
  * Creates the workflow or replaces its draft. `wf` is `raw` already validated against
  * the schema (by the route); `raw` is what gets stored, without zod's defaults.
  */
-export async function saveDraft(db: Db, tenantId: string, raw: unknown, wf: Workflow, meta: RequestMeta, action: 'workflow.import' | 'workflow.save') {
+export async function saveDraft(
+  db: Db,
+  tenantId: string,
+  raw: unknown,
+  wf: Workflow,
+  meta: RequestMeta,
+  action: 'workflow.import' | 'workflow.save',
+) {
   refuseHardcodedCredentials(raw);
   const draft = JSON.stringify(raw);
   const existing = await findRow(db, tenantId, wf.key);
   const now = Date.now();
   const audit = (id: string, created: boolean) =>
-    auditInsert(db, { tenantId, actor: meta.actor, action, targetType: 'workflow', targetId: wf.key, context: { workflowId: id, created }, ip: meta.ip, requestId: meta.requestId });
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action,
+      targetType: 'workflow',
+      targetId: wf.key,
+      context: { workflowId: id, created },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
   if (existing) {
     await db.batch([
-      db.update(workflows).set({ draft, name: wf.name, updatedAt: now }).where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, existing.id))),
+      db
+        .update(workflows)
+        .set({ draft, name: wf.name, updatedAt: now })
+        .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, existing.id))),
       audit(existing.id, false),
     ]);
     return { key: wf.key, created: false, workflow: wf };
@@ -66,11 +89,23 @@ export async function saveDraft(db: Db, tenantId: string, raw: unknown, wf: Work
   const id = newId('wf');
   try {
     await db.batch([
-      db.insert(workflows).values({ id, tenantId, key: wf.key, name: wf.name, draft, hookId: newHookId(), createdAt: now, updatedAt: now }),
+      db
+        .insert(workflows)
+        .values({
+          id,
+          tenantId,
+          key: wf.key,
+          name: wf.name,
+          draft,
+          hookId: newHookId(),
+          createdAt: now,
+          updatedAt: now,
+        }),
       audit(id, true),
     ]);
   } catch (e) {
-    if (String(e).includes('UNIQUE')) throw new ApiError('CONFLICT', `Workflow "${wf.key}" was created concurrently; retry`, { cause: e });
+    if (String(e).includes('UNIQUE'))
+      throw new ApiError('CONFLICT', `Workflow "${wf.key}" was created concurrently; retry`, { cause: e });
     throw e;
   }
   return { key: wf.key, created: true, workflow: wf };
@@ -78,7 +113,14 @@ export async function saveDraft(db: Db, tenantId: string, raw: unknown, wf: Work
 
 export async function listWorkflows(db: Db, tenantId: string) {
   return db
-    .select({ key: workflows.key, name: workflows.name, activeVersion: workflows.activeVersion, hookId: workflows.hookId, createdAt: workflows.createdAt, updatedAt: workflows.updatedAt })
+    .select({
+      key: workflows.key,
+      name: workflows.name,
+      activeVersion: workflows.activeVersion,
+      hookId: workflows.hookId,
+      createdAt: workflows.createdAt,
+      updatedAt: workflows.updatedAt,
+    })
     .from(workflows)
     .where(eq(workflows.tenantId, tenantId))
     .orderBy(workflows.key);
@@ -88,7 +130,13 @@ export async function getVersion(db: Db, tenantId: string, workflowId: string, v
   return db
     .select()
     .from(workflowVersions)
-    .where(and(eq(workflowVersions.tenantId, tenantId), eq(workflowVersions.workflowId, workflowId), eq(workflowVersions.version, version)))
+    .where(
+      and(
+        eq(workflowVersions.tenantId, tenantId),
+        eq(workflowVersions.workflowId, workflowId),
+        eq(workflowVersions.version, version),
+      ),
+    )
     .get();
 }
 
@@ -143,19 +191,37 @@ export async function publish(db: Db, tenantId: string, key: string, meta: Reque
         SELECT ?, ?, ?, COALESCE(MAX(version), 0) + 1, ?, ?, ? FROM workflow_versions WHERE workflow_id = ? AND tenant_id = ?`,
       params: [id, tenantId, row.id, row.draft, meta.actor.id ?? 'system', Date.now(), row.id, tenantId],
     },
-    db.update(workflows)
+    db
+      .update(workflows)
       .set({ activeVersion: sql`(SELECT version FROM workflow_versions WHERE id = ${id})`, updatedAt: Date.now() })
       .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
-    auditInsert(db, { tenantId, actor: meta.actor, action: 'workflow.publish', targetType: 'workflow', targetId: key, context: { versionId: id }, ip: meta.ip, requestId: meta.requestId }),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'workflow.publish',
+      targetType: 'workflow',
+      targetId: key,
+      context: { versionId: id },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
   ]);
-  const created = await db.select({ version: workflowVersions.version }).from(workflowVersions).where(and(eq(workflowVersions.tenantId, tenantId), eq(workflowVersions.id, id))).get();
+  const created = await db
+    .select({ version: workflowVersions.version })
+    .from(workflowVersions)
+    .where(and(eq(workflowVersions.tenantId, tenantId), eq(workflowVersions.id, id)))
+    .get();
   return { version: created!.version, unchanged: false };
 }
 
 export async function listVersions(db: Db, tenantId: string, key: string) {
   const row = await requireWorkflow(db, tenantId, key);
   const versions = await db
-    .select({ version: workflowVersions.version, createdBy: workflowVersions.createdBy, createdAt: workflowVersions.createdAt })
+    .select({
+      version: workflowVersions.version,
+      createdBy: workflowVersions.createdBy,
+      createdAt: workflowVersions.createdAt,
+    })
     .from(workflowVersions)
     .where(and(eq(workflowVersions.tenantId, tenantId), eq(workflowVersions.workflowId, row.id)))
     .orderBy(desc(workflowVersions.version));
@@ -163,15 +229,34 @@ export async function listVersions(db: Db, tenantId: string, key: string) {
 }
 
 /** Roll back (or forward): make an existing version the active one. */
-export async function activateVersion(db: Db, tenantId: string, key: string, version: number, meta: RequestMeta, checks: PublishCheck[] = []) {
+export async function activateVersion(
+  db: Db,
+  tenantId: string,
+  key: string,
+  version: number,
+  meta: RequestMeta,
+  checks: PublishCheck[] = [],
+) {
   const row = await requireWorkflow(db, tenantId, key);
   const v = await getVersion(db, tenantId, row.id, version);
   if (!v) throw notFound(`Version ${version} of workflow "${key}"`);
   // An old version may use a secret deleted since: refuse now rather than fail every run.
   await assertPublishable(db, tenantId, parseWorkflowFile(JSON.parse(v.definition)), checks);
   await db.batch([
-    db.update(workflows).set({ activeVersion: version, updatedAt: Date.now() }).where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
-    auditInsert(db, { tenantId, actor: meta.actor, action: 'workflow.activate', targetType: 'workflow', targetId: key, context: { version, previous: row.activeVersion }, ip: meta.ip, requestId: meta.requestId }),
+    db
+      .update(workflows)
+      .set({ activeVersion: version, updatedAt: Date.now() })
+      .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'workflow.activate',
+      targetType: 'workflow',
+      targetId: key,
+      context: { version, previous: row.activeVersion },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
   ]);
   return { version };
 }

@@ -31,7 +31,9 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     // What a browser on the studio's own origin sends.
     headers.origin ??= BASE;
   }
-  const res = await (exports as unknown as { default: Fetcher }).default.fetch(new Request(BASE + path, { method, headers, body }));
+  const res = await (exports as unknown as { default: Fetcher }).default.fetch(
+    new Request(BASE + path, { method, headers, body }),
+  );
   const text = await res.text();
   let json: any = null;
   try {
@@ -105,13 +107,26 @@ export async function putSecrets(owner: Session, secrets: Record<string, string>
 const FINAL = new Set(['succeeded', 'failed']);
 
 /** Polls the Explorer until the run reaches a final state (or `until` holds). */
-export async function waitForRun(runId: string, auth: { token?: string; session?: Session }, until: (run: any) => boolean = (r) => FINAL.has(r.status), timeoutMs = 15_000): Promise<any> {
+export async function waitForRun(
+  runId: string,
+  auth: { token?: string; session?: Session },
+  until: (run: any) => boolean = (r) => FINAL.has(r.status),
+  timeoutMs = 15_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: Result | undefined;
   while (Date.now() < deadline) {
     last = await call('GET', `/api/runs/${runId}`, auth);
     // The D1 copy is written right after the run object's state; wait for the steps too.
-    if (last.status === 200 && until(last.json) && (!FINAL.has(last.json.status) || last.json.steps.every((s: any) => !['ready', 'queued', 'running'].includes(s.status) || last!.json.status === 'failed'))) return last.json;
+    if (
+      last.status === 200 &&
+      until(last.json) &&
+      (!FINAL.has(last.json.status) ||
+        last.json.steps.every(
+          (s: any) => !['ready', 'queued', 'running'].includes(s.status) || last!.json.status === 'failed',
+        ))
+    )
+      return last.json;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`run ${runId} did not get there in ${timeoutMs} ms; last: ${last?.status} ${last?.text}`);

@@ -20,7 +20,10 @@ export async function messageFor(runId: string, stepId: string): Promise<StepMes
 
 /** Delivers messages to the Worker's queue handler as the Queue would, and returns the ack/retry result. */
 export async function deliver(queue: string, bodies: StepMessage[], attempts = 1) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
+  );
   const ctx = createExecutionContext();
   await (worker.queue as ExportedHandlerQueueHandler<typeof env>)(batch as MessageBatch<unknown>, env, ctx);
   return { batch, result: await getQueueResult(batch, ctx) };

@@ -9,7 +9,14 @@ export interface Workspace {
 export async function workspace(name?: string): Promise<Workspace> {
   const owner = await signup(name);
   await putSecrets(owner);
-  const token = await createToken(owner, ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read']);
+  const token = await createToken(owner, [
+    'workflows:read',
+    'workflows:write',
+    'runs:trigger',
+    'runs:read',
+    'secrets:write',
+    'audit:read',
+  ]);
   return { owner, token };
 }
 
@@ -21,7 +28,12 @@ export async function publish(ws: Workspace, file: unknown): Promise<{ hookId: s
   return { hookId: detail.json.hookId, version: res.json.version };
 }
 
-export async function startRun(ws: Workspace, key: string, payload: unknown, headers: Record<string, string> = {}): Promise<string> {
+export async function startRun(
+  ws: Workspace,
+  key: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const res = await call('POST', `/api/workflows/${key}/runs`, { token: ws.token, body: { payload }, headers });
   if (res.status !== 202) throw new Error(`run failed to start: ${res.status} ${res.text}`);
   return res.json.runId;
