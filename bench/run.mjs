@@ -96,7 +96,7 @@ if (rows.length && !stopping) {
     "\nWhere a run's time went: one webhook on the idle stack, then medians over a sample of loaded runs; the Queue consumer\n",
   );
   console.log(detail);
-  console.log('\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ' + machine().cores + ')\n');
+  console.log(`\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ${machine().cores})\n`);
   console.log(cpu);
   const reloaded = rows.filter((r) => r.consumer.reloads);
   if (reloaded.length)

@@ -83,7 +83,7 @@ async function breakdown(baseUrl, token, runIds) {
   const parts = { kick: [], aWait: [], aExec: [], aToB: [], bWait: [], bExec: [], end: [] };
   for (const id of pick) {
     const run = await getRun(baseUrl, token, id).catch(() => null);
-    if (!run || run.status !== 'succeeded') continue;
+    if (run?.status !== 'succeeded') continue;
     const last = (sid) => run.steps.find((s) => s.id === sid)?.attemptLog?.at(-1);
     const a = last('call_a');
     const b = last('call_b');
@@ -106,7 +106,7 @@ async function breakdown(baseUrl, token, runIds) {
 
 /** What wrangler's log says: consumer batches (size, time), retries, dead letters, worker errors. */
 function scanLog(text) {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes from wrangler's log
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
   const batches = [...plain.matchAll(new RegExp(`QUEUE ${STEP_QUEUE} (\\d+)/(\\d+)(?: \\((\\d+)ms\\))?`, 'g'))];
   const sizes = batches.map((m) => Number(m[2]));

@@ -78,7 +78,9 @@ export function benchConfig(source, batchSize, paths = {}) {
 /** Every stack started and not yet stopped, so that Ctrl-C at any moment stops them. */
 const live = new Set();
 export const stopAllStacks = () => Promise.all([...live].map((s) => s.stop()));
-export const killAllStacks = () => [...live].forEach((s) => s.kill());
+export const killAllStacks = () => {
+  for (const s of live) s.kill();
+};
 
 const run = (cmd, args, opts) =>
   promisify(execFile)(cmd, args, { env, maxBuffer: 64 << 20, ...opts }).catch((err) => {

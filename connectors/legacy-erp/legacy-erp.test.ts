@@ -175,7 +175,7 @@ describe('legacy_erp.create_order: faults and failures', () => {
   });
 
   it('a timeout is retryable', async () => {
-    const { endpoint, createOrder } = erpStub();
+    const { endpoint } = erpStub();
     await script(endpoint, [{ status: 200, delayMs: 3000 }]);
     const fast = testContext({
       secrets: { API_KEY },

@@ -3,7 +3,7 @@
  * params with `inputs` before `execute` runs, and the catalog (GET /api/connectors)
  * renders both with `z.toJSONSchema()` so the studio can build forms from them.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * What `ActionSpec()` takes.

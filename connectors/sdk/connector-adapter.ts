@@ -77,6 +77,7 @@ export abstract class ConnectorAdapter {
    * Runs `action` with validated `params`. Resolve with the action's output; throw a
    * ConnectorError (retryable or not) on failure.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: each action narrows params through its own zod schema; subclasses type them per action
   abstract execute(action: string, params: any, context: ExecutionContext): Promise<unknown>;
 }
 

@@ -119,7 +119,10 @@ class StubState {
 
   book(ns: string): ErpBook {
     let b = this.erp.get(ns);
-    if (!b) this.erp.set(ns, (b = { orders: [], byMessageId: new Map() }));
+    if (!b) {
+      b = { orders: [], byMessageId: new Map() };
+      this.erp.set(ns, b);
+    }
     return b;
   }
 }

@@ -1,6 +1,5 @@
 /** Builds the Hono app: request context, errors, body limits, auth, routers, OpenAPI, studio. */
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv } from './context';
 import { ApiError } from './errors';
 import { authenticate } from './auth/middleware';
 import { onError, onNotFound } from './http/error-handler';

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
-import { addMember, call, createToken, login, putSecrets, signup, type Session } from './helpers/api';
+import { addMember, call, createToken, login, putSecrets, signup } from './helpers/api';
 import { ROUTES, type Fixture, type RouteCase } from './helpers/route-table';
 
 const ALL_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'];

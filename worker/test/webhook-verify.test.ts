@@ -41,7 +41,7 @@ describe('standard-webhooks', () => {
       (await verifyWebhook('standard-webhooks', await headers(), body, 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', now))
         .ok,
     ).toBe(false);
-    expect((await verifyWebhook('standard-webhooks', await headers(), body + ' ', secret, now)).ok).toBe(false);
+    expect((await verifyWebhook('standard-webhooks', await headers(), `${body} `, secret, now)).ok).toBe(false);
     expect((await verifyWebhook('standard-webhooks', await headers(), body, secret, now + 301_000)).ok).toBe(false);
   });
 });

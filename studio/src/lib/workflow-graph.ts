@@ -53,7 +53,7 @@ function depths(steps: StepDefinition[], links: StepLink[]): Map<string, number>
     depth.set(id, d);
     return d;
   };
-  steps.forEach((s) => visit(s.id));
+  for (const s of steps) visit(s.id);
   return depth;
 }
 

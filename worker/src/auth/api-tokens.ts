@@ -12,7 +12,7 @@ export const TOKEN_PREFIX = 'atm_';
 /** Write last-used time at most this often: a D1 write per API call is not worth it. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 
-export async function createToken(db: Db, tenantId: string, name: string, scopes: Scope[], createdBy: string) {
+export async function createToken(_db: Db, tenantId: string, name: string, scopes: Scope[], createdBy: string) {
   const token = TOKEN_PREFIX + base64url(randomBytes(32));
   const row = {
     id: newId('tok'),

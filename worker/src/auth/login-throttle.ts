@@ -37,21 +37,20 @@ export async function retryAfterSeconds(db: Db, email: string, ip: string | null
 export async function recordFailure(db: Db, email: string, ip: string | null): Promise<void> {
   const now = Date.now();
   const stale = now - WINDOW_MS;
-  await db.batch(
-    keys(email, ip).map((key) =>
-      db
-        .insert(loginAttempts)
-        .values({ key, windowStart: now, failures: 1 })
-        .onConflictDoUpdate({
-          target: loginAttempts.key,
-          // An expired window starts over; a live one counts up.
-          set: {
-            failures: sql`CASE WHEN ${loginAttempts.windowStart} < ${stale} THEN 1 ELSE ${loginAttempts.failures} + 1 END`,
-            windowStart: sql`CASE WHEN ${loginAttempts.windowStart} < ${stale} THEN ${now} ELSE ${loginAttempts.windowStart} END`,
-          },
-        }),
-    ) as [any, ...any[]],
+  const [first, ...rest] = keys(email, ip).map((key) =>
+    db
+      .insert(loginAttempts)
+      .values({ key, windowStart: now, failures: 1 })
+      .onConflictDoUpdate({
+        target: loginAttempts.key,
+        // An expired window starts over; a live one counts up.
+        set: {
+          failures: sql`CASE WHEN ${loginAttempts.windowStart} < ${stale} THEN 1 ELSE ${loginAttempts.failures} + 1 END`,
+          windowStart: sql`CASE WHEN ${loginAttempts.windowStart} < ${stale} THEN ${now} ELSE ${loginAttempts.windowStart} END`,
+        },
+      }),
   );
+  await db.batch([first, ...rest]);
 }
 
 export async function clearAccount(db: Db, email: string): Promise<void> {

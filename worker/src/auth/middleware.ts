@@ -32,7 +32,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = match ? await resolveToken(db, match[1]) : null;
-    if (!principal || principal.type !== 'token') throw new ApiError('UNAUTHORIZED', 'Invalid or revoked API token');
+    if (principal?.type !== 'token') throw new ApiError('UNAUTHORIZED', 'Invalid or revoked API token');
     c.set('principal', principal);
     c.set('authVia', 'token');
     c.executionCtx.waitUntil(touchToken(db, principal.tenantId, principal.tokenId).run());

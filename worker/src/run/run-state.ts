@@ -129,7 +129,7 @@ function makeReady(state: RunState, id: string | null | undefined) {
   if (!id) return;
   const s = state.steps[id];
   // Paths that meet run the shared step once: the first arrival wins.
-  if (!s || s.status !== 'pending') return;
+  if (s?.status !== 'pending') return;
   s.status = 'ready';
   s.seq = ++state.seq;
   markDirty(state, id);

@@ -5,14 +5,14 @@
  */
 import { mapStrings } from './templates';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function markerFor(nonce: string) {
   return (name: string) => `⟦secret:${name}:${nonce}⟧`;
 }
 
 function markerPattern(nonce: string) {
-  return new RegExp(`⟦secret:([A-Za-z0-9_]+):${escape(nonce)}⟧`, 'g');
+  return new RegExp(`⟦secret:([A-Za-z0-9_]+):${escapeRegExp(nonce)}⟧`, 'g');
 }
 
 /** Plaintext in place of markers; a marker that is the whole string becomes the value itself. */

@@ -147,7 +147,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
             startedAt: now,
             finishedAt: now,
           });
-        } catch (e) {
+        } catch (_e) {
           message.retry({ delaySeconds: 30 });
           return;
         }

@@ -8,7 +8,7 @@ import type { Env } from '../env';
 import type { FieldIssue } from '../errors';
 import { describeTenant } from '../tenants/accounts';
 import type { Workflow } from '../workflows/workflow-file';
-import { envGrantProblem, envVarName, isEnvKeySet, parseEnvGrants } from './env-backend';
+import { type EnvGrants, envGrantProblem, envVarName, isEnvKeySet, parseEnvGrants } from './env-backend';
 import { findSecretReferences } from './references';
 import { SecretError } from './secret-error';
 import { existingKeys } from './secret-store';
@@ -33,7 +33,7 @@ export function secretReferencesCheck(env: Env) {
     const envRefs = refs.filter((r) => r.backend === 'env');
     if (envRefs.length) {
       const tenant = await describeTenant(db, tenantId);
-      let grants;
+      let grants: EnvGrants;
       try {
         grants = parseEnvGrants(env.AUTOMATE_ENV_GRANTS);
       } catch (e) {

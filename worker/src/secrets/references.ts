@@ -41,8 +41,9 @@ export function findSecretReferences(file: unknown): SecretReference[] {
       });
       return;
     }
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (value && typeof value === 'object') {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, [...path, i]);
+    } else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         if (path.length === 0 && k === 'ui') continue; // layout only
         walk(v, [...path, k]);

@@ -75,7 +75,10 @@ export function findHardcodedCredentials(file: unknown): FieldIssue[] {
       }
       return;
     }
-    if (Array.isArray(value)) return value.forEach((v, i) => walk(v, [...path, i], key));
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, [...path, i], key);
+      return;
+    }
     if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         if (path.length === 0 && k === 'ui') continue; // layout only

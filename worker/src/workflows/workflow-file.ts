@@ -160,7 +160,7 @@ function findSecretTemplates(
   if (typeof value === 'string') {
     for (const m of value.matchAll(SECRET_TEMPLATE)) out.push({ path, name: m[1] });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => findSecretTemplates(v, [...path, i], out));
+    for (const [i, v] of value.entries()) findSecretTemplates(v, [...path, i], out);
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) findSecretTemplates(v, [...path, k], out);
   }

@@ -89,18 +89,16 @@ export async function saveDraft(
   const id = newId('wf');
   try {
     await db.batch([
-      db
-        .insert(workflows)
-        .values({
-          id,
-          tenantId,
-          key: wf.key,
-          name: wf.name,
-          draft,
-          hookId: newHookId(),
-          createdAt: now,
-          updatedAt: now,
-        }),
+      db.insert(workflows).values({
+        id,
+        tenantId,
+        key: wf.key,
+        name: wf.name,
+        draft,
+        hookId: newHookId(),
+        createdAt: now,
+        updatedAt: now,
+      }),
       audit(id, true),
     ]);
   } catch (e) {
