@@ -6,11 +6,8 @@ import { createToken, provideSecrets, root, runCli, signup, storedSecretKeys, ty
 
 const baseUrl = inject('baseUrl');
 
-// The contract's example, as shipped in the repo and as the shared spec holds it.
-const examples = [
-  path.join(root, 'workflows/order_flow.json'),
-  path.join(root, '../shared/spec/examples/order_flow.json'),
-].filter((f) => existsSync(f));
+// The order flow example exactly as shipped in workflows/ (docs/workflow-file.md): it must import unchanged.
+const examples = [path.join(root, 'workflows/order_flow.json')].filter((f) => existsSync(f));
 const example = examples[0];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'automate-cli-'));
