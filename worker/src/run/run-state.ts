@@ -3,7 +3,7 @@
  * The run object (run-coordinator.ts) persists the state and carries out the effects:
  * queue messages for action attempts, and the earliest wake-up time for its alarm.
  */
-import { Workflow, type ActionStep, type Step } from '../workflows/workflow-file';
+import { PublishedWorkflow, type ActionStep, type Step, type Workflow } from '../workflows/workflow-file';
 import { retryDelayMs } from './backoff';
 import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -85,8 +85,9 @@ export interface Effects {
   messages: StepMessage[];
 }
 
+/** A stored version was validated when published; checks added since must not strand its runs. */
 export function parseDefinition(definition: unknown): Workflow {
-  return Workflow.parse(definition);
+  return PublishedWorkflow.parse(definition);
 }
 
 export function initState(init: RunInit, now: number): { state: RunState; outputs: Outputs; wf: Workflow } {

@@ -84,14 +84,7 @@ export function render(value: unknown, scope: TemplateScope, opts: RenderOptions
   return value;
 }
 
-/** Every template path used in a value, for checks at import. */
-export function templatePaths(value: unknown): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown) => {
-    if (typeof v === 'string') for (const m of v.matchAll(TEMPLATE)) out.push(m[1]);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(value);
-  return out;
+/** The path of every `{{ path }}` in one string, in order: the import checks read templates exactly as rendering does. */
+export function templatePaths(text: string): string[] {
+  return [...text.matchAll(TEMPLATE)].map((m) => m[1]);
 }

@@ -4,6 +4,7 @@
  * typo (`paramz`) is an error naming its path, not a silently ignored field.
  */
 import { z } from 'zod';
+import { checkTemplateReferences } from './template-references';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -178,7 +179,11 @@ const WorkflowShape = z.strictObject({
   ui: z.record(z.string(), Json).optional(),
 });
 
-export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
+/**
+ * A file as published: what the engine re-reads for every run. Rules added to `Workflow`
+ * later are not applied here, so a version published before them keeps running.
+ */
+export const PublishedWorkflow = WorkflowShape.superRefine((wf, ctx) => {
   const ids = new Map<string, number>();
   wf.steps.forEach((s, i) => {
     if (ids.has(s.id))
@@ -228,4 +233,6 @@ export const Workflow = WorkflowShape.superRefine((wf, ctx) => {
   };
   for (const s of wf.steps) if (!state.has(s.id)) visit(s.id);
 });
+/** What import, save, publish and activate accept. */
+export const Workflow = PublishedWorkflow.superRefine(checkTemplateReferences);
 export type Workflow = z.infer<typeof Workflow>;
