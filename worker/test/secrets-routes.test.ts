@@ -76,6 +76,7 @@ describe('writing secrets', () => {
       version: 1,
       createdAt: expect.any(Number),
       rotatedAt: null,
+      previousValidUntil: null,
     });
 
     const replaced = await call('PUT', '/api/secrets/ERP_API_KEY', { session: owner, body: { value: 'value-two-2' } });
@@ -263,6 +264,7 @@ describe('governance list and delete refusal', () => {
       createdAt: expect.any(Number),
       rotatedAt: null,
       lastUsedAt: null,
+      previousValidUntil: null,
       usedBy: [
         { workflow: 'live_flow', version: 1, step: 'call_api', field: 'steps[1].secrets.API_KEY' },
         { workflow: 'live_flow', version: 'draft', step: 'call_api', field: 'steps[1].secrets.API_KEY' },

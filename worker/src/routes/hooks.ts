@@ -1,5 +1,5 @@
 /**
- * Webhooks from third parties (CONTRACT §5): verify the signature, record the event and
+ * Webhooks from third parties (docs/webhooks.md): verify the signature, record the event and
  * its run durably, answer 202 with the run id. A delivery id seen before answers the
  * same run id and starts nothing. The run object is started after the answer.
  */
@@ -66,15 +66,14 @@ export const hookRoutes = new Hono<AppEnv>().post(
       throw new ApiError('UNAUTHORIZED', `Webhook signature rejected: ${reason}`);
     };
 
-    let secret: string | null = null;
+    let secrets: string[] = [];
     if (trigger.verify.scheme !== 'none') {
       try {
-        const resolved = await createSecretResolver(c.env, db).resolveForStep(
-          wf.tenant,
-          { SIGNING_SECRET: trigger.verify.secret },
-          { stepId: 'trigger', waitUntil: (p) => c.executionCtx.waitUntil(p) },
-        );
-        secret = resolved.values.SIGNING_SECRET;
+        // Read on every delivery: a rotation applies to the very next webhook.
+        secrets = await createSecretResolver(c.env, db).resolveSigningSecrets(wf.tenant, trigger.verify.secret, {
+          stepId: 'trigger',
+          waitUntil: (p) => c.executionCtx.waitUntil(p),
+        });
       } catch (e) {
         if (!(e instanceof SecretError)) throw e;
         // The sender did nothing wrong: a 503 makes it retry once the secret is fixed, so nothing is lost.
@@ -92,7 +91,7 @@ export const hookRoutes = new Hono<AppEnv>().post(
         });
       }
     }
-    const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secret);
+    const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secrets);
     if (!verdict.ok) return reject(verdict.reason);
 
     const event = {

@@ -11,7 +11,13 @@ import { keyringFromEnv } from '../secrets/keyring';
 import { MASK } from '../secrets/redactor';
 import { SecretError } from '../secrets/secret-error';
 import { listSecrets } from '../secrets/secret-list';
-import { deleteSecret, MAX_SECRET_BYTES, writeSecret, type WriteMode } from '../secrets/secret-store';
+import {
+  deleteSecret,
+  MAX_SECRET_BYTES,
+  writeSecret,
+  type WriteMode,
+  type WriteOptions,
+} from '../secrets/secret-store';
 
 const manage = { role: 'admin', scope: 'secrets:write' } as const;
 const encoder = new TextEncoder();
@@ -35,6 +41,16 @@ const ValueBody = z
       .openapi({ description: 'The secret value; write-only, never returned' }),
   })
   .openapi('SecretValue');
+const RotateBody = ValueBody.extend({
+  keepPrevious: z.boolean({ error: 'must be true or false' }).optional().openapi({
+    description:
+      'Keep accepting webhook signatures made with the replaced value for 24 hours (default true), as Stripe and Standard Webhooks senders do; false ends that at once, e.g. after a leak. Steps always get the new value.',
+  }),
+}).openapi('SecretRotation');
+const PreviousValidUntil = z.number().nullable().openapi({
+  description:
+    'Until when (epoch ms) the value replaced by the last rotation still verifies webhook signatures; null when it no longer does',
+});
 const Mask = z.literal(MASK).openapi({ description: 'Always the mask: values are never returned' });
 const UsedBy = z.object({
   workflow: z.string(),
@@ -51,6 +67,7 @@ const SecretSummary = z
     createdAt: z.number().nullable(),
     rotatedAt: z.number().nullable(),
     lastUsedAt: z.number().nullable(),
+    previousValidUntil: PreviousValidUntil,
     granted: z
       .boolean()
       .optional()
@@ -70,6 +87,7 @@ const WriteResult = z
     version: z.number(),
     createdAt: z.number(),
     rotatedAt: z.number().nullable(),
+    previousValidUntil: PreviousValidUntil,
   })
   .openapi('SecretWriteResult');
 
@@ -77,14 +95,14 @@ function meta(c: Context<AppEnv>) {
   return { actor: actorOf(c.get('principal')!), ip: clientIp(c), requestId: c.get('requestId') };
 }
 
-async function write(c: Context<AppEnv>, key: string, value: string, mode: WriteMode) {
+async function write(c: Context<AppEnv>, key: string, value: string, mode: WriteMode, opts: WriteOptions = {}) {
   const ring = await keyringFromEnv(c.env).catch((e: unknown) => {
     // The deployment is missing its master key: the operator's to fix, not the caller's.
     if (e instanceof SecretError) throw new ApiError('SERVICE_UNAVAILABLE', e.message);
     throw e;
   });
   const p = c.get('principal')!;
-  const r = await writeSecret(c.get('db'), ring, p.tenantId, key, value, mode, meta(c));
+  const r = await writeSecret(c.get('db'), ring, p.tenantId, key, value, mode, meta(c), opts);
   return {
     result: {
       key: r.key,
@@ -93,6 +111,7 @@ async function write(c: Context<AppEnv>, key: string, value: string, mode: Write
       version: r.version,
       createdAt: r.createdAt,
       rotatedAt: r.rotatedAt,
+      previousValidUntil: r.previousValidUntil,
     },
     created: r.created,
   };
@@ -128,11 +147,15 @@ export const secretRoutes = createRouter()
       method: 'post',
       path: '/secrets/{key}/rotate',
       permission: manage,
-      summary: "Replace an existing secret's value; the next step that uses it gets the new one",
-      request: { params: KeyParam, ...jsonBody(ValueBody) },
+      summary:
+        "Replace an existing secret's value; the next step that uses it gets the new one, and webhook signatures made with the old one are still accepted for 24 hours unless keepPrevious is false",
+      request: { params: KeyParam, ...jsonBody(RotateBody) },
       responses: { 200: jsonResponse(WriteResult, 'Rotated') },
     }),
-    async (c) => c.json((await write(c, c.req.valid('param').key, c.req.valid('json').value, 'rotate')).result, 200),
+    async (c) => {
+      const { value, keepPrevious } = c.req.valid('json');
+      return c.json((await write(c, c.req.valid('param').key, value, 'rotate', { keepPrevious })).result, 200);
+    },
   )
   .openapi(
     apiRoute({

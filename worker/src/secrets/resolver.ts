@@ -12,7 +12,7 @@ import { readEnvSecret } from './env-backend';
 import { keyringFromEnv } from './keyring';
 import { createRedactor, type Redactor } from './redactor';
 import { SecretError } from './secret-error';
-import { readStoredValues, touchStoredSecrets } from './secret-store';
+import { readSigningValues, readStoredValues, type SigningValues, touchStoredSecrets } from './secret-store';
 
 export interface TenantRef {
   id: string;
@@ -40,6 +40,14 @@ export interface SecretResolver {
    * @throws SecretError (not retryable) naming the step and key, never a value.
    */
   resolveForStep(tenant: TenantRef, refs: Record<string, SecretRef>, opts?: ResolveOptions): Promise<ResolvedSecrets>;
+  /**
+   * A webhook trigger's signing secret: every value a signature may be made with. That is
+   * the current value, plus the previous one for 24 hours after a stored secret's rotation
+   * (docs/webhooks.md); an env secret has only its current value. Read afresh on every
+   * call, so the very next webhook after a rotation sees it.
+   * @throws SecretError naming the key, never a value.
+   */
+  resolveSigningSecrets(tenant: TenantRef, ref: SecretRef, opts?: ResolveOptions): Promise<string[]>;
 }
 
 const ENV_USAGE_GRANULARITY_MS = 60_000;
@@ -51,8 +59,32 @@ function withStep(e: unknown, stepId: string | undefined): never {
   throw e;
 }
 
+/** Runs the last-used bookkeeping after the answer when the caller allows it, else before returning. */
+async function afterUse(touched: Promise<unknown>, opts: ResolveOptions) {
+  if (!opts.waitUntil) return touched;
+  opts.waitUntil(
+    touched.catch((e) =>
+      console.error(JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) })),
+    ),
+  );
+}
+
 export function createSecretResolver(env: Env, db: Db): SecretResolver {
   return {
+    async resolveSigningSecrets(tenant, ref, opts = {}) {
+      const stored = (ref.backend ?? 'stored') === 'stored';
+      let read: SigningValues = { values: [] };
+      try {
+        read = stored
+          ? await readSigningValues(db, await keyringFromEnv(env), tenant.id, ref.$secret)
+          : { values: [readEnvSecret(env, tenant.slug, ref.$secret)] };
+      } catch (e) {
+        withStep(e, opts.stepId);
+      }
+      const touched = touch(db, tenant.id, stored ? [ref.$secret] : [], stored ? [] : [ref.$secret]);
+      await afterUse(read.prune ? Promise.all([touched, read.prune()]) : touched, opts);
+      return read.values;
+    },
     async resolveForStep(tenant, refs, opts = {}) {
       const entries = Object.entries(refs);
       const storedKeys = [
@@ -71,16 +103,7 @@ export function createSecretResolver(env: Env, db: Db): SecretResolver {
       } catch (e) {
         withStep(e, opts.stepId);
       }
-      const touched = touch(db, tenant.id, storedKeys, envKeys);
-      if (opts.waitUntil)
-        opts.waitUntil(
-          touched.catch((e) =>
-            console.error(
-              JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) }),
-            ),
-          ),
-        );
-      else await touched;
+      await afterUse(touch(db, tenant.id, storedKeys, envKeys), opts);
       return { values, redactor: createRedactor(Object.values(values)) };
     },
   };

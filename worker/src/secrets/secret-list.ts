@@ -23,6 +23,8 @@ export interface SecretSummary {
   createdAt: number | null;
   rotatedAt: number | null;
   lastUsedAt: number | null;
+  /** Stored: until when the value replaced by the last rotation still verifies webhook signatures. Env: null. */
+  previousValidUntil: number | null;
   /** Env only: whether the operator granted this key to the tenant. */
   granted?: boolean;
   /** Env only, when granted: whether the Worker variable is set. */
@@ -63,6 +65,7 @@ export async function listSecrets(env: Env, db: Db, tenantId: string): Promise<S
     createdAt: s.createdAt,
     rotatedAt: s.rotatedAt,
     lastUsedAt: s.lastUsedAt,
+    previousValidUntil: s.previousValidUntil,
     usedBy: usedBy(s.key, 'stored'),
   }));
 
@@ -79,6 +82,7 @@ export async function listSecrets(env: Env, db: Db, tenantId: string): Promise<S
       createdAt: null,
       rotatedAt: null,
       lastUsedAt: envLastUsed.get(key) ?? null,
+      previousValidUntil: null,
       granted,
       // Whether a variable exists is only the tenant's business for keys it was granted.
       ...(granted ? { set: isEnvKeySet(env, key) } : {}),

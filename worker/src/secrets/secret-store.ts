@@ -14,6 +14,12 @@ import type { Keyring } from './keyring';
 import { listSecretUsage, type SecretUsage } from './references';
 import { SecretError } from './secret-error';
 
+/**
+ * After a rotation the previous value still verifies webhook signatures this long (and
+ * nothing else), so a sender that has not switched yet is not refused: Stripe and
+ * Standard Webhooks (Svix) keep an old signing secret valid for 24 hours by default too.
+ */
+export const PREVIOUS_SIGNING_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Largest value accepted: certificates and service-account JSON fit, data dumps do not. */
 export const MAX_SECRET_BYTES = 16 * 1024;
 /** Write last-used time at most this often per secret: a D1 write per step is not worth it. */
@@ -38,8 +44,31 @@ export type StoredSecretMeta = {
   lastUsedAt: number | null;
 };
 
-export async function listStoredSecrets(db: Db, tenantId: string): Promise<StoredSecretMeta[]> {
-  return db.select(metaColumns).from(secrets).where(eq(secrets.tenantId, tenantId)).orderBy(asc(secrets.key));
+export type StoredSecretSummary = StoredSecretMeta & {
+  /** Until when the value before the last rotation still verifies webhook signatures; null if it no longer does. */
+  previousValidUntil: number | null;
+};
+
+/** Until when a superseded version still verifies signatures, given the current version's row. */
+function previousValidUntil(current: { rotatedAt: number | null }, hasPrevious: boolean, now: number) {
+  if (!hasPrevious || current.rotatedAt === null) return null;
+  const until = current.rotatedAt + PREVIOUS_SIGNING_WINDOW_MS;
+  return until > now ? until : null;
+}
+
+/** The current version of each stored secret (a rotated one may still hold its previous version too). */
+export async function listStoredSecrets(db: Db, tenantId: string, now = Date.now()): Promise<StoredSecretSummary[]> {
+  const rows = await db
+    .select(metaColumns)
+    .from(secrets)
+    .where(eq(secrets.tenantId, tenantId))
+    .orderBy(asc(secrets.key), sql`${secrets.version} DESC`);
+  const out: StoredSecretSummary[] = [];
+  for (const [i, r] of rows.entries()) {
+    if (i > 0 && rows[i - 1].key === r.key) continue;
+    out.push({ ...r, previousValidUntil: previousValidUntil(r, rows[i + 1]?.key === r.key, now) });
+  }
+  return out;
 }
 
 async function currentRow(db: Db, tenantId: string, key: string) {
@@ -59,18 +88,30 @@ function isUniqueViolation(e: unknown): boolean {
 
 export type WriteMode = 'put' | 'rotate';
 
+export interface WriteOptions {
+  /**
+   * `rotate` only: keep the value being replaced valid for webhook signature checks for
+   * PREVIOUS_SIGNING_WINDOW_MS (default true). False ends it at once, as `put` always does:
+   * what to do when the old value leaked.
+   */
+  keepPrevious?: boolean;
+}
+
 export interface WriteResult {
   key: string;
   version: number;
   created: boolean;
   createdAt: number;
   rotatedAt: number | null;
+  previousValidUntil: number | null;
 }
 
 /**
  * Creates the secret or replaces its value (`put`), or replaces an existing one's value
  * (`rotate`, 404 otherwise). Every new value is a new version, encrypted under the
  * current master key; the next step that resolves the key gets it, runs in flight included.
+ * A rotation keeps the version it replaces (and only that one) for signature checks
+ * during the window; every older version is deleted in the same batch.
  */
 export async function writeSecret(
   db: Db,
@@ -80,6 +121,7 @@ export async function writeSecret(
   value: string,
   mode: WriteMode,
   meta: RequestMeta,
+  opts: WriteOptions = {},
 ): Promise<WriteResult> {
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const current = await currentRow(db, tenantId, key);
@@ -97,6 +139,8 @@ export async function writeSecret(
       lastUsedAt: current?.lastUsedAt ?? null,
     };
     const action = !current ? 'secret.create' : mode === 'rotate' ? 'secret.rotate' : 'secret.update';
+    const keepPrevious = !!current && mode === 'rotate' && opts.keepPrevious !== false;
+    const validUntil = keepPrevious ? now + PREVIOUS_SIGNING_WINDOW_MS : null;
     try {
       // The new version is an insert: a racing writer that also computed `version`
       // hits the unique index and its whole batch, audit entry included, rolls back.
@@ -104,7 +148,13 @@ export async function writeSecret(
         db.insert(secrets).values(row),
         db
           .delete(secrets)
-          .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, version))),
+          .where(
+            and(
+              eq(secrets.tenantId, tenantId),
+              eq(secrets.key, key),
+              lt(secrets.version, keepPrevious ? current.version : version),
+            ),
+          ),
         auditInsert(db, {
           tenantId,
           actor: meta.actor,
@@ -115,13 +165,21 @@ export async function writeSecret(
             backend: 'stored',
             version,
             ...(current ? { previousVersion: current.version } : {}),
+            ...(validUntil ? { previousValidForSignaturesUntil: validUntil } : {}),
             masterKeyId: sealed.keyId,
           },
           ip: meta.ip,
           requestId: meta.requestId,
         }),
       ]);
-      return { key, version, created: !current, createdAt: row.createdAt, rotatedAt: row.rotatedAt };
+      return {
+        key,
+        version,
+        created: !current,
+        createdAt: row.createdAt,
+        rotatedAt: row.rotatedAt,
+        previousValidUntil: validUntil,
+      };
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
     }
@@ -243,6 +301,64 @@ export async function readStoredValues(
     out.set(key, plaintext);
   }
   return out;
+}
+
+export interface SigningValues {
+  /** The current value first, then the previous one while its window lasts. */
+  values: string[];
+  /** Deletes a previous version whose window has passed, if there is one. */
+  prune?: () => Promise<unknown>;
+}
+
+/**
+ * A webhook signing secret's values: the current one, plus, within
+ * PREVIOUS_SIGNING_WINDOW_MS of a rotation that kept it, the one it replaced. Only the
+ * webhook route may use the second: steps always get the current value.
+ * @throws SecretError NOT_FOUND / UNDECRYPTABLE naming the key.
+ */
+export async function readSigningValues(
+  db: Db,
+  ring: Keyring,
+  tenantId: string,
+  key: string,
+  now = Date.now(),
+): Promise<SigningValues> {
+  const rows = await db
+    .select({
+      version: secrets.version,
+      keyId: secrets.keyId,
+      iv: secrets.iv,
+      ciphertext: secrets.ciphertext,
+      rotatedAt: secrets.rotatedAt,
+    })
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key)))
+    .orderBy(sql`${secrets.version} DESC`)
+    .limit(2);
+  const [current, previous] = rows;
+  if (!current)
+    throw new SecretError(
+      'NOT_FOUND',
+      `stored secret "${key}" does not exist in this tenant; create it (PUT /api/secrets/${key})`,
+      { key },
+    );
+  const values = [await open(ring, { tenantId, key, version: current.version }, current)];
+  if (!previous) return { values };
+  if (previousValidUntil(current, true, now) === null) {
+    // Ciphertext of a value nothing accepts any more is not kept.
+    const prune = async () =>
+      db
+        .delete(secrets)
+        .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, current.version)));
+    return { values, prune };
+  }
+  try {
+    values.push(await open(ring, { tenantId, key, version: previous.version }, previous));
+  } catch (e) {
+    // An unreadable previous value must not stop the current one from verifying.
+    if (!(e instanceof SecretError)) throw e;
+  }
+  return { values };
 }
 
 /** Marks stored secrets used now, at most once a minute each. */
