@@ -246,9 +246,10 @@ export const scheduleSlots = sqliteTable(
 
 /**
  * Stored secrets (docs/secrets.md): AES-256-GCM ciphertext under a per-tenant key derived
- * from the master key `key_id`. One row per secret: a rotation inserts version N+1 and
- * deletes N in one batch, so the unique index makes two racing rotations conflict
- * instead of both writing N+1. No plaintext and no old ciphertext is ever kept.
+ * from the master key `key_id`. A write inserts version N+1 and deletes what it replaces in
+ * one batch, so the unique index makes two racing writers conflict instead of both writing
+ * N+1. No plaintext is ever kept; the one old ciphertext kept is version N after a `rotate`,
+ * for 24 hours of webhook signature checks (docs/webhooks.md).
  */
 export const secrets = sqliteTable(
   'secrets',
