@@ -59,12 +59,12 @@ function withStep(e: unknown, stepId: string | undefined): never {
   throw e;
 }
 
-/** Runs the last-used bookkeeping after the answer when the caller allows it, else before returning. */
-async function afterUse(touched: Promise<unknown>, opts: ResolveOptions) {
-  if (!opts.waitUntil) return touched;
+/** Bookkeeping (last-used times, pruning) runs after the answer when the caller allows it, else before returning. */
+async function afterUse(work: Promise<unknown>, opts: ResolveOptions) {
+  if (!opts.waitUntil) return work;
   opts.waitUntil(
-    touched.catch((e) =>
-      console.error(JSON.stringify({ level: 'warn', message: 'secret last-used update failed', error: String(e) })),
+    work.catch((e) =>
+      console.error(JSON.stringify({ level: 'warn', message: 'secret bookkeeping failed', error: String(e) })),
     ),
   );
 }
