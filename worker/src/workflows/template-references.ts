@@ -102,13 +102,16 @@ function referencesOf(step: Step, at: Path): { refs: Refs[]; inParams: Refs[] } 
   }
 }
 
-/** For each step id, the ids of every step from which it can be reached. */
-function ancestorsOf(steps: Step[]): Map<string, Set<string>> {
+/** The ids of every step from which a step can be reached, computed on first use per step. */
+function ancestorsOf(steps: Step[]): (id: string) => Set<string> {
   const parents = new Map<string, Set<string>>(steps.map((s) => [s.id, new Set()]));
   for (const s of steps) for (const next of successors(s)) if (next && parents.has(next)) parents.get(next)!.add(s.id);
-  // Iterative, so a 200-step chain cannot exhaust the stack; a loop (refused elsewhere) just stops.
-  const collect = (id: string) => {
-    const seen = new Set<string>();
+  const memo = new Map<string, Set<string>>();
+  return (id) => {
+    let seen = memo.get(id);
+    if (seen) return seen;
+    seen = new Set<string>();
+    // Iterative, so a 200-step chain cannot exhaust the stack; a loop (refused elsewhere) just stops.
     const stack = [...(parents.get(id) ?? [])];
     while (stack.length) {
       const p = stack.pop()!;
@@ -116,9 +119,9 @@ function ancestorsOf(steps: Step[]): Map<string, Set<string>> {
       seen.add(p);
       stack.push(...(parents.get(p) ?? []));
     }
+    memo.set(id, seen);
     return seen;
   };
-  return new Map(steps.map((s) => [s.id, collect(s.id)]));
 }
 
 function problem(
@@ -126,7 +129,7 @@ function problem(
   ctx: {
     stepId: string;
     ids: Set<string>;
-    upstream: Set<string>;
+    upstream: (id: string) => Set<string>;
     vars: Set<string>;
     inParams: boolean;
   },
@@ -155,7 +158,7 @@ function problem(
       if (first === undefined) return null;
       if (!ctx.ids.has(first)) return `"${ref}" names step "${first}", which does not exist in this workflow`;
       if (first === ctx.stepId) return `"${ref}" reads step "${first}" from inside itself: it has no output yet`;
-      if (!ctx.upstream.has(first))
+      if (!ctx.upstream(ctx.stepId).has(first))
         return `"${ref}" reads step "${first}", which cannot run before step "${ctx.stepId}" (it is not upstream of it: a later step or another branch), so it would always be null`;
       return second === undefined || second === 'output'
         ? null
@@ -168,12 +171,12 @@ function problem(
 /** Issues for every template or rule path in the file that can never resolve. */
 export function templateReferenceIssues(wf: { steps: Step[]; vars?: Record<string, unknown> }): Issue[] {
   const ids = new Set(wf.steps.map((s) => s.id));
-  const ancestors = ancestorsOf(wf.steps);
+  const upstream = ancestorsOf(wf.steps);
   const vars = new Set(Object.keys(wf.vars ?? {}));
   const issues: Issue[] = [];
   wf.steps.forEach((step, i) => {
     const { refs, inParams } = referencesOf(step, ['steps', i]);
-    const base = { stepId: step.id, ids, upstream: ancestors.get(step.id) ?? new Set<string>(), vars };
+    const base = { stepId: step.id, ids, upstream, vars };
     for (const [list, inP] of [
       [refs, false],
       [inParams, true],
