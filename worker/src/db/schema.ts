@@ -245,6 +245,36 @@ export const scheduleSlots = sqliteTable(
 );
 
 /**
+ * The schedule of every workflow whose active version has a schedule trigger, written in
+ * the same batch as the publish or roll back that makes it so and deleted when the active
+ * version stops being a schedule. The minute cron finds due work through the
+ * `next_fire_at` index and never parses a definition to do it (docs/workflow-file.md#schedules).
+ */
+export const workflowSchedules = sqliteTable(
+  'workflow_schedules',
+  {
+    workflowId: text('workflow_id')
+      .primaryKey()
+      .references(() => workflows.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** The active version this schedule came from; its definition is what a fire runs. */
+    version: integer('version').notNull(),
+    cron: text('cron').notNull(),
+    timezone: text('timezone').notNull().default('UTC'),
+    /**
+     * The next slot to fire (epoch ms). 0: not computed yet (rows the migration backfilled;
+     * the next minute computes it without firing). Null: never again (the expression cannot
+     * be evaluated; publishing a new version writes a fresh row).
+     */
+    nextFireAt: integer('next_fire_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('workflow_schedules_due_idx').on(t.nextFireAt), index('workflow_schedules_tenant_idx').on(t.tenantId)],
+);
+
+/**
  * Stored secrets (docs/secrets.md): AES-256-GCM ciphertext under a per-tenant key derived
  * from the master key `key_id`. A write inserts version N+1 and deletes what it replaces in
  * one batch, so the unique index makes two racing writers conflict instead of both writing

@@ -12,11 +12,34 @@ import { dryRun } from '../run/dry-run';
 import { evaluateRule, RuleError } from '../run/rules';
 import { newHookId, parseWorkflowFile, requireWorkflow } from '../workflows/workflow-service';
 import { describeTenant } from '../tenants/accounts';
+import { SchedulePreview, schedulePreview } from '../workflows/schedule-preview';
 
 const RuleTestBody = z
   .strictObject({ rule: z.union([z.record(z.string(), z.unknown()), z.boolean()]), data: z.unknown().optional() })
   .openapi('RuleTestRequest');
 const KeyParam = z.object({ key: z.string().max(64) });
+const DryRunResult = z
+  .object({
+    status: z.string(),
+    path: z.array(z.string()).openapi({ description: 'Steps that ran, in order' }),
+    steps: z.array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        status: z.string(),
+        input: z.unknown().optional(),
+        output: z.unknown().optional(),
+        error: z.string().optional(),
+        wouldCall: z
+          .object({ connector: z.string(), action: z.string(), params: z.unknown() })
+          .optional()
+          .openapi({ description: 'The call an action would make, secrets masked' }),
+      }),
+    ),
+    notes: z.array(z.string()),
+    schedule: SchedulePreview.nullable().openapi({ description: "The draft's next fire times, if it is a schedule" }),
+  })
+  .openapi('DryRunResult');
 
 export const toolRoutes = createRouter()
   .openapi(
@@ -57,7 +80,7 @@ export const toolRoutes = createRouter()
       summary:
         'Dry run of the draft with a sample payload: path taken and the params each action would get (secrets masked); calls no connector',
       request: { params: KeyParam, ...jsonBody(z.strictObject({ payload: z.unknown().optional() })) },
-      responses: { 200: jsonResponse(z.record(z.string(), z.unknown())) },
+      responses: { 200: jsonResponse(DryRunResult) },
     }),
     async (c) => {
       const p = c.get('principal')!;
@@ -66,14 +89,8 @@ export const toolRoutes = createRouter()
       const draft = JSON.parse(row.draft);
       parseWorkflowFile(draft);
       const tenant = (await describeTenant(c.get('db'), p.tenantId))!;
-      return c.json(
-        dryRun(draft, c.req.valid('json').payload, {
-          tenant,
-          key,
-          version: row.activeVersion ?? 0,
-        }) as unknown as Record<string, unknown>,
-        200,
-      );
+      const report = dryRun(draft, c.req.valid('json').payload, { tenant, key, version: row.activeVersion ?? 0 });
+      return c.json({ ...report, schedule: schedulePreview(draft) }, 200);
     },
   )
   .openapi(

@@ -8,6 +8,7 @@ import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
 import { publishChecks } from '../workflows/publish-checks';
+import { SchedulePreview } from '../workflows/schedule-preview';
 import {
   activateVersion,
   assertPublishable,
@@ -41,6 +42,22 @@ const Summary = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
 });
+
+const Detail = z
+  .object({
+    key: z.string(),
+    name: z.string(),
+    hookId: z.string(),
+    draft: z.unknown().openapi({ description: 'The draft file as saved' }),
+    activeVersion: z.number().nullable(),
+    active: z.unknown().openapi({ description: "The active version's file, or null before the first publish" }),
+    schedule: z.object({ active: SchedulePreview.nullable(), draft: SchedulePreview.nullable() }).openapi({
+      description: "Next fire times of the active version's and the draft's schedule trigger (null: not a schedule)",
+    }),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .openapi('WorkflowDetail');
 
 function meta(c: Context<AppEnv>) {
   return { actor: actorOf(c.get('principal')!), ip: clientIp(c), requestId: c.get('requestId') };
@@ -90,7 +107,7 @@ export const workflowRoutes = createRouter()
       permission: read,
       summary: 'Draft and active version',
       request: { params: KeyParam },
-      responses: { 200: jsonResponse(z.record(z.string(), z.unknown())) },
+      responses: { 200: jsonResponse(Detail) },
     }),
     async (c) =>
       c.json(await getWorkflowDetail(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key), 200),

@@ -4,6 +4,7 @@
  * typo (`paramz`) is an error naming its path, not a silently ignored field.
  */
 import { z } from 'zod';
+import { cronProblem, isTimeZone } from '../triggers/cron';
 import { checkTemplateReferences } from './template-references';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -29,11 +30,15 @@ export const RetryPolicy = z.strictObject({
 });
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 
-const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-const Cron = z.string().refine((s) => {
-  const parts = s.trim().split(/\s+/);
-  return parts.length === 5 && parts.every((p) => CRON_FIELD.test(p));
-}, 'a 5-field cron expression, e.g. "*/15 * * * *"');
+// Checked by the same library that computes fire times, so what publishes is what fires.
+const Cron = z
+  .string()
+  .max(200)
+  .superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const TimeZone = z.string().max(64).refine(isTimeZone, 'an IANA time zone, e.g. "Europe/Berlin" or "UTC"');
 
 export const Verify = z.discriminatedUnion('scheme', [
   z.strictObject({ scheme: z.enum(['standard-webhooks', 'stripe', 'github']), secret: SecretRef }),
@@ -43,7 +48,7 @@ export const Verify = z.discriminatedUnion('scheme', [
 export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), verify: Verify }),
   z.strictObject({ type: z.literal('api') }),
-  z.strictObject({ type: z.literal('schedule'), cron: Cron, payload: Json.optional() }),
+  z.strictObject({ type: z.literal('schedule'), cron: Cron, timezone: TimeZone.optional(), payload: Json.optional() }),
   z.strictObject({ type: z.literal('manual') }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;

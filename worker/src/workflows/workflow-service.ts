@@ -13,6 +13,8 @@ import type { Actor } from '../auth/principal';
 import { validationError, zodIssues } from '../http/error-handler';
 import { findHardcodedCredentials } from './credential-scan';
 import { Workflow } from './workflow-file';
+import { scheduleIndexStatement } from './schedule-index';
+import { schedulePreview } from './schedule-preview';
 
 export interface RequestMeta {
   actor: Actor;
@@ -140,14 +142,17 @@ export async function getVersion(db: Db, tenantId: string, workflowId: string, v
 
 export async function getWorkflowDetail(db: Db, tenantId: string, key: string) {
   const row = await requireWorkflow(db, tenantId, key);
-  const active = row.activeVersion ? await getVersion(db, tenantId, row.id, row.activeVersion) : undefined;
+  const activeRow = row.activeVersion ? await getVersion(db, tenantId, row.id, row.activeVersion) : undefined;
+  const draft = JSON.parse(row.draft) as unknown;
+  const active = activeRow ? (JSON.parse(activeRow.definition) as unknown) : null;
   return {
     key: row.key,
     name: row.name,
     hookId: row.hookId,
-    draft: JSON.parse(row.draft) as unknown,
+    draft,
     activeVersion: row.activeVersion,
-    active: active ? (JSON.parse(active.definition) as unknown) : null,
+    active,
+    schedule: { active: schedulePreview(active), draft: schedulePreview(draft) },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -168,7 +173,8 @@ export async function assertPublishable(db: Db, tenantId: string, wf: Workflow, 
  */
 export async function publish(db: Db, tenantId: string, key: string, meta: RequestMeta, checks: PublishCheck[] = []) {
   const row = await requireWorkflow(db, tenantId, key);
-  await assertPublishable(db, tenantId, parseWorkflowFile(JSON.parse(row.draft)), checks);
+  const wf = parseWorkflowFile(JSON.parse(row.draft));
+  await assertPublishable(db, tenantId, wf, checks);
 
   const latest = await db
     .select({ version: workflowVersions.version, definition: workflowVersions.definition })
@@ -193,6 +199,11 @@ export async function publish(db: Db, tenantId: string, key: string, meta: Reque
       .update(workflows)
       .set({ activeVersion: sql`(SELECT version FROM workflow_versions WHERE id = ${id})`, updatedAt: Date.now() })
       .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    scheduleIndexStatement(
+      db,
+      { tenantId, workflowId: row.id, version: sql`(SELECT version FROM workflow_versions WHERE id = ${id})` },
+      wf.trigger,
+    ),
     auditInsert(db, {
       tenantId,
       actor: meta.actor,
@@ -239,12 +250,14 @@ export async function activateVersion(
   const v = await getVersion(db, tenantId, row.id, version);
   if (!v) throw notFound(`Version ${version} of workflow "${key}"`);
   // An old version may use a secret deleted since: refuse now rather than fail every run.
-  await assertPublishable(db, tenantId, parseWorkflowFile(JSON.parse(v.definition)), checks);
+  const wf = parseWorkflowFile(JSON.parse(v.definition));
+  await assertPublishable(db, tenantId, wf, checks);
   await db.batch([
     db
       .update(workflows)
       .set({ activeVersion: version, updatedAt: Date.now() })
       .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    scheduleIndexStatement(db, { tenantId, workflowId: row.id, version }, wf.trigger),
     auditInsert(db, {
       tenantId,
       actor: meta.actor,

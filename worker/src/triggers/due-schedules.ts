@@ -1,0 +1,171 @@
+/**
+ * The minute cron's schedule phase: finds due schedules through the `next_fire_at` index
+ * (no definition is parsed to find them), starts one run per slot and moves each schedule
+ * to its next fire time. Every workflow is handled on its own: one that fails is logged,
+ * audited against its tenant (`schedule.failed`) and skipped, and the rest still fire.
+ */
+import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
+import { recordAudit } from '../audit/audit-log';
+import { createDb, type Db } from '../db/client';
+import { tenants, workflowSchedules, workflows, workflowVersions } from '../db/schema';
+import type { Env } from '../env';
+import { latestDueSlot, nextFireAfter } from './cron';
+import { kickRun, recordRun } from './start-run';
+
+/** Due schedules handled per minute; the rest (oldest first) are next minute's. */
+export const DUE_BATCH = 100;
+
+type DueRow = Awaited<ReturnType<typeof dueSchedules>>[number];
+
+function dueSchedules(db: Db, now: number) {
+  return db
+    .select({
+      workflowId: workflowSchedules.workflowId,
+      tenantId: workflowSchedules.tenantId,
+      version: workflowSchedules.version,
+      cron: workflowSchedules.cron,
+      timezone: workflowSchedules.timezone,
+      nextFireAt: workflowSchedules.nextFireAt,
+      key: workflows.key,
+      slug: tenants.slug,
+      definition: workflowVersions.definition,
+    })
+    .from(workflowSchedules)
+    .innerJoin(
+      workflows,
+      and(eq(workflows.id, workflowSchedules.workflowId), eq(workflows.tenantId, workflowSchedules.tenantId)),
+    )
+    .innerJoin(tenants, eq(tenants.id, workflowSchedules.tenantId))
+    .leftJoin(
+      workflowVersions,
+      and(
+        eq(workflowVersions.workflowId, workflowSchedules.workflowId),
+        eq(workflowVersions.tenantId, workflowSchedules.tenantId),
+        eq(workflowVersions.version, workflowSchedules.version),
+      ),
+    )
+    .where(and(isNotNull(workflowSchedules.nextFireAt), lte(workflowSchedules.nextFireAt, now)))
+    .orderBy(asc(workflowSchedules.nextFireAt))
+    .limit(DUE_BATCH);
+}
+
+/**
+ * Moves the schedule on, only if nobody else did (another invocation for the same minute,
+ * or a publish that wrote a new schedule meanwhile).
+ */
+function advance(db: Db, row: DueRow, next: number | null) {
+  return db
+    .update(workflowSchedules)
+    .set({ nextFireAt: next, updatedAt: Date.now() })
+    .where(
+      and(
+        eq(workflowSchedules.tenantId, row.tenantId),
+        eq(workflowSchedules.workflowId, row.workflowId),
+        eq(workflowSchedules.version, row.version),
+        eq(workflowSchedules.nextFireAt, row.nextFireAt!),
+      ),
+    );
+}
+
+function parseDefinition(row: DueRow): { trigger: { payload?: unknown } } {
+  if (row.definition === null) throw new Error(`version ${row.version} of the workflow was not found`);
+  try {
+    return JSON.parse(row.definition);
+  } catch {
+    // Not the parser's message: it quotes the definition.
+    throw new Error(`version ${row.version}'s definition is not valid JSON`);
+  }
+}
+
+/** Fires `row`'s latest due slot; returns the run id when this call started one. */
+async function fire(env: Env, db: Db, row: DueRow, now: number): Promise<string | null> {
+  const schedule = { cron: row.cron, timezone: row.timezone };
+  const next = nextFireAfter(schedule, now);
+  // Backfilled by the migration: compute the first fire time, fire nothing yet.
+  if (row.nextFireAt === 0) {
+    await advance(db, row, next);
+    return null;
+  }
+  // The cron did not run for some minutes: fire once, for the latest missed slot.
+  const slot = latestDueSlot(schedule, row.nextFireAt!, now);
+  const def = parseDefinition(row);
+  const scheduledAt = new Date(slot).toISOString();
+  const { runId, duplicate, init } = await recordRun(env, {
+    tenant: { id: row.tenantId, slug: row.slug },
+    workflow: { id: row.workflowId, key: row.key, version: row.version },
+    definition: row.definition!,
+    triggerType: 'schedule',
+    trigger: { body: def.trigger?.payload ?? { scheduledAt }, headers: {}, query: {} },
+    triggerRef: scheduledAt,
+    dedup: { kind: 'slot', slot },
+  });
+  // A run recorded but not handed over (the kick threw) is started by the sweeper.
+  if (!duplicate) await kickRun(env, init);
+  await advance(db, row, next);
+  return duplicate ? null : runId;
+}
+
+/** Logs and audits a failed schedule, then moves it past this slot so it fails once per slot, not every minute. */
+async function recordFailure(db: Db, row: DueRow, error: unknown, now: number): Promise<void> {
+  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  let next: number | null = null;
+  try {
+    next = nextFireAfter({ cron: row.cron, timezone: row.timezone }, now);
+  } catch {
+    // The expression itself is the problem: stop until a new version is published.
+  }
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      message: 'schedule failed',
+      tenantId: row.tenantId,
+      workflowId: row.workflowId,
+      version: row.version,
+      reason,
+    }),
+  );
+  try {
+    await advance(db, row, next);
+    await recordAudit(db, {
+      tenantId: row.tenantId,
+      actor: { type: 'system', id: null, label: 'scheduler' },
+      action: 'schedule.failed',
+      targetType: 'workflow',
+      targetId: row.key,
+      context: {
+        version: row.version,
+        slot: row.nextFireAt ? new Date(row.nextFireAt).toISOString() : null,
+        reason,
+        nextFireAt: next === null ? null : new Date(next).toISOString(),
+      },
+    });
+  } catch (e) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        message: 'could not record a schedule failure',
+        workflowId: row.workflowId,
+        error: String(e),
+      }),
+    );
+  }
+}
+
+export async function startDueSchedules(
+  env: Env,
+  scheduledTime: number,
+): Promise<{ started: string[]; failed: number }> {
+  const db = createDb(env.DB);
+  const started: string[] = [];
+  let failed = 0;
+  for (const row of await dueSchedules(db, scheduledTime)) {
+    try {
+      const runId = await fire(env, db, row, scheduledTime);
+      if (runId) started.push(runId);
+    } catch (e) {
+      failed++;
+      await recordFailure(db, row, e, scheduledTime);
+    }
+  }
+  return { started, failed };
+}
