@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit-log';
 import { createDb, type Db } from '../db/client';
 import { tenants, workflowSchedules, workflows, workflowVersions } from '../db/schema';
 import type { Env } from '../env';
-import { latestDueSlot, nextFireAfter } from './cron';
+import { cronProblem, latestDueSlot, nextFireAfter } from './cron';
 import { kickRun, recordRun } from './start-run';
 
 /** Due schedules handled per minute; the rest (oldest first) are next minute's. */
@@ -80,6 +80,8 @@ function parseDefinition(row: DueRow): { trigger: { payload?: unknown } } {
 /** Fires `row`'s latest due slot; returns the run id when this call started one. */
 async function fire(env: Env, db: Db, row: DueRow, now: number): Promise<string | null> {
   const schedule = { cron: row.cron, timezone: row.timezone };
+  const problem = cronProblem(row.cron);
+  if (problem) throw new Error(problem);
   const next = nextFireAfter(schedule, now);
   // Backfilled by the migration: compute the first fire time, fire nothing yet.
   if (row.nextFireAt === 0) {
