@@ -99,6 +99,24 @@ describe('cron', () => {
     expect(localIso(new Date('2027-11-01T08:00:00Z'), 'UTC')).toBe('2027-11-01T08:00:00+00:00');
   });
 
+  it('fires a fixed time inside the spring-forward gap once, after the gap; skips it for intervals', () => {
+    // 02:30 does not exist in Berlin on 2027-03-28 (02:00 CET jumps to 03:00 CEST = 01:00Z).
+    expect(iso({ cron: '30 2 * * *', timezone: 'Europe/Berlin' }, '2027-03-27T12:00:00Z', 2)).toEqual([
+      '2027-03-28T01:00:00.000Z',
+      '2027-03-29T00:30:00.000Z',
+    ]);
+    expect(iso({ cron: '*/30 2 * * *', timezone: 'Europe/Berlin' }, '2027-03-27T12:00:00Z', 2)).toEqual([
+      '2027-03-29T00:00:00.000Z',
+      '2027-03-29T00:30:00.000Z',
+    ]);
+    // 02:30 happens twice on 2027-10-31: a fixed time fires at the first one only.
+    expect(iso({ cron: '30 2 * * *', timezone: 'Europe/Berlin' }, '2027-10-30T12:00:00Z', 2)).toEqual([
+      '2027-10-31T00:30:00.000Z',
+      '2027-11-01T01:30:00.000Z',
+    ]);
+    expect(iso({ cron: '0 0 * * 5L' }, '2026-11-01T00:00:00Z', 1)).toEqual(['2026-11-27T00:00:00.000Z']);
+  });
+
   it('collapses missed minutes into the latest due slot', () => {
     const every5 = { cron: '*/5 * * * *' };
     const due = Date.parse('2026-11-26T12:35:00Z');
