@@ -236,6 +236,49 @@ describe('the schedule index', () => {
   });
 });
 
+describe('many schedules', () => {
+  it('fires every due schedule in one minute, past the first page of 100', async () => {
+    const d = await workspace('Busy Schedules Co');
+    await publish(d, scheduleFlow('bulk_0', { cron: '* * * * *' }));
+    const tenantId = d.owner.tenant.id;
+    // 119 more, copied in SQL: publishing them one by one through the API would be slow.
+    await env.DB.batch([
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 119)
+         INSERT INTO workflows (id, tenant_id, key, name, draft, active_version, hook_id, created_at, updated_at)
+         SELECT 'wf_bulk_' || i, tenant_id, 'bulk_' || i, name, draft, 1, 'hk_bulk_' || i, created_at, updated_at
+         FROM workflows, n WHERE tenant_id = ? AND key = 'bulk_0'`,
+      ).bind(tenantId),
+      env.DB.prepare(
+        `INSERT INTO workflow_versions (id, tenant_id, workflow_id, version, definition, created_by, created_at)
+         SELECT 'wfv_' || w.id, v.tenant_id, w.id, 1, v.definition, v.created_by, v.created_at
+         FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id
+           AND v.workflow_id = (SELECT id FROM workflows WHERE key = 'bulk_0' AND tenant_id = ?)
+         WHERE w.tenant_id = ? AND w.key <> 'bulk_0'`,
+      ).bind(tenantId, tenantId),
+      env.DB.prepare(
+        `INSERT INTO workflow_schedules (workflow_id, tenant_id, version, cron, timezone, next_fire_at, updated_at)
+         SELECT w.id, s.tenant_id, 1, s.cron, s.timezone, s.next_fire_at, s.updated_at
+         FROM workflows w JOIN workflow_schedules s ON s.tenant_id = w.tenant_id
+           AND s.workflow_id = (SELECT id FROM workflows WHERE key = 'bulk_0' AND tenant_id = ?)
+         WHERE w.tenant_id = ? AND w.key <> 'bulk_0'`,
+      ).bind(tenantId, tenantId),
+    ]);
+    const count = (sql: string) => env.DB.prepare(sql).bind(tenantId).first<number>('n');
+    expect(await count('SELECT count(*) AS n FROM workflow_schedules WHERE tenant_id = ?')).toBe(120);
+    const at = minuteFromNow(8);
+    const t0 = Date.now();
+    await minuteCron(at);
+    console.log(JSON.stringify({ measured: 'minute cron firing 120 schedules', ms: Date.now() - t0 }));
+    expect(await count("SELECT count(*) AS n FROM runs WHERE tenant_id = ? AND trigger_type = 'schedule'")).toBe(120);
+    expect(
+      await count(
+        'SELECT count(*) AS n FROM workflow_schedules WHERE tenant_id = ? AND next_fire_at = ' + (at + MINUTE),
+      ),
+    ).toBe(120);
+  }, 60_000);
+});
+
 describe('isolation', () => {
   it("fires tenant B's schedule and runs the sweeper although tenant A's rows are broken, and audits A's failures", async () => {
     const a = await workspace('Broken Schedules A');

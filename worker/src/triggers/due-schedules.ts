@@ -12,8 +12,10 @@ import type { Env } from '../env';
 import { cronProblem, latestDueSlot, nextFireAfter } from './cron';
 import { kickRun, recordRun } from './start-run';
 
-/** Due schedules handled per minute; the rest (oldest first) are next minute's. */
-export const DUE_BATCH = 100;
+/** Due schedules are read 100 at a time, up to 1,000 a minute; the rest (oldest first) are next minute's. */
+const DUE_PAGE_SIZE = 100;
+const DUE_PAGES = 10;
+const FIRE_CONCURRENCY = 10;
 
 type DueRow = Awaited<ReturnType<typeof dueSchedules>>[number];
 
@@ -46,7 +48,7 @@ function dueSchedules(db: Db, now: number) {
     )
     .where(and(isNotNull(workflowSchedules.nextFireAt), lte(workflowSchedules.nextFireAt, now)))
     .orderBy(asc(workflowSchedules.nextFireAt))
-    .limit(DUE_BATCH);
+    .limit(DUE_PAGE_SIZE);
 }
 
 /**
@@ -159,15 +161,28 @@ export async function startDueSchedules(
 ): Promise<{ started: string[]; failed: number }> {
   const db = createDb(env.DB);
   const started: string[] = [];
+  const seen = new Set<string>();
   let failed = 0;
-  for (const row of await dueSchedules(db, scheduledTime)) {
-    try {
-      const runId = await fire(env, db, row, scheduledTime);
-      if (runId) started.push(runId);
-    } catch (e) {
-      failed++;
-      await recordFailure(db, row, e, scheduledTime);
+  // Page by page: each handled row moves past now, so the next page is the next due rows.
+  // A row seen twice (its advance lost to a concurrent write) is not handled again.
+  for (let page = 0; page < DUE_PAGES; page++) {
+    const rows = (await dueSchedules(db, scheduledTime)).filter((r) => !seen.has(r.workflowId));
+    for (const row of rows) seen.add(row.workflowId);
+    // A few at a time: each fire waits on D1 and on its run object, not on CPU.
+    for (let i = 0; i < rows.length; i += FIRE_CONCURRENCY) {
+      await Promise.all(
+        rows.slice(i, i + FIRE_CONCURRENCY).map(async (row) => {
+          try {
+            const runId = await fire(env, db, row, scheduledTime);
+            if (runId) started.push(runId);
+          } catch (e) {
+            failed++;
+            await recordFailure(db, row, e, scheduledTime);
+          }
+        }),
+      );
     }
+    if (rows.length < DUE_PAGE_SIZE) break;
   }
   return { started, failed };
 }
