@@ -272,9 +272,7 @@ describe('many schedules', () => {
     console.log(JSON.stringify({ measured: 'minute cron firing 120 schedules', ms: Date.now() - t0 }));
     expect(await count("SELECT count(*) AS n FROM runs WHERE tenant_id = ? AND trigger_type = 'schedule'")).toBe(120);
     expect(
-      await count(
-        'SELECT count(*) AS n FROM workflow_schedules WHERE tenant_id = ? AND next_fire_at = ' + (at + MINUTE),
-      ),
+      await count(`SELECT count(*) AS n FROM workflow_schedules WHERE tenant_id = ? AND next_fire_at = ${at + MINUTE}`),
     ).toBe(120);
   }, 60_000);
 });
