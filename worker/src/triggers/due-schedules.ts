@@ -103,8 +103,16 @@ async function fire(env: Env, db: Db, row: DueRow, now: number): Promise<string 
     triggerRef: scheduledAt,
     dedup: { kind: 'slot', slot },
   });
-  // A run recorded but not handed over (the kick threw) is started by the sweeper.
-  if (!duplicate) await kickRun(env, init);
+  if (!duplicate) {
+    try {
+      await kickRun(env, init);
+    } catch (e) {
+      // The run is recorded, so the slot is not lost: the sweeper starts it from D1.
+      console.error(
+        JSON.stringify({ level: 'warn', message: 'scheduled run left for the sweeper', runId, error: String(e) }),
+      );
+    }
+  }
   await advance(db, row, next);
   return duplicate ? null : runId;
 }
