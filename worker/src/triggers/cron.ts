@@ -19,7 +19,13 @@ export interface CronSchedule {
  * Day-of-month and day-of-week combine with OR when both are restricted, as in Vixie cron.
  */
 function compile(s: CronSchedule): Cron {
-  return new Cron(s.cron, { mode: '5-part', timezone: s.timezone ?? DEFAULT_TIMEZONE, domAndDow: false });
+  return new Cron(s.cron, {
+    mode: '5-part',
+    timezone: s.timezone ?? DEFAULT_TIMEZONE,
+    domAndDow: false,
+    // `5/10` (from 5, every 10) was accepted before this library and by most crons: keep it.
+    sloppyRanges: true,
+  });
 }
 
 const clean = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/^Cron\w*: /, '');
