@@ -1,13 +1,14 @@
 /**
- * Debian's Chromium driven by playwright-core, as every studio test uses it: a fresh
- * profile, the flags this closed network needs, optionally signed in with a session.
+ * Chromium driven by playwright-core, as every studio test uses it: a fresh profile, the
+ * flags this closed network needs, optionally signed in with a session. Which binary:
+ * chromium-path.ts (Debian's, else the one from the `@sparticuz/chromium` npm package).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumLaunch } from './chromium-path';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
 const ARGS = [
   '--headless',
@@ -35,10 +36,12 @@ export async function openBrowser(
 ): Promise<Browser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'automate-chromium-'));
   mkdirSync(screenshotDir, { recursive: true });
+  const browser = await chromiumLaunch();
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
+    env: browser.env,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...browser.args],
     viewport: { width: 1280, height: 800 },
   });
   if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
