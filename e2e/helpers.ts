@@ -104,7 +104,7 @@ export interface CliResult {
   output: string;
 }
 
-/** Runs the real CLI (`node cli/automate.mjs ...`) as a child process. */
+/** Runs the real CLI (`node cli/automate.ts ...`) as a child process. */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv.AUTOMATE_URL;
@@ -113,7 +113,7 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(root, 'cli/automate.mjs'), ...args],
+      [path.join(root, 'cli/automate.ts'), ...args],
       { cwd: root, env: childEnv, timeout: 30_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -1,78 +1,51 @@
 /**
- * Typed client for the Automate API (same origin, session cookie). Every failure becomes an
- * `ApiError` carrying the server's `{error: {code, message, requestId, details?}}`, so pages
- * can show the user what went wrong and which request to quote.
+ * The studio's calls to the Automate API: a thin layer over the one typed client
+ * (api/client.ts), whose types `npm run api:generate` writes from the server's route
+ * schemas. Same origin, session cookie. Every failure is an `ApiError` carrying the
+ * server's `{error: {code, message, requestId, details?}}`, so pages can show the user what
+ * went wrong and which request to quote.
  */
+import { ApiError, createApiClient, unwrap, type Schemas } from '../../../api/client.ts';
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+export { ApiError, DEFAULT_TOKEN_SCOPES, SCOPES as TOKEN_SCOPES } from '../../../api/client.ts';
+export type { FieldIssue } from '../../../api/client.ts';
 
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string; details?: FieldIssue[] };
-}
+export type Me = Schemas['Me'];
+export type WorkflowSummary = Schemas['WorkflowSummary'];
+export type WorkflowDetail = Schemas['WorkflowDetail'];
+export type VersionInfo = Schemas['VersionInfo'];
+export type RunSummary = Schemas['RunSummary'];
+export type RunStatus = RunSummary['status'];
+export type RunDetail = Schemas['RunDetail'];
+export type StepRecord = Schemas['StepRecord'];
+export type AttemptLog = Schemas['AttemptLog'];
+export type DryRunReport = Schemas['DryRunResult'];
+export type RuleResult = Schemas['RuleResult'];
+export type TokenSummary = Schemas['TokenSummary'];
+export type CreatedToken = Schemas['CreatedToken'];
+export type SecretSummary = Schemas['SecretSummary'];
+export type SecretWriteResult = Schemas['SecretWriteResult'];
+export type Scope = CreatedToken['scopes'][number];
+/** From the page's URL, as typed: the server refuses a status it does not know (400, shown on the page). */
+export type RunFilter = { status?: string; workflow?: string; cursor?: string };
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly requestId?: string;
-  readonly details?: FieldIssue[];
-
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    opts: { requestId?: string; details?: FieldIssue[] } = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.requestId = opts.requestId;
-    this.details = opts.details;
-  }
-}
-
-export interface Tenant {
-  id: string;
-  slug: string;
-  name: string;
-}
-
-export type Role = 'owner' | 'admin' | 'editor' | 'viewer' | (string & {});
-
-export interface Me {
-  tenant: Tenant;
-  user?: { id: string; email: string; role: Role };
-  token?: { id: string; name: string; scopes: string[] };
-}
-
-export interface WorkflowSummary {
+/**
+ * A workflow file as the editor holds it: any JSON the user typed, read defensively (the
+ * server's `WorkflowFile` is what it accepts; a draft need not be one yet).
+ */
+export interface DraftFile {
   key: string;
   name: string;
-  /** The version runs use; null while the workflow has only a draft. */
-  activeVersion: number | null;
-  hookId: string;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** A workflow file as the studio reads it (docs/workflow-file.md); the server validates it. */
-export interface WorkflowFile {
-  key: string;
-  name: string;
-  description?: string;
   trigger: { type: string; [field: string]: unknown };
-  steps: StepDefinition[];
+  steps: DraftStep[];
   /** Studio layout; never read by the engine. */
   ui?: { nodes?: Record<string, { x: number; y: number }>; [field: string]: unknown };
   [field: string]: unknown;
 }
 
-export interface StepDefinition {
+export interface DraftStep {
   id: string;
-  type: 'action' | 'condition' | 'delay' | 'branch' | 'transform' | (string & {});
+  type: string;
   name?: string;
   next?: string | null;
   then?: string | null;
@@ -84,281 +57,88 @@ export interface StepDefinition {
   [field: string]: unknown;
 }
 
-export interface WorkflowDetail {
-  key: string;
-  name: string;
-  hookId: string;
-  /** The draft as last saved: any JSON, not necessarily a valid file. */
-  draft: unknown;
-  activeVersion: number | null;
-  active: WorkflowFile | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface VersionInfo {
-  version: number;
-  createdBy: string;
-  createdAt: number;
-  active: boolean;
-}
-
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-
 /** A run in one of these states changes no more. */
-export const isFinalStatus = (status: string) => status === 'succeeded' || status === 'failed';
+export const isFinalStatus = (status: RunStatus) => status === 'succeeded' || status === 'failed';
 
-export interface RunSummary {
-  id: string;
-  workflow: string;
-  version: number;
-  status: RunStatus | (string & {});
-  triggerType: string;
-  error: { message: string; stepId?: string } | null;
-  retryOf: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface AttemptLog {
-  n: number;
-  attemptId?: string;
-  queuedAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-  outcome?: 'succeeded' | 'failed' | 'retrying' | (string & {});
-  error?: { message: string; retryable?: boolean };
-  nextAttemptAt?: number;
-}
-
-export interface StepRecord {
-  id: string;
-  type: string;
-  status: string;
-  attempts: number;
-  attemptLog: AttemptLog[];
-  input: unknown;
-  output: unknown;
-  error: { message: string; stack?: string; retryable: boolean; code?: string; status?: number } | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface RunDetail extends RunSummary {
-  trigger: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } | null;
-  steps: StepRecord[];
-}
-
-export type RunFilter = {
-  status?: string;
-  workflow?: string;
-  cursor?: string;
-};
-
-export interface DryRunReport {
-  status: string;
-  path: string[];
-  steps: {
-    id: string;
-    type: string;
-    status: string;
-    input?: unknown;
-    output?: unknown;
-    error?: string;
-    wouldCall?: { connector: string; action: string; params: unknown };
-  }[];
-  notes: string[];
-}
-
-export interface RuleResult {
-  result: unknown;
-  passed: boolean;
-}
-
-/** Scopes an API token can carry (worker/src/auth/principal.ts). */
-export const TOKEN_SCOPES = [
-  'workflows:read',
-  'workflows:write',
-  'runs:trigger',
-  'runs:read',
-  'secrets:write',
-  'audit:read',
-] as const;
-/** What the server gives a token when no scopes are asked for. */
-export const DEFAULT_TOKEN_SCOPES: readonly string[] = [
-  'workflows:read',
-  'workflows:write',
-  'runs:trigger',
-  'runs:read',
-];
-
-export interface TokenSummary {
-  id: string;
-  name: string;
-  /** The token's first characters, to recognise it; never the value. */
-  prefix: string;
-  scopes: string[];
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
-
-/** A new token: `token` is its value, returned this once and never again. */
-export interface CreatedToken {
-  id: string;
-  name: string;
-  token: string;
-  scopes: string[];
-}
-
-export interface SecretUse {
-  workflow: string;
-  version: number | 'draft';
-  step: string | null;
-  field: string;
-}
-
-export interface SecretSummary {
-  key: string;
-  backend: 'stored' | 'env' | (string & {});
-  /** Always the mask: values are never returned. */
-  value: string;
-  version: number | null;
-  createdAt: number | null;
-  rotatedAt: number | null;
-  lastUsedAt: number | null;
-  /** env only: the operator granted this key to the tenant. */
-  granted?: boolean;
-  /** env only, when granted: the Worker variable is set. */
-  set?: boolean;
-  usedBy: SecretUse[];
-}
-
-export interface SecretWriteResult {
-  key: string;
-  backend: 'stored';
-  value: string;
-  version: number;
-  createdAt: number;
-  rotatedAt: number | null;
-}
-
-export interface SignupInput {
-  tenant: string;
-  email: string;
-  password: string;
-}
-
-export interface LoginInput {
-  email: string;
-  password: string;
-}
-
+/** SvelteKit's load `fetch`, passed through so loads reuse what the page already fetched. */
 type Fetch = typeof fetch;
 
-function isErrorBody(value: unknown): value is ErrorBody {
-  const error = (value as ErrorBody | null)?.error;
-  return typeof error?.code === 'string' && typeof error?.message === 'string';
-}
-
-async function request<T>(method: string, path: string, body?: unknown, fetchImpl: Fetch = fetch): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetchImpl(`/api${path}`, {
-      method,
-      credentials: 'same-origin',
-      headers:
-        body === undefined
-          ? { accept: 'application/json' }
-          : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (cause) {
-    throw new ApiError(0, 'NETWORK_ERROR', `Could not reach the server (${(cause as Error).message})`);
-  }
-  const text = await res.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    data = undefined;
-  }
-  if (!res.ok) {
-    if (isErrorBody(data)) {
-      const { code, message, requestId, details } = data.error;
-      throw new ApiError(res.status, code, message, { requestId, details });
-    }
-    throw new ApiError(res.status, 'HTTP_ERROR', `The server answered ${res.status} ${res.statusText}`.trim());
-  }
-  return data as T;
-}
+const client = createApiClient({ baseUrl: '', init: { credentials: 'same-origin' } });
+const via = (fetchImpl?: Fetch) => (fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {});
+const key = (workflowKey: string) => ({ params: { path: { key: workflowKey } } });
 
 export const api = {
   /** The signed-in identity, or null when there is no session. */
   async me(fetchImpl?: Fetch): Promise<Me | null> {
     try {
-      return await request<Me>('GET', '/auth/me', undefined, fetchImpl);
+      return await unwrap(client.GET('/auth/me', via(fetchImpl)));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return null;
       throw err;
     }
   },
-  signup: (input: SignupInput) => request<Me>('POST', '/auth/signup', input),
-  login: (input: LoginInput) => request<Me>('POST', '/auth/login', input),
-  logout: () => request<{ ok: boolean }>('POST', '/auth/logout'),
-  listWorkflows: async (fetchImpl?: Fetch) =>
-    (await request<{ workflows: WorkflowSummary[] }>('GET', '/workflows', undefined, fetchImpl)).workflows,
+  signup: (body: Schemas['SignupRequest']) => unwrap(client.POST('/auth/signup', { body })),
+  login: (body: Schemas['LoginRequest']) => unwrap(client.POST('/auth/login', { body })),
+  logout: () => unwrap(client.POST('/auth/logout')),
+  listWorkflows: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/workflows', via(fetchImpl)))).workflows,
 
-  getWorkflow: (key: string, fetchImpl?: Fetch) =>
-    request<WorkflowDetail>('GET', `/workflows/${enc(key)}`, undefined, fetchImpl),
-  /** Saves the draft; a file the server refuses comes back as an ApiError with `details[].path`. */
-  saveDraft: (key: string, file: unknown) =>
-    request<{ key: string; created: boolean }>('PUT', `/workflows/${enc(key)}`, file),
-  publish: (key: string) => request<{ version: number; unchanged: boolean }>('POST', `/workflows/${enc(key)}/publish`),
-  listVersions: async (key: string, fetchImpl?: Fetch) =>
-    (await request<{ versions: VersionInfo[] }>('GET', `/workflows/${enc(key)}/versions`, undefined, fetchImpl))
-      .versions,
-  activateVersion: (key: string, version: number) =>
-    request<{ version: number }>('POST', `/workflows/${enc(key)}/versions/${version}/activate`),
+  getWorkflow: (workflowKey: string, fetchImpl?: Fetch) =>
+    unwrap(client.GET('/workflows/{key}', { ...key(workflowKey), ...via(fetchImpl) })),
+  /**
+   * Saves the draft; a file the server refuses comes back as an ApiError with `details[].path`.
+   * The server validates it: the editor may hold anything.
+   */
+  saveDraft: (workflowKey: string, file: unknown) =>
+    unwrap(client.PUT('/workflows/{key}', { ...key(workflowKey), body: file as Schemas['WorkflowFile'] })),
+  publish: (workflowKey: string) => unwrap(client.POST('/workflows/{key}/publish', key(workflowKey))),
+  listVersions: async (workflowKey: string, fetchImpl?: Fetch) =>
+    (await unwrap(client.GET('/workflows/{key}/versions', { ...key(workflowKey), ...via(fetchImpl) }))).versions,
+  activateVersion: (workflowKey: string, version: number) =>
+    unwrap(
+      client.POST('/workflows/{key}/versions/{n}/activate', { params: { path: { key: workflowKey, n: version } } }),
+    ),
   /** A new webhook URL; the old one stops working at once. */
-  regenerateHook: (key: string) => request<{ hookId: string; url: string }>('POST', `/workflows/${enc(key)}/hook`),
-  startRun: (key: string, payload: unknown) =>
-    request<{ runId: string; duplicate: boolean }>('POST', `/workflows/${enc(key)}/runs`, { payload }),
+  regenerateHook: (workflowKey: string) => unwrap(client.POST('/workflows/{key}/hook', key(workflowKey))),
+  startRun: (workflowKey: string, payload: unknown) =>
+    unwrap(client.POST('/workflows/{key}/runs', { ...key(workflowKey), body: { payload } })),
   /** Walks the draft with a sample payload; calls no connector. */
-  dryRun: (key: string, payload: unknown) => request<DryRunReport>('POST', `/workflows/${enc(key)}/test`, { payload }),
+  dryRun: (workflowKey: string, payload: unknown) =>
+    unwrap(client.POST('/workflows/{key}/test', { ...key(workflowKey), body: { payload } })),
 
   listRuns: (filter: RunFilter = {}, fetchImpl?: Fetch) =>
-    request<{ runs: RunSummary[]; nextCursor: string | null }>('GET', `/runs${query(filter)}`, undefined, fetchImpl),
-  getRun: (id: string, fetchImpl?: Fetch) => request<RunDetail>('GET', `/runs/${enc(id)}`, undefined, fetchImpl),
-  retryRun: (id: string) => request<{ runId: string }>('POST', `/runs/${enc(id)}/retry`),
+    unwrap(
+      client.GET('/runs', {
+        params: { query: withoutEmpty(filter) as { status?: RunStatus; workflow?: string; cursor?: string } },
+        ...via(fetchImpl),
+      }),
+    ),
+  getRun: (id: string, fetchImpl?: Fetch) =>
+    unwrap(client.GET('/runs/{id}', { params: { path: { id } }, ...via(fetchImpl) })),
+  retryRun: (id: string) => unwrap(client.POST('/runs/{id}/retry', { params: { path: { id } } })),
 
-  testRule: (rule: unknown, data: unknown) => request<RuleResult>('POST', '/rules/test', { rule, data }),
+  /** Whatever JSON the user typed as the rule: the server says what is wrong with it. */
+  testRule: (rule: unknown, data: unknown) =>
+    unwrap(client.POST('/rules/test', { body: { rule: rule as Schemas['RuleTestRequest']['rule'], data } })),
 
-  listTokens: async (fetchImpl?: Fetch) =>
-    (await request<{ tokens: TokenSummary[] }>('GET', '/tokens', undefined, fetchImpl)).tokens,
+  listTokens: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/tokens', via(fetchImpl)))).tokens,
   /** The answer carries the token's value: show it once, keep it nowhere. */
-  createToken: (name: string, scopes: string[]) => request<CreatedToken>('POST', '/tokens', { name, scopes }),
-  revokeToken: (id: string) => request<{ id: string; revoked: boolean }>('DELETE', `/tokens/${enc(id)}`),
+  createToken: (name: string, scopes: Scope[]) => unwrap(client.POST('/tokens', { body: { name, scopes } })),
+  revokeToken: (id: string) => unwrap(client.DELETE('/tokens/{id}', { params: { path: { id } } })),
 
-  listSecrets: async (fetchImpl?: Fetch) =>
-    (await request<{ secrets: SecretSummary[] }>('GET', '/secrets', undefined, fetchImpl)).secrets,
+  listSecrets: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/secrets', via(fetchImpl)))).secrets,
   /** Creates the stored secret, or replaces its value as a new version. */
-  putSecret: (key: string, value: string) => request<SecretWriteResult>('PUT', `/secrets/${enc(key)}`, { value }),
-  rotateSecret: (key: string, value: string) =>
-    request<SecretWriteResult>('POST', `/secrets/${enc(key)}/rotate`, { value }),
+  putSecret: (secretKey: string, value: string) =>
+    unwrap(client.PUT('/secrets/{key}', { params: { path: { key: secretKey } }, body: { value } })),
+  rotateSecret: (secretKey: string, value: string) =>
+    unwrap(client.POST('/secrets/{key}/rotate', { params: { path: { key: secretKey } }, body: { value } })),
   /** Refused (409, `details` naming each) while an active workflow version uses it. */
-  deleteSecret: (key: string) =>
-    request<{ key: string; deleted: true; version: number }>('DELETE', `/secrets/${enc(key)}`),
+  deleteSecret: (secretKey: string) =>
+    unwrap(client.DELETE('/secrets/{key}', { params: { path: { key: secretKey } } })),
 };
 
-const enc = encodeURIComponent;
-
-function query(params: Record<string, string | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
-  const text = search.toString();
-  return text ? `?${text}` : '';
+/** Filters the user left empty are not sent (`?status=` would be refused). */
+function withoutEmpty<T extends Record<string, string | undefined>>(params: T): Partial<T> {
+  return Object.fromEntries(Object.entries(params).filter(([, value]) => value)) as Partial<T>;
 }
 
 /** A plain, serialisable view of any error, for load functions and error notices. */
@@ -366,7 +146,7 @@ export function describeError(err: unknown): {
   message: string;
   code?: string;
   requestId?: string;
-  details?: FieldIssue[];
+  details?: { path: string; message: string }[];
 } {
   if (err instanceof ApiError)
     return { message: err.message, code: err.code, requestId: err.requestId, details: err.details };

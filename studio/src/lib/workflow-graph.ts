@@ -4,7 +4,7 @@
  * file's `ui.nodes[stepId]` when present, else from a top-down layering (a step sits one
  * row below the deepest step that leads to it; workflows may not loop, so depth is finite).
  */
-import type { StepDefinition, WorkflowFile } from './api';
+import type { DraftStep, DraftFile } from './api';
 
 export interface StepLink {
   source: string;
@@ -14,7 +14,7 @@ export interface StepLink {
 }
 
 export interface PlacedStep {
-  step: StepDefinition;
+  step: DraftStep;
   position: { x: number; y: number };
   /** The first step: where runs start. */
   start: boolean;
@@ -23,7 +23,7 @@ export interface PlacedStep {
 export const COLUMN_WIDTH = 240;
 export const ROW_HEIGHT = 130;
 
-export function stepLinks(step: StepDefinition): StepLink[] {
+export function stepLinks(step: DraftStep): StepLink[] {
   const links: [string, string | null | undefined][] = [];
   if (step.type === 'condition') links.push(['then', step.then], ['else', step.else]);
   else if (step.type === 'branch') {
@@ -36,7 +36,7 @@ export function stepLinks(step: StepDefinition): StepLink[] {
 }
 
 /** Depth of each step: 0 for steps nothing leads to, else one more than its deepest predecessor. */
-function depths(steps: StepDefinition[], links: StepLink[]): Map<string, number> {
+function depths(steps: DraftStep[], links: StepLink[]): Map<string, number> {
   const ids = new Set(steps.map((s) => s.id));
   const preds = new Map<string, string[]>(steps.map((s) => [s.id, []]));
   for (const l of links) if (ids.has(l.target)) preds.get(l.target)!.push(l.source);
@@ -57,7 +57,7 @@ function depths(steps: StepDefinition[], links: StepLink[]): Map<string, number>
   return depth;
 }
 
-export function layoutWorkflow(wf: Pick<WorkflowFile, 'steps' | 'ui'>): { steps: PlacedStep[]; links: StepLink[] } {
+export function layoutWorkflow(wf: Pick<DraftFile, 'steps' | 'ui'>): { steps: PlacedStep[]; links: StepLink[] } {
   const steps = wf.steps.filter((s) => s && typeof s.id === 'string');
   const links = steps.flatMap(stepLinks).filter((l) => steps.some((s) => s.id === l.target));
   const depth = depths(steps, links);
@@ -85,7 +85,7 @@ export function layoutWorkflow(wf: Pick<WorkflowFile, 'steps' | 'ui'>): { steps:
 }
 
 /** One line that says what a step does, for its node. */
-export function stepSummary(step: StepDefinition): string {
+export function stepSummary(step: DraftStep): string {
   switch (step.type) {
     case 'action':
       return `${step.connector ?? '?'}.${step.action ?? '?'}`;
@@ -103,8 +103,8 @@ export function stepSummary(step: StepDefinition): string {
 }
 
 /** Narrows an editor's parsed JSON to something the canvas can draw. */
-export function drawable(value: unknown): Pick<WorkflowFile, 'steps' | 'ui'> | null {
-  const wf = value as WorkflowFile | null;
+export function drawable(value: unknown): Pick<DraftFile, 'steps' | 'ui'> | null {
+  const wf = value as DraftFile | null;
   if (!wf || typeof wf !== 'object' || !Array.isArray(wf.steps)) return null;
   return {
     steps: wf.steps.filter((s) => s && typeof s === 'object' && typeof s.id === 'string'),

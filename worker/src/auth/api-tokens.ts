@@ -70,7 +70,7 @@ export async function resolveToken(db: Db, token: string): Promise<Principal | n
     .where(and(eq(apiTokens.tokenHash, await sha256Hex(token)), isNull(apiTokens.revokedAt)))
     .get();
   if (!row) return null;
-  return { type: 'token', tenantId: row.tenantId, tokenId: row.id, tokenName: row.name, scopes: row.scopes as Scope[] };
+  return { type: 'token', tenantId: row.tenantId, tokenId: row.id, tokenName: row.name, scopes: row.scopes };
 }
 
 export function touchToken(db: Db, tenantId: string, id: string) {

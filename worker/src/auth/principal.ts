@@ -11,6 +11,13 @@ export const SCOPES = [
   'audit:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+/** What a new token gets when no scopes are asked for: everything but secrets and audit. */
+export const DEFAULT_TOKEN_SCOPES: readonly Scope[] = [
+  'workflows:read',
+  'workflows:write',
+  'runs:trigger',
+  'runs:read',
+];
 
 export type Principal =
   | { type: 'user'; tenantId: string; userId: string; email: string; role: Role }

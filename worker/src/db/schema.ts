@@ -5,6 +5,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { Scope } from '../auth/principal';
+import type { AttemptLog, RunState } from '../run/run-state';
+import type { StepError } from '../run/step-message';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 
@@ -59,7 +62,7 @@ export const apiTokens = sqliteTable(
     // First characters of the token, shown in lists so people can tell tokens apart.
     prefix: text('prefix').notNull(),
     tokenHash: text('token_hash').notNull(),
-    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<Scope[]>().notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: integer('created_at').notNull().default(now),
     lastUsedAt: integer('last_used_at'),
@@ -162,7 +165,7 @@ export const runs = sqliteTable(
       headers: Record<string, string>;
       query: Record<string, string>;
     }>(),
-    error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    error: text('error', { mode: 'json' }).$type<NonNullable<RunState['error']>>(),
     /** Set when this run re-runs a failed one from its failed step. */
     retryOf: text('retry_of'),
     createdAt: integer('created_at').notNull(),
@@ -193,10 +196,10 @@ export const runSteps = sqliteTable(
     }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     /** Every attempt: number, start, duration, outcome, error. */
-    attemptLog: text('attempt_log', { mode: 'json' }).$type<Record<string, unknown>[]>(),
+    attemptLog: text('attempt_log', { mode: 'json' }).$type<AttemptLog[]>(),
     input: text('input', { mode: 'json' }),
     output: text('output', { mode: 'json' }),
-    error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    error: text('error', { mode: 'json' }).$type<StepError>(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
     seq: integer('seq').notNull(),

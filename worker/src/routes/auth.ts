@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { actorOf } from '../auth/principal';
+import { actorOf, ROLES, SCOPES } from '../auth/principal';
 import { isAllowedOrigin } from '../auth/middleware';
 import { createSession, deleteSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions';
 import { clearAccount, recordFailure, retryAfterSeconds } from '../auth/login-throttle';
@@ -24,8 +24,8 @@ const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max
 const Me = z
   .object({
     tenant: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
-    user: z.object({ id: z.string(), email: z.string(), role: z.string() }).optional(),
-    token: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()) }).optional(),
+    user: z.object({ id: z.string(), email: z.string(), role: z.enum(ROLES) }).optional(),
+    token: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)) }).optional(),
   })
   .openapi('Me');
 

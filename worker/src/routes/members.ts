@@ -1,13 +1,13 @@
 /** People in a tenant: owners and admins add members with a role. */
 import { z } from '@hono/zod-openapi';
-import { actorOf } from '../auth/principal';
+import { actorOf, ROLES } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { addMember, listMembers } from '../tenants/accounts';
 
 const manage = { role: 'admin' } as const;
 const Member = z
-  .object({ id: z.string(), email: z.string(), role: z.string(), createdAt: z.number() })
+  .object({ id: z.string(), email: z.string(), role: z.enum(ROLES), createdAt: z.number() })
   .openapi('Member');
 const AddMemberBody = z
   .strictObject({

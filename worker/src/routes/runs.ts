@@ -17,9 +17,41 @@ const read = { role: 'viewer', scope: 'runs:read' } as const;
 const RunBody = z
   .strictObject({ payload: z.unknown().optional().openapi({ description: 'Becomes `trigger.body`' }) })
   .openapi('StartRunRequest');
-const Started = z.object({ runId: z.string(), duplicate: z.boolean() });
+const Started = z.object({ runId: z.string(), duplicate: z.boolean() }).openapi('RunStarted');
+const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+const STEP_STATUSES = ['pending', 'ready', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped'] as const;
+// Recorded JSON (trigger bodies, step inputs and outputs) is whatever the workflow made: any JSON value.
+const Json = z.unknown();
+const RunError = z
+  .object({ message: z.string(), stepId: z.string().optional().openapi({ description: 'The step that failed' }) })
+  .openapi('RunError');
+const AttemptLog = z
+  .object({
+    n: z.number().openapi({ description: 'Attempt number, from 1' }),
+    attemptId: z.string(),
+    queuedAt: z.number(),
+    startedAt: z.number().optional(),
+    finishedAt: z.number().optional(),
+    outcome: z.enum(['succeeded', 'failed', 'retrying']).optional(),
+    error: z.object({ message: z.string(), retryable: z.boolean() }).optional(),
+    nextAttemptAt: z.number().optional(),
+  })
+  .openapi('AttemptLog');
+const StepError = z
+  .object({
+    message: z.string(),
+    stack: z.string().optional(),
+    retryable: z.boolean(),
+    retryAfterMs: z.number().optional(),
+    status: z.number().optional().openapi({ description: "The called API's HTTP status" }),
+    code: z.string().optional(),
+  })
+  .openapi('StepError');
+const RecordedTrigger = z
+  .object({ body: Json, headers: z.record(z.string(), z.string()), query: z.record(z.string(), z.string()) })
+  .openapi('RecordedTrigger', { description: 'The event as received (secret-bearing headers left out)' });
 const RunQuery = z.object({
-  status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
   workflow: z.string().max(64).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -29,9 +61,9 @@ const RunSummary = z
     id: z.string(),
     workflow: z.string(),
     version: z.number(),
-    status: z.string(),
+    status: z.enum(RUN_STATUSES),
     triggerType: z.string(),
-    error: z.unknown(),
+    error: RunError.nullable(),
     retryOf: z.string().nullable(),
     createdAt: z.number(),
     startedAt: z.number().nullable(),
@@ -42,20 +74,19 @@ const StepRecord = z
   .object({
     id: z.string(),
     type: z.string(),
-    status: z.string(),
+    status: z.enum(STEP_STATUSES),
     attempts: z.number(),
-    attemptLog: z.array(z.record(z.string(), z.unknown())),
-    input: z.unknown(),
-    output: z.unknown(),
-    error: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: '{message, stack, retryable, code?, status?}' }),
+    attemptLog: z.array(AttemptLog),
+    input: Json,
+    output: Json,
+    error: StepError.nullable(),
     startedAt: z.number().nullable(),
     finishedAt: z.number().nullable(),
   })
   .openapi('StepRecord');
-const RunDetail = RunSummary.extend({ trigger: z.unknown(), steps: z.array(StepRecord) }).openapi('RunDetail');
+const RunDetail = RunSummary.extend({ trigger: RecordedTrigger.nullable(), steps: z.array(StepRecord) }).openapi(
+  'RunDetail',
+);
 const IdParam = z.object({ id: z.string().max(100) });
 const KeyParam = z.object({ key: z.string().max(64) });
 
@@ -114,7 +145,11 @@ export const runRoutes = createRouter()
       permission: read,
       summary: 'Execution Explorer: runs, newest first',
       request: { query: RunQuery },
-      responses: { 200: jsonResponse(z.object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() })) },
+      responses: {
+        200: jsonResponse(
+          z.object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() }).openapi('RunPage'),
+        ),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context';
 import { notFound } from '../errors';
-import { actorOf, SCOPES, type Scope } from '../auth/principal';
+import { actorOf, DEFAULT_TOKEN_SCOPES, SCOPES } from '../auth/principal';
 import { createToken, findActiveToken, insertToken, listTokens, revokeToken } from '../auth/api-tokens';
 import { auditInsert } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
@@ -10,7 +10,6 @@ import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import type { Context } from 'hono';
 
 const manage = { role: 'admin' } as const;
-const DEFAULT_SCOPES: Scope[] = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read'];
 
 const CreateTokenBody = z
   .strictObject({
@@ -19,7 +18,7 @@ const CreateTokenBody = z
       .array(z.enum(SCOPES))
       .min(1)
       .optional()
-      .openapi({ description: `Default: ${DEFAULT_SCOPES.join(', ')}` }),
+      .openapi({ description: `Default: ${DEFAULT_TOKEN_SCOPES.join(', ')}` }),
   })
   .openapi('CreateTokenRequest');
 const TokenSummary = z
@@ -27,7 +26,7 @@ const TokenSummary = z
     id: z.string(),
     name: z.string(),
     prefix: z.string(),
-    scopes: z.array(z.string()),
+    scopes: z.array(z.enum(SCOPES)),
     createdAt: z.number(),
     lastUsedAt: z.number().nullable(),
     revokedAt: z.number().nullable(),
@@ -49,7 +48,14 @@ export const tokenRoutes = createRouter()
       request: jsonBody(CreateTokenBody),
       responses: {
         201: jsonResponse(
-          z.object({ id: z.string(), name: z.string(), token: z.string(), scopes: z.array(z.string()) }),
+          z
+            .object({
+              id: z.string(),
+              name: z.string(),
+              token: z.string().openapi({ description: 'The value: returned this once, never again' }),
+              scopes: z.array(z.enum(SCOPES)),
+            })
+            .openapi('CreatedToken'),
         ),
       },
     }),
@@ -57,7 +63,7 @@ export const tokenRoutes = createRouter()
       const p = c.get('principal')!;
       const db = c.get('db');
       const body = c.req.valid('json');
-      const scopes = [...new Set(body.scopes ?? DEFAULT_SCOPES)];
+      const scopes = [...new Set(body.scopes ?? DEFAULT_TOKEN_SCOPES)];
       const actor = actorOf(p);
       const { row, token } = await createToken(db, p.tenantId, body.name, scopes, actor.id!);
       await db.batch([
@@ -92,7 +98,7 @@ export const tokenRoutes = createRouter()
       permission: manage,
       summary: 'Revoke an API token; it stops working at once',
       request: { params: IdParam },
-      responses: { 200: jsonResponse(z.object({ id: z.string(), revoked: z.boolean() })) },
+      responses: { 200: jsonResponse(z.object({ id: z.string(), revoked: z.boolean() }).openapi('RevokedToken')) },
     }),
     async (c) => {
       const p = c.get('principal')!;

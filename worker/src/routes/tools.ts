@@ -18,15 +18,32 @@ const RuleTestBody = z
   .strictObject({ rule: z.union([z.record(z.string(), z.unknown()), z.boolean()]), data: z.unknown().optional() })
   .openapi('RuleTestRequest');
 const KeyParam = z.object({ key: z.string().max(64) });
+// A JSON Schema document (draft 2020-12) as the connector SDK derives it from an action's zod schemas.
+const JsonSchema = z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema' });
+const Connector = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    description: z.string(),
+    secrets: z.array(z.string()).openapi({ description: 'Secret names the connector asks for' }),
+    settings: z
+      .array(z.string())
+      .openapi({ description: 'Operator settings (Worker variables CONNECTOR_<CODE>_<NAME>)' }),
+    actions: z.array(z.object({ name: z.string(), description: z.string(), inputs: JsonSchema, outputs: JsonSchema })),
+  })
+  .openapi('Connector');
+const RuleResult = z
+  .object({ result: z.unknown().openapi({ description: "The rule's value: any JSON" }), passed: z.boolean() })
+  .openapi('RuleResult');
 const DryRunResult = z
   .object({
-    status: z.string(),
+    status: z.enum(['running', 'succeeded', 'failed']),
     path: z.array(z.string()).openapi({ description: 'Steps that ran, in order' }),
     steps: z.array(
       z.object({
         id: z.string(),
         type: z.string(),
-        status: z.string(),
+        status: z.enum(['pending', 'ready', 'queued', 'running', 'waiting', 'succeeded', 'failed', 'skipped']),
         input: z.unknown().optional(),
         output: z.unknown().optional(),
         error: z.string().optional(),
@@ -48,9 +65,9 @@ export const toolRoutes = createRouter()
       path: '/connectors',
       permission: { role: 'viewer', scope: 'workflows:read' },
       summary: "Connector catalog with each action's input and output JSON Schemas",
-      responses: { 200: jsonResponse(z.object({ connectors: z.array(z.record(z.string(), z.unknown())) })) },
+      responses: { 200: jsonResponse(z.object({ connectors: z.array(Connector) })) },
     }),
-    (c) => c.json({ connectors: catalog() as unknown as Record<string, unknown>[] }, 200),
+    (c) => c.json({ connectors: catalog() }, 200),
   )
   .openapi(
     apiRoute({
@@ -59,7 +76,7 @@ export const toolRoutes = createRouter()
       permission: { role: 'editor', scope: 'workflows:read' },
       summary: 'Rule Tester: evaluate a JSONLogic rule against sample data',
       request: jsonBody(RuleTestBody),
-      responses: { 200: jsonResponse(z.object({ result: z.unknown(), passed: z.boolean() })) },
+      responses: { 200: jsonResponse(RuleResult) },
     }),
     (c) => {
       const { rule, data } = c.req.valid('json');
@@ -100,7 +117,7 @@ export const toolRoutes = createRouter()
       permission: { role: 'editor', scope: 'workflows:write' },
       summary: 'Regenerate the webhook URL; the old one stops working at once',
       request: { params: KeyParam },
-      responses: { 200: jsonResponse(z.object({ hookId: z.string(), url: z.string() })) },
+      responses: { 200: jsonResponse(z.object({ hookId: z.string(), url: z.string() }).openapi('WebhookUrl')) },
     }),
     async (c) => {
       const p = c.get('principal')!;

@@ -28,36 +28,38 @@ const WorkflowFile = Workflow.openapi('WorkflowFile', { description: 'A workflow
 const KeyParam = z.object({ key: z.string().max(64) });
 const VersionParam = KeyParam.extend({ n: z.coerce.number().int().min(1) });
 const PublishQuery = z.object({ publish: z.enum(['true', 'false']).optional() });
-const SaveResult = z.object({
-  key: z.string(),
-  created: z.boolean(),
-  version: z.number().optional(),
-  unchanged: z.boolean().optional(),
-});
-const Summary = z.object({
-  key: z.string(),
-  name: z.string(),
-  activeVersion: z.number().nullable(),
-  hookId: z.string(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
-
-const Detail = z
+const SaveResult = z
+  .object({
+    key: z.string(),
+    created: z.boolean(),
+    version: z.number().optional().openapi({ description: 'With ?publish=true: the active version' }),
+    unchanged: z.boolean().optional().openapi({ description: 'With ?publish=true: nothing new to publish' }),
+  })
+  .openapi('SaveResult');
+const Summary = z
   .object({
     key: z.string(),
     name: z.string(),
+    activeVersion: z.number().nullable().openapi({ description: 'The version runs use; null while only a draft' }),
     hookId: z.string(),
-    draft: z.unknown().openapi({ description: 'The draft file as saved' }),
-    activeVersion: z.number().nullable(),
-    active: z.unknown().openapi({ description: "The active version's file, or null before the first publish" }),
-    schedule: z.object({ active: SchedulePreview.nullable(), draft: SchedulePreview.nullable() }).openapi({
-      description: "Next fire times of the active version's and the draft's schedule trigger (null: not a schedule)",
-    }),
     createdAt: z.number(),
     updatedAt: z.number(),
   })
-  .openapi('WorkflowDetail');
+  .openapi('WorkflowSummary');
+const Published = z.object({ version: z.number(), unchanged: z.boolean() }).openapi('Published');
+const VersionInfo = z
+  .object({ version: z.number(), createdBy: z.string(), createdAt: z.number(), active: z.boolean() })
+  .openapi('VersionInfo');
+
+const Detail = Summary.extend({
+  draft: z.unknown().openapi({ description: 'The draft as last saved: any JSON, not necessarily a valid file' }),
+  active: WorkflowFile.nullable().openapi({
+    description: "The active version's file, or null before the first publish",
+  }),
+  schedule: z.object({ active: SchedulePreview.nullable(), draft: SchedulePreview.nullable() }).openapi({
+    description: "Next fire times of the active version's and the draft's schedule trigger (null: not a schedule)",
+  }),
+}).openapi('WorkflowDetail');
 
 function meta(c: Context<AppEnv>) {
   return { actor: actorOf(c.get('principal')!), ip: clientIp(c), requestId: c.get('requestId') };
@@ -142,7 +144,7 @@ export const workflowRoutes = createRouter()
       permission: write,
       summary: 'Publish the draft as a new immutable, active version',
       request: { params: KeyParam },
-      responses: { 200: jsonResponse(z.object({ version: z.number(), unchanged: z.boolean() })) },
+      responses: { 200: jsonResponse(Published) },
     }),
     async (c) =>
       c.json(
@@ -164,13 +166,7 @@ export const workflowRoutes = createRouter()
       summary: 'Version history, newest first',
       request: { params: KeyParam },
       responses: {
-        200: jsonResponse(
-          z.object({
-            versions: z.array(
-              z.object({ version: z.number(), createdBy: z.string(), createdAt: z.number(), active: z.boolean() }),
-            ),
-          }),
-        ),
+        200: jsonResponse(z.object({ versions: z.array(VersionInfo) })),
       },
     }),
     async (c) =>

@@ -3,16 +3,16 @@
  * connector is called (each action "succeeds" with a null output) and delays do not
  * wait. It reports the path taken and the params each action would get, secrets masked.
  */
-import { applyResult, claim, initState, pump, wake } from './run-state';
+import { applyResult, claim, initState, pump, wake, type RunStatus, type StepStatus } from './run-state';
 import { maskSecrets } from './secret-markers';
 
 export interface DryRunReport {
-  status: string;
+  status: RunStatus;
   path: string[];
   steps: {
     id: string;
     type: string;
-    status: string;
+    status: StepStatus;
     input?: unknown;
     output?: unknown;
     error?: string;

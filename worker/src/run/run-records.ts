@@ -42,10 +42,10 @@ export function flushStatements(
     const row = {
       status: s.status as 'running',
       attempts: s.attempts.length || (s.status === 'pending' || s.status === 'skipped' ? 0 : 1),
-      attemptLog: s.attempts as unknown as Record<string, unknown>[],
+      attemptLog: s.attempts,
       input: s.input === undefined ? null : capValue(s.input, MAX_RECORDED_BYTES),
       output: id in outputs ? capValue(outputs[id], MAX_RECORDED_BYTES) : null,
-      error: (s.error as unknown as Record<string, unknown>) ?? null,
+      error: s.error ?? null,
       startedAt: s.startedAt ?? null,
       finishedAt: s.finishedAt ?? null,
       seq: s.seq ?? 0,

@@ -144,7 +144,8 @@ export async function getWorkflowDetail(db: Db, tenantId: string, key: string) {
   const row = await requireWorkflow(db, tenantId, key);
   const activeRow = row.activeVersion ? await getVersion(db, tenantId, row.id, row.activeVersion) : undefined;
   const draft = JSON.parse(row.draft) as unknown;
-  const active = activeRow ? (JSON.parse(activeRow.definition) as unknown) : null;
+  // Validated when published and kept verbatim (so fields with defaults may be absent).
+  const active = activeRow ? (JSON.parse(activeRow.definition) as Workflow) : null;
   return {
     key: row.key,
     name: row.name,

@@ -1,22 +1,34 @@
 /** `automate import --file|--dir`: one progress line per file; exit 1 if any failed. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { importWorkflow } from './api-client.mjs';
+import { importWorkflow, type ImportOutcome } from './import-workflow.ts';
 
-export async function importCommand({ file, dir, publish, baseUrl, token }) {
-  let files;
+export interface ImportOptions {
+  file?: string;
+  dir?: string;
+  publish: boolean;
+  baseUrl: string;
+  token: string;
+}
+
+type Saved = Extract<ImportOutcome, { ok: true }>['result'];
+type Failure = Extract<ImportOutcome, { ok: false }>;
+
+export async function importCommand({ file, dir, publish, baseUrl, token }: ImportOptions): Promise<number> {
+  let files: string[];
   if (file) {
     files = [file];
   } else {
     try {
-      const entries = await readdir(dir, { withFileTypes: true });
+      const entries = await readdir(dir!, { withFileTypes: true });
       files = entries
         .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.json'))
         .map((e) => e.name)
         .sort()
-        .map((name) => path.join(dir, name));
+        .map((name) => path.join(dir!, name));
     } catch (err) {
-      console.error(`✗ cannot read folder ${dir}: ${err.code === 'ENOENT' ? 'no such folder' : err.message}`);
+      const e = err as NodeJS.ErrnoException;
+      console.error(`✗ cannot read folder ${dir}: ${e.code === 'ENOENT' ? 'no such folder' : e.message}`);
       return 1;
     }
     if (files.length === 0) {
@@ -49,32 +61,37 @@ export async function importCommand({ file, dir, publish, baseUrl, token }) {
   return failed ? 1 : 0;
 }
 
-async function importOne(file, { publish, baseUrl, token }) {
-  let text;
+async function importOne(
+  file: string,
+  { publish, baseUrl, token }: Omit<ImportOptions, 'file' | 'dir'>,
+): Promise<ImportOutcome> {
+  let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
+    const e = err as NodeJS.ErrnoException;
     return {
       ok: false,
-      message: err.code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${err.message}`,
+      fatal: false,
+      message: e.code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${e.message}`,
     };
   }
   try {
     JSON.parse(text);
   } catch (err) {
-    return { ok: false, message: `invalid JSON: ${err.message}` };
+    return { ok: false, fatal: false, message: `invalid JSON: ${(err as Error).message}` };
   }
   // The text goes as written: the server keeps it verbatim, so export gives it back unchanged.
   return importWorkflow({ baseUrl, token, text, publish });
 }
 
-function describe(result, publish) {
+function describe(result: Saved, publish: boolean): string {
   const saved = result.created ? 'created' : 'updated';
   if (!publish || result.version === undefined) return `${saved}, draft saved`;
   return result.unchanged ? `${saved}, v${result.version} already published` : `${saved}, published v${result.version}`;
 }
 
-function formatFailure(label, { message, summary, details = [] }) {
+function formatFailure(label: string, { message, summary, details = [] }: Failure): string {
   if (details.length === 1) return `✗ ${label}: ${details[0].path}: ${details[0].message}`;
   if (details.length > 1)
     return [`✗ ${label}: ${summary}`, ...details.map((d) => `    ${d.path}: ${d.message}`)].join('\n');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `automate` command line (CONTRACT §1). Plain Node ESM with no dependencies, so it
-// runs with `npx automate` on any Node 20+ without a build step.
+// The `automate` command line (README: Code-first workflows). TypeScript that the pinned Node 24 runs as is
+// (it strips types), so `npx automate` needs no build step; it talks to the API through
+// the typed client in api/client.ts.
 import { parseArgs } from 'node:util';
-import { importCommand } from './lib/import-command.mjs';
+import { importCommand } from './lib/import-command.ts';
 
 const HELP = `Usage: automate <command> [options]
 
@@ -23,23 +24,26 @@ Examples:
   npx automate import --dir workflows/
 `;
 
+const parseCommandLine = (args: string[]) =>
+  parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      file: { type: 'string' },
+      dir: { type: 'string' },
+      publish: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+
 /** Exit codes: 0 ok, 1 something failed, 2 the command line itself was wrong. */
-async function main(argv) {
-  let parsed;
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        file: { type: 'string' },
-        dir: { type: 'string' },
-        publish: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseCommandLine(argv);
   } catch (err) {
-    return usageError(err.message);
+    return usageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   const [command, ...extra] = positionals;
@@ -64,7 +68,7 @@ async function main(argv) {
   return importCommand({ file: values.file, dir: values.dir, publish: values.publish, baseUrl, token });
 }
 
-function usageError(message) {
+function usageError(message: string): number {
   console.error(`✗ ${message}\n\n${HELP}`);
   return 2;
 }
