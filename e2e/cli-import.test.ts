@@ -2,7 +2,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createToken, provideSecrets, root, runCli, signup, storedSecretKeys, type Account } from './helpers';
+import {
+  createToken,
+  ok,
+  provideSecrets,
+  root,
+  runCli,
+  signup,
+  storedSecretKeys,
+  withToken,
+  type Account,
+} from './helpers';
 
 const baseUrl = inject('baseUrl');
 
@@ -45,11 +55,12 @@ describe.each(examples.map((file) => [path.relative(root, file), file]))(
       expect(run.output).toContain('✓ order_flow.json → order_flow (created, published v1)');
       expect(run.code).toBe(0);
 
-      const res = await fetch(`${baseUrl}/api/workflows/order_flow/versions`, {
-        headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
-      });
-      expect(res.status).toBe(200);
-      const { versions } = (await res.json()) as { versions: { version: number; active: boolean }[] };
+      const { versions } = await ok(
+        withToken(baseUrl, env.AUTOMATE_TOKEN).GET('/workflows/{key}/versions', {
+          params: { path: { key: 'order_flow' } },
+        }),
+        200,
+      );
       expect(versions.map(({ version, active }) => ({ version, active }))).toEqual([{ version: 1, active: true }]);
     });
 
@@ -60,18 +71,22 @@ describe.each(examples.map((file) => [path.relative(root, file), file]))(
     });
 
     it('exports the file unchanged', async () => {
-      const res = await fetch(`${baseUrl}/api/workflows/order_flow/export`, {
-        headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
-      });
-      expect(JSON.parse(await res.text())).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+      const exported = await ok(
+        withToken(baseUrl, env.AUTOMATE_TOKEN).GET('/workflows/{key}/export', {
+          params: { path: { key: 'order_flow' } },
+          parseAs: 'text',
+        }),
+      );
+      expect(JSON.parse(exported)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     });
 
     it('is visible to that tenant only', async () => {
       const other = await tenantWithToken();
-      const res = await fetch(`${baseUrl}/api/workflows/order_flow`, {
-        headers: { authorization: `Bearer ${other.env.AUTOMATE_TOKEN}` },
+      const { response, error } = await withToken(baseUrl, other.env.AUTOMATE_TOKEN).GET('/workflows/{key}', {
+        params: { path: { key: 'order_flow' } },
       });
-      expect(res.status).toBe(404);
+      expect(response.status).toBe(404);
+      expect(error?.error.code).toBe('NOT_FOUND');
     });
   },
 );
@@ -98,10 +113,7 @@ describe('import errors', () => {
     expect(run.output).not.toContain('notes.txt');
     expect(run.output.indexOf('a_hello.json')).toBeLessThan(run.output.indexOf('b_bad.json'));
 
-    const list = await fetch(`${baseUrl}/api/workflows`, {
-      headers: { authorization: `Bearer ${env.AUTOMATE_TOKEN}` },
-    });
-    const { workflows } = (await list.json()) as { workflows: { key: string; activeVersion: number | null }[] };
+    const { workflows } = await ok(withToken(baseUrl, env.AUTOMATE_TOKEN).GET('/workflows'));
     expect(workflows.map((w) => [w.key, w.activeVersion])).toEqual([['hello', 1]]);
   });
 

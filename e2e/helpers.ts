@@ -1,7 +1,8 @@
-/** Shared by the e2e tests: talk to the running stack as a browser session or as a script. */
+/** Shared by the e2e tests: talk to the running stack (through the typed client) as a user or a script. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { createApiClient, type ApiClient } from '../api/client.ts';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -12,6 +13,8 @@ export interface Account {
   password: string;
   /** `automate_session=...`, to send as a Cookie header. */
   cookie: string;
+  /** The typed API client (api/client.ts), signed in as this account's owner. */
+  api: ApiClient;
 }
 
 export const uniqueSuffix = () => randomBytes(4).toString('hex');
@@ -19,51 +22,40 @@ export const uniqueSuffix = () => randomBytes(4).toString('hex');
 export async function signup(baseUrl: string, tenant = `E2E ${uniqueSuffix()}`): Promise<Account> {
   const email = `owner-${uniqueSuffix()}@example.com`;
   const password = 'correct horse battery staple';
-  const res = await fetch(`${baseUrl}/api/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: baseUrl },
-    body: JSON.stringify({ tenant, email, password }),
-  });
-  if (res.status !== 201) throw new Error(`signup: ${res.status} ${await res.text()}`);
-  const cookie = res.headers
+  const { response } = await expectStatus(
+    createApiClient({ baseUrl }).POST('/auth/signup', { body: { tenant, email, password } }),
+    201,
+  );
+  const cookie = response.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
-  return { baseUrl, tenant, email, password, cookie };
+  return { baseUrl, tenant, email, password, cookie, api: createApiClient({ baseUrl, cookie }) };
 }
 
-/** A cookie-authenticated call; writes carry our own Origin as a browser would. */
-export function asUser(account: Account, method: string, route: string, body?: unknown) {
-  return fetch(`${account.baseUrl}${route}`, {
-    method,
-    headers: {
-      cookie: account.cookie,
-      origin: account.baseUrl,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-/** A cookie-authenticated call that must answer `expected` (or any 2xx); returns the parsed body. */
-export async function apiAs<T = any>(
-  account: Account,
-  method: string,
-  route: string,
-  body?: unknown,
+/**
+ * Awaits a typed call that must answer `expected` (or any 2xx) and returns its data and
+ * response; anything else throws with the status and the server's error.
+ */
+export async function expectStatus<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
   expected?: number,
-): Promise<T> {
-  const res = await asUser(account, method, route, body);
-  const text = await res.text();
-  if (expected !== undefined ? res.status !== expected : !res.ok)
-    throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+): Promise<{ data: T; response: Response }> {
+  const { data, error, response } = await call;
+  if (expected !== undefined ? response.status !== expected : !response.ok)
+    throw new Error(`${response.url}: ${response.status} ${JSON.stringify(error ?? data)}`);
+  return { data: data as T, response };
 }
+
+/** The data of a typed call that must answer `expected` (or any 2xx). */
+export const ok = async <T>(call: Promise<{ data?: T; error?: unknown; response: Response }>, expected?: number) =>
+  (await expectStatus(call, expected)).data;
+
+/** A client that authenticates with an API token instead of the session. */
+export const withToken = (baseUrl: string, token: string) => createApiClient({ baseUrl, token });
 
 export async function createToken(account: Account): Promise<string> {
-  const res = await asUser(account, 'POST', '/api/tokens', { name: 'e2e cli' });
-  if (res.status !== 201) throw new Error(`create token: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { token: string }).token;
+  return (await ok(account.api.POST('/tokens', { body: { name: 'e2e cli' } }), 201)).token;
 }
 
 /** Stored secret keys a workflow file refers to (`{"$secret": "KEY"}` without `backend: "env"`). */
@@ -90,9 +82,9 @@ export async function provideSecrets(account: Account, keys: string[]) {
     const value = key.endsWith('WEBHOOK_SECRET')
       ? `whsec_${randomBytes(32).toString('base64')}`
       : `e2e-${randomBytes(16).toString('hex')}`;
-    const res = await asUser(account, 'PUT', `/api/secrets/${key}`, { value });
-    if (res.status === 404) return;
-    if (!res.ok) throw new Error(`PUT /api/secrets/${key}: ${res.status} ${await res.text()}`);
+    const { response, error } = await account.api.PUT('/secrets/{key}', { params: { path: { key } }, body: { value } });
+    if (response.status === 404) return;
+    if (!response.ok) throw new Error(`PUT /api/secrets/${key}: ${response.status} ${JSON.stringify(error)}`);
   }
 }
 

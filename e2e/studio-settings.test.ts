@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink as headerLink, openBrowser, type Browser } from './browser';
-import { apiAs, provideSecrets, root, signup, storedSecretKeys, type Account } from './helpers';
+import { ok, provideSecrets, root, signup, storedSecretKeys, withToken as tokenClient, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 
@@ -17,10 +17,9 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) =>
-  apiAs<T>(account, method, route, body, expected);
-
-const withToken = (token: string) => fetch(`${baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+const listSecrets = async () => (await ok(account.api.GET('/secrets'))).secrets;
+/** Who the token is, as the API sees it (`response.status` 200, or 401 once revoked). */
+const withToken = (token: string) => tokenClient(baseUrl, token).GET('/auth/me');
 const shot = (name: string) => browser.screenshot(name);
 /** A section link in the header. */
 const navLink = (name: string) => headerLink(page, name);
@@ -73,7 +72,7 @@ describe('API tokens page', () => {
     const row = tokenRow('CI deploy');
     expect(await row.textContent()).toMatch(/CI deploy.*workflows:read.*audit:read.*active/s);
     expect(await row.textContent()).not.toContain(token);
-    const [listed] = (await api('GET', '/api/tokens')).tokens;
+    const [listed] = (await ok(account.api.GET('/tokens'))).tokens;
     expect(listed).toMatchObject({
       name: 'CI deploy',
       scopes: ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'audit:read'],
@@ -84,11 +83,10 @@ describe('API tokens page', () => {
   });
 
   it('the shown value works as a Bearer token', async () => {
-    const res = await withToken(token);
-    expect(res.status).toBe(200);
-    const me = await res.json();
-    expect(me.token).toMatchObject({ name: 'CI deploy' });
-    expect(me.tenant.name).toBe('Studio Settings');
+    const { data: me, response } = await withToken(token);
+    expect(response.status).toBe(200);
+    expect(me?.token).toMatchObject({ name: 'CI deploy' });
+    expect(me?.tenant.name).toBe('Studio Settings');
   });
 
   it('forgets the value once dismissed or reloaded', async () => {
@@ -103,7 +101,7 @@ describe('API tokens page', () => {
     page.once('dialog', (d) => d.dismiss());
     await tokenRow('CI deploy').getByRole('button', { name: 'Revoke' }).click();
     await page.waitForTimeout(300);
-    expect((await withToken(token)).status).toBe(200);
+    expect((await withToken(token)).response.status).toBe(200);
 
     let warning = '';
     page.once('dialog', (d) => {
@@ -115,7 +113,7 @@ describe('API tokens page', () => {
     expect(warning).toContain('stops working at once');
     expect(await tokenRow('CI deploy').textContent()).toContain('revoked');
     expect(await tokenRow('CI deploy').getByRole('button', { name: 'Revoke' }).count()).toBe(0);
-    expect((await withToken(token)).status).toBe(401);
+    expect((await withToken(token)).response.status).toBe(401);
     await shot('studio-settings-tokens.png');
   });
 });
@@ -141,7 +139,7 @@ describe('secrets page', () => {
     expect(await page.getByTestId('secret-value').inputValue()).toBe('');
     expect(await page.getByTestId('secret-key').inputValue()).toBe('');
     expect(await page.content()).not.toContain(first);
-    expect((await api('GET', '/api/secrets')).secrets).toEqual([
+    expect(await listSecrets()).toEqual([
       expect.objectContaining({ key: 'E2E_API_KEY', backend: 'stored', version: 1, value: '********' }),
     ]);
   });
@@ -161,13 +159,13 @@ describe('secrets page', () => {
     const html = await page.content();
     expect(html).not.toContain(first);
     expect(html).not.toContain(second);
-    expect((await api('GET', '/api/secrets')).secrets[0]).toMatchObject({ key: 'E2E_API_KEY', version: 2 });
+    expect((await listSecrets())[0]).toMatchObject({ key: 'E2E_API_KEY', version: 2 });
   });
 
   it('shows which active workflows hold up a delete', async () => {
     const orderFlow = JSON.parse(readFileSync(path.join(root, 'workflows/order_flow.json'), 'utf8'));
     await provideSecrets(account, storedSecretKeys(orderFlow));
-    await api('POST', '/api/workflows/import?publish=true', orderFlow, 201);
+    await ok(account.api.POST('/workflows/import', { params: { query: { publish: 'true' } }, body: orderFlow }), 201);
     await page.reload();
     await expect.poll(() => secretRow('ERP_API_KEY').textContent()).toContain(`${orderFlow.key} v1`);
     await shot('studio-settings-secrets.png');
@@ -190,6 +188,6 @@ describe('secrets page', () => {
     await secretRow('E2E_API_KEY').getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Secret E2E_API_KEY deleted.');
     expect(await secretRow('E2E_API_KEY').count()).toBe(0);
-    expect((await api('GET', '/api/secrets')).secrets.map((s: { key: string }) => s.key)).not.toContain('E2E_API_KEY');
+    expect((await listSecrets()).map((s) => s.key)).not.toContain('E2E_API_KEY');
   });
 });

@@ -6,7 +6,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink as headerLink, openBrowser, type Browser } from './browser';
-import { apiAs, signup, type Account } from './helpers';
+import type { Schemas } from '../api/client.ts';
+import { ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const DANGER = 'rgb(180, 35, 24)'; // --danger in studio/src/app.css (light scheme)
@@ -53,13 +54,25 @@ let account: Account;
 let browser: Browser;
 let page: Page;
 
-const api = <T = any>(method: string, route: string, body?: unknown, expected?: number) =>
-  apiAs<T>(account, method, route, body, expected);
+const importPublished = (file: unknown) =>
+  ok(
+    account.api.POST('/workflows/import', {
+      params: { query: { publish: 'true' } },
+      body: file as Schemas['WorkflowFile'],
+    }),
+    201,
+  );
+const getWorkflow = (key: string) => ok(account.api.GET('/workflows/{key}', { params: { path: { key } } }));
+/** The saved draft: whatever JSON the page saved. */
+const draftOf = async (key: string) => (await getWorkflow(key)).draft as any;
+const getRun = (id: string) => ok(account.api.GET('/runs/{id}', { params: { path: { id } } }));
+const startRun = (key: string, payload: unknown) =>
+  ok(account.api.POST('/workflows/{key}/runs', { params: { path: { key } }, body: { payload } }), 202);
 
 async function finished(runId: string): Promise<any> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const run = await api('GET', `/api/runs/${runId}`);
+    const run = await getRun(runId);
     if (run.status === 'succeeded' || run.status === 'failed') return run;
     if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -73,9 +86,9 @@ const navLink = (name: string) => headerLink(page, name);
 
 beforeAll(async () => {
   account = await signup(baseUrl, 'Studio Flows');
-  await api('POST', '/api/workflows/import?publish=true', orders, 201);
-  await api('POST', '/api/workflows/import?publish=true', flaky, 201);
-  await api('POST', '/api/workflows/import?publish=true', slow, 201);
+  await importPublished(orders);
+  await importPublished(flaky);
+  await importPublished(slow);
 
   browser = await openBrowser(baseUrl, { cookie: account.cookie, clipboard: true });
   page = browser.page;
@@ -93,7 +106,7 @@ describe('workflow page', () => {
 
     expect(await page.getByTestId('workflow-name').textContent()).toBe('Big orders');
     expect((await page.getByTestId('active-version').textContent())?.trim()).toBe('v1');
-    const { hookId } = await api('GET', '/api/workflows/orders');
+    const { hookId } = await getWorkflow('orders');
     expect(await page.getByTestId('webhook-url').textContent()).toBe(`${baseUrl}/hooks/${hookId}`);
 
     // One node per step, one labelled edge for the condition's `then`; `else: null` draws nothing.
@@ -135,7 +148,7 @@ describe('workflow page', () => {
     await page.getByRole('button', { name: 'Regenerate' }).click();
     await expect.poll(() => page.getByTestId('webhook-url').textContent()).not.toBe(before);
     expect(warning).toContain('stops working');
-    const { hookId } = await api('GET', '/api/workflows/orders');
+    const { hookId } = await getWorkflow('orders');
     expect(await page.getByTestId('webhook-url').textContent()).toBe(`${baseUrl}/hooks/${hookId}`);
   });
 
@@ -153,7 +166,7 @@ describe('workflow page', () => {
     expect(await page.getByRole('alert').textContent()).toContain('no step with id "nowhere"');
     // Unsaved: publishing is held back until the draft is saved.
     expect(await page.getByRole('button', { name: 'Publish' }).isDisabled()).toBe(true);
-    expect((await api('GET', '/api/workflows/orders')).draft.steps[0].then).toBe('tag');
+    expect((await draftOf('orders')).steps[0].then).toBe('tag');
 
     await draftBox().fill(original);
     expect(await page.getByRole('button', { name: 'Publish' }).isDisabled()).toBe(false);
@@ -163,7 +176,7 @@ describe('workflow page', () => {
     await draftBox().fill(JSON.stringify({ ...orders, name: 'Big orders (edited)' }, null, 2));
     await page.getByRole('button', { name: 'Save draft' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Draft saved.');
-    expect((await api('GET', '/api/workflows/orders')).draft.name).toBe('Big orders (edited)');
+    expect((await draftOf('orders')).name).toBe('Big orders (edited)');
 
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Published v2');
@@ -179,7 +192,7 @@ describe('workflow page', () => {
       expect.stringMatching(/v2.*Activate/s),
       expect.stringMatching(/v1.*active/s),
     ]);
-    expect((await api('GET', '/api/workflows/orders')).activeVersion).toBe(1);
+    expect((await getWorkflow('orders')).activeVersion).toBe(1);
   });
 
   it("keeps node positions dragged on the canvas in the draft's ui field", async () => {
@@ -197,7 +210,7 @@ describe('workflow page', () => {
 
     await page.getByRole('button', { name: 'Save draft' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Draft saved.');
-    expect((await api('GET', '/api/workflows/orders')).draft.ui.nodes).toEqual(draft.ui.nodes);
+    expect((await draftOf('orders')).ui.nodes).toEqual(draft.ui.nodes);
     // Reloaded, the canvas draws the saved layout: `tag` now right of `check`.
     await page.reload();
     const [check, tag] = [
@@ -241,7 +254,7 @@ describe('workflow page', () => {
       JSON.stringify({ big: true, total: 150 }, null, 2),
     );
     expect(await page.getByTestId('trigger-body').textContent()).toContain('"total": 150');
-    expect((await api('GET', `/api/runs/${runId}`)).triggerType).toBe('manual');
+    expect((await getRun(runId)).triggerType).toBe('manual');
     // Final: the page stops polling, so no "Refreshing" hint and no retry for a success.
     expect(await page.getByText('Refreshing every second').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Retry from failed step' }).count()).toBe(0);
@@ -250,7 +263,7 @@ describe('workflow page', () => {
 
 describe('run page', () => {
   it('refreshes itself while the run is moving and stops once it is final', async () => {
-    const { runId } = await api('POST', '/api/workflows/slow/runs', { payload: {} }, 202);
+    const { runId } = await startRun('slow', {});
     await page.goto(`${baseUrl}/studio/runs/${runId}`);
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
     expect(await page.getByTestId('run-status').textContent()).toMatch(/^(queued|running)$/);
@@ -276,7 +289,7 @@ describe('Execution Explorer', () => {
   let failedId: string;
 
   beforeAll(async () => {
-    const { runId } = await api('POST', '/api/workflows/flaky/runs', { payload: { orderId: 'A-1' } }, 202);
+    const { runId } = await startRun('flaky', { orderId: 'A-1' });
     failedId = runId;
     expect((await finished(runId)).status).toBe('failed');
   });
@@ -286,7 +299,7 @@ describe('Execution Explorer', () => {
     await page.waitForURL(`${baseUrl}/studio/runs`);
     const rows = page.getByTestId('run-row');
     await expect.poll(() => rows.count()).toBe(3);
-    const { runs } = await api('GET', '/api/runs');
+    const { runs } = await ok(account.api.GET('/runs'));
     expect(await rows.evaluateAll((els) => els.map((el) => el.querySelector('code')!.textContent))).toEqual(
       runs.map((r: { id: string }) => r.id),
     );
@@ -361,7 +374,7 @@ describe('Execution Explorer', () => {
     expect(await page.getByRole('link', { name: failedId }).count()).toBe(1); // "Retry of"
     // Port 9 is still closed: the retry fails at the same step, reusing the step before it.
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 15_000 }).toBe('failed');
-    const run = await api('GET', `/api/runs/${retryId}`);
+    const run = await getRun(retryId);
     expect([run.retryOf, run.triggerType]).toEqual([failedId, 'retry']);
     expect(await page.locator('[data-testid="step"][data-step="call"]').getAttribute('data-status')).toBe('failed');
 
@@ -372,11 +385,7 @@ describe('Execution Explorer', () => {
 
   it('pages through many runs with "Load more"', async () => {
     for (let i = 0; i < 5; i++) {
-      await Promise.all(
-        Array.from({ length: 10 }, (_, j) =>
-          api('POST', '/api/workflows/orders/runs', { payload: { total: i * 10 + j } }, 202),
-        ),
-      );
+      await Promise.all(Array.from({ length: 10 }, (_, j) => startRun('orders', { total: i * 10 + j })));
     }
     const total = 54;
     await page.goto(`${baseUrl}/studio/runs`);
