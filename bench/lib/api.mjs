@@ -1,41 +1,25 @@
 /**
- * Setting up a tenant through the public API (as worker/test/helpers and e2e/helpers do)
- * and reading runs back from the Execution Explorer's routes.
+ * Setting up a tenant through the public API and reading runs back from the Execution
+ * Explorer's routes, with the one typed client (api/client.ts; Node 24 runs it as is).
  */
 import { randomBytes } from 'node:crypto';
+import { createApiClient, SCOPES } from '../../api/client.ts';
 
 export const WORKFLOW_KEY = 'bench_flow';
 export const SECRET_KEY = 'BENCH_HOOK_SECRET';
 export const PATH_A = '/http/bench-a';
 export const PATH_B = '/http/bench-b';
-const ALL_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'];
 const CALL_TIMEOUT_MS = 30_000;
 
-async function call(baseUrl, method, route, { body, token, cookie, expect } = {}) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (cookie) {
-    headers.cookie = cookie;
-    headers.origin = baseUrl; // cookie-authenticated writes must come from our own origin
-  }
-  const res = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (expect && !expect.includes(res.status))
-    throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 500)}`);
-  return { status: res.status, json, text, headers: res.headers };
+/** Awaits a client call and returns its data; any status outside `expect` (default: any 2xx) throws. */
+async function ok(call, expect) {
+  const { data, error, response } = await call;
+  if (expect ? !expect.includes(response.status) : !response.ok)
+    throw new Error(`${response.url}: ${response.status} ${JSON.stringify(error ?? data).slice(0, 500)}`);
+  return { data, response };
 }
+
+const client = (baseUrl, auth) => createApiClient({ baseUrl, timeoutMs: CALL_TIMEOUT_MS, ...auth });
 
 /** The benchmark's workflow: a condition, then two http actions in sequence against the stub. */
 export function benchWorkflow(stubUrl) {
@@ -87,45 +71,52 @@ export function benchWorkflow(stubUrl) {
 /** Tenant, owner session, full-scope token, signing secret, published workflow. */
 export async function setUpTenant(baseUrl, stubUrl) {
   const suffix = randomBytes(4).toString('hex');
-  const signup = await call(baseUrl, 'POST', '/api/auth/signup', {
-    body: { tenant: `Bench ${suffix}`, email: `bench-${suffix}@example.com`, password: 'correct horse battery staple' },
-    expect: [201],
-  });
-  const cookie = signup.headers
+  const signup = await ok(
+    client(baseUrl).POST('/auth/signup', {
+      body: {
+        tenant: `Bench ${suffix}`,
+        email: `bench-${suffix}@example.com`,
+        password: 'correct horse battery staple',
+      },
+    }),
+    [201],
+  );
+  const cookie = signup.response.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
   if (!cookie) throw new Error('signup set no session cookie');
-  const token = (
-    await call(baseUrl, 'POST', '/api/tokens', { cookie, body: { name: 'bench', scopes: ALL_SCOPES }, expect: [201] })
-  ).json.token;
+  const owner = client(baseUrl, { cookie });
+  const { token } = (await ok(owner.POST('/tokens', { body: { name: 'bench', scopes: [...SCOPES] } }), [201])).data;
+  const api = client(baseUrl, { token });
   const hookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  await call(baseUrl, 'PUT', `/api/secrets/${SECRET_KEY}`, { token, body: { value: hookSecret }, expect: [200, 201] });
-  await call(baseUrl, 'POST', '/api/workflows/import?publish=true', {
-    token,
-    body: benchWorkflow(stubUrl),
-    expect: [200, 201],
-  });
-  const detail = await call(baseUrl, 'GET', `/api/workflows/${WORKFLOW_KEY}`, { token, expect: [200] });
-  const hookId = detail.json.hookId;
-  if (!hookId) throw new Error(`GET /api/workflows/${WORKFLOW_KEY} has no hookId: ${detail.text.slice(0, 300)}`);
-  return { token, hookSecret, hookId };
+  await ok(
+    api.PUT('/secrets/{key}', { params: { path: { key: SECRET_KEY } }, body: { value: hookSecret } }),
+    [200, 201],
+  );
+  await ok(
+    api.POST('/workflows/import', { params: { query: { publish: 'true' } }, body: benchWorkflow(stubUrl) }),
+    [200, 201],
+  );
+  const detail = (await ok(api.GET('/workflows/{key}', { params: { path: { key: WORKFLOW_KEY } } }), [200])).data;
+  if (!detail.hookId) throw new Error(`GET /api/workflows/${WORKFLOW_KEY} has no hookId: ${JSON.stringify(detail)}`);
+  return { token, hookSecret, hookId: detail.hookId };
 }
 
-export const getRun = (baseUrl, token, id) =>
-  call(baseUrl, 'GET', `/api/runs/${id}`, { token, expect: [200] }).then((r) => r.json);
+export const getRun = async (baseUrl, token, id) =>
+  (await ok(client(baseUrl, { token }).GET('/runs/{id}', { params: { path: { id } } }), [200])).data;
+
+const listRuns = async (baseUrl, token, query) =>
+  (await ok(client(baseUrl, { token }).GET('/runs', { params: { query } }), [200])).data;
 
 /** How many runs of the workflow the Explorer lists as queued or running (counting stops at 200 per status). */
 export async function unfinishedCount(baseUrl, token) {
   let n = 0;
   let capped = false;
   for (const status of ['queued', 'running']) {
-    const r = await call(baseUrl, 'GET', `/api/runs?workflow=${WORKFLOW_KEY}&status=${status}&limit=200`, {
-      token,
-      expect: [200],
-    });
-    n += r.json.runs.length;
-    capped ||= r.json.nextCursor !== null;
+    const page = await listRuns(baseUrl, token, { workflow: WORKFLOW_KEY, status, limit: 200 });
+    n += page.runs.length;
+    capped ||= page.nextCursor !== null;
   }
   return { n, capped };
 }
@@ -133,16 +124,11 @@ export async function unfinishedCount(baseUrl, token) {
 /** Every run of the workflow (summaries), newest first, following nextCursor; at most `maxPages` pages. */
 export async function listAllRuns(baseUrl, token, maxPages) {
   const all = [];
-  let cursor = null;
+  let cursor;
   for (let page = 0; page < maxPages; page++) {
-    const r = await call(
-      baseUrl,
-      'GET',
-      `/api/runs?workflow=${WORKFLOW_KEY}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      { token, expect: [200] },
-    );
-    all.push(...r.json.runs);
-    cursor = r.json.nextCursor;
+    const r = await listRuns(baseUrl, token, { workflow: WORKFLOW_KEY, limit: 200, ...(cursor ? { cursor } : {}) });
+    all.push(...r.runs);
+    cursor = r.nextCursor;
     if (!cursor) return { runs: all, complete: true };
   }
   return { runs: all, complete: false };

@@ -7,6 +7,7 @@
  */
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SCOPES } from '../src/auth/principal';
 import { createDb } from '../src/db/client';
 import { createSecretResolver } from '../src/secrets/resolver';
 import { script, uniquePath } from '../../connectors/testing/stub-client';
@@ -238,14 +239,7 @@ describe('a planted secret value', () => {
       });
     }
     ctx.owner = await signup('Leak Co');
-    ctx.token = await createToken(ctx.owner, [
-      'secrets:write',
-      'workflows:read',
-      'workflows:write',
-      'runs:trigger',
-      'runs:read',
-      'audit:read',
-    ]);
+    ctx.token = await createToken(ctx.owner, [...SCOPES]);
     for (const key of ['LEAK_KEY', 'LEAK_HOOK', 'SPARE_KEY']) {
       const res = await call('PUT', `/api/secrets/${key}`, { session: ctx.owner, body: { value: VALUE } });
       expectNoLeak(`PUT /api/secrets/${key} (create)`, res.text);

@@ -6,11 +6,11 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
+import { ROLES, SCOPES } from '../src/auth/principal';
 import { addMember, call, createToken, login, putSecrets, signup } from './helpers/api';
 import { ROUTES, type Fixture, type RouteCase } from './helpers/route-table';
 
-const ALL_SCOPES = ['workflows:read', 'workflows:write', 'runs:trigger', 'runs:read', 'secrets:write', 'audit:read'];
-const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+const ALL_SCOPES = [...SCOPES];
 
 let a: Fixture;
 let b: Fixture;

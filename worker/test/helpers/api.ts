@@ -1,7 +1,22 @@
-/** Drives the Worker through its real fetch handler, as a browser or a script would. */
+/**
+ * Drives the Worker through its real fetch handler, as a browser or a script would: raw
+ * with `call` (for malformed input and exact headers), typed with `client` (api/client.ts).
+ */
 import { exports } from 'cloudflare:workers';
+import { createApiClient, type ApiClient, type Schemas, type Scope } from '../../../api/client.ts';
 
 export const BASE = 'http://automate.test';
+const worker = () => (exports as unknown as { default: Fetcher }).default;
+
+/** The one typed API client, over the Worker's own fetch handler. */
+export function client(auth: { token?: string; session?: Session } = {}): ApiClient {
+  return createApiClient({
+    baseUrl: BASE,
+    token: auth.token,
+    cookie: auth.session?.cookie,
+    fetch: (request) => worker().fetch(request),
+  });
+}
 
 export interface CallOptions {
   body?: unknown;
@@ -31,9 +46,7 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     // What a browser on the studio's own origin sends.
     headers.origin ??= BASE;
   }
-  const res = await (exports as unknown as { default: Fetcher }).default.fetch(
-    new Request(BASE + path, { method, headers, body }),
-  );
+  const res = await worker().fetch(new Request(BASE + path, { method, headers, body }));
   const text = await res.text();
   let json: any = null;
   try {
@@ -48,46 +61,64 @@ export interface Session {
   cookie: string;
   email: string;
   password: string;
-  tenant: { id: string; slug: string; name: string };
-  user: { id: string; email: string; role: string };
+  tenant: Schemas['Me']['tenant'];
+  user: NonNullable<Schemas['Me']['user']>;
 }
 
 let counter = 0;
 export const PASSWORD = 'correct horse battery staple';
 
-function sessionCookie(res: Result): string {
-  const set = res.headers.get('set-cookie') ?? '';
-  const m = /automate_session=([^;]+)/.exec(set);
-  if (!m) throw new Error(`no session cookie in ${res.status} ${res.text}`);
+function sessionCookie(response: Response): string {
+  const m = /automate_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '');
+  if (!m) throw new Error(`no session cookie in ${response.status}`);
   return `automate_session=${m[1]}`;
+}
+
+/** The data of a typed call that must answer `status`; anything else throws with the server's error. */
+export async function expectStatus<T>(
+  what: string,
+  status: number,
+  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ data: T; response: Response }> {
+  const { data, error, response } = await pending;
+  if (response.status !== status) throw new Error(`${what} failed: ${response.status} ${JSON.stringify(error)}`);
+  return { data: data as T, response };
 }
 
 /** A new tenant with its owner signed in. */
 export async function signup(name = `Tenant ${++counter}`): Promise<Session> {
   const email = `owner${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const res = await call('POST', '/api/auth/signup', { body: { tenant: name, email, password: PASSWORD } });
-  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
-  return { cookie: sessionCookie(res), email, password: PASSWORD, tenant: res.json.tenant, user: res.json.user };
+  const { data, response } = await expectStatus(
+    'signup',
+    201,
+    client().POST('/auth/signup', { body: { tenant: name, email, password: PASSWORD } }),
+  );
+  return { cookie: sessionCookie(response), email, password: PASSWORD, tenant: data.tenant, user: data.user! };
 }
 
 export async function login(email: string, password = PASSWORD): Promise<Session> {
-  const res = await call('POST', '/api/auth/login', { body: { email, password } });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-  return { cookie: sessionCookie(res), email, password, tenant: res.json.tenant, user: res.json.user };
+  const { data, response } = await expectStatus(
+    'login',
+    200,
+    client().POST('/auth/login', { body: { email, password } }),
+  );
+  return { cookie: sessionCookie(response), email, password, tenant: data.tenant, user: data.user! };
 }
 
 /** A member with this role in the owner's tenant, signed in. */
 export async function addMember(owner: Session, role: 'admin' | 'editor' | 'viewer'): Promise<Session> {
   const email = `${role}${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const res = await call('POST', '/api/members', { session: owner, body: { email, password: PASSWORD, role } });
-  if (res.status !== 201) throw new Error(`add member failed: ${res.status} ${res.text}`);
+  await expectStatus(
+    'add member',
+    201,
+    client({ session: owner }).POST('/members', { body: { email, password: PASSWORD, role } }),
+  );
   return login(email);
 }
 
-export async function createToken(owner: Session, scopes?: string[], name = 'test token'): Promise<string> {
-  const res = await call('POST', '/api/tokens', { session: owner, body: { name, ...(scopes ? { scopes } : {}) } });
-  if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
-  return res.json.token;
+export async function createToken(owner: Session, scopes?: Scope[], name = 'test token'): Promise<string> {
+  const created = client({ session: owner }).POST('/tokens', { body: { name, ...(scopes ? { scopes } : {}) } });
+  return (await expectStatus('token', 201, created)).data.token;
 }
 
 /** The stored secrets workflows/order_flow.json references (publish refuses missing ones). */
@@ -99,8 +130,11 @@ export const ORDER_FLOW_SECRETS: Record<string, string> = {
 
 export async function putSecrets(owner: Session, secrets: Record<string, string> = ORDER_FLOW_SECRETS): Promise<void> {
   for (const [key, value] of Object.entries(secrets)) {
-    const res = await call('PUT', `/api/secrets/${key}`, { session: owner, body: { value } });
-    if (res.status !== 201 && res.status !== 200) throw new Error(`secret ${key}: ${res.status} ${res.text}`);
+    const { response, error } = await client({ session: owner }).PUT('/secrets/{key}', {
+      params: { path: { key } },
+      body: { value },
+    });
+    if (!response.ok) throw new Error(`secret ${key}: ${response.status} ${JSON.stringify(error)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** A tenant ready to run workflows: owner, a full-scope token, the example's secrets. */
+import { SCOPES } from '../../src/auth/principal';
 import { call, createToken, putSecrets, signup, type Session } from './api';
 
 export interface Workspace {
@@ -9,14 +10,7 @@ export interface Workspace {
 export async function workspace(name?: string): Promise<Workspace> {
   const owner = await signup(name);
   await putSecrets(owner);
-  const token = await createToken(owner, [
-    'workflows:read',
-    'workflows:write',
-    'runs:trigger',
-    'runs:read',
-    'secrets:write',
-    'audit:read',
-  ]);
+  const token = await createToken(owner, [...SCOPES]);
   return { owner, token };
 }
 
