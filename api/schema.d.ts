@@ -2568,7 +2568,14 @@ export interface components {
             createdAt: number;
             updatedAt: number;
         };
-        WorkflowDetail: components["schemas"]["WorkflowSummary"] & {
+        WorkflowDetail: {
+            key: string;
+            name: string;
+            /** @description The version runs use; null while only a draft */
+            activeVersion: number | null;
+            hookId: string;
+            createdAt: number;
+            updatedAt: number;
             /** @description The draft as last saved: any JSON, not necessarily a valid file */
             draft?: unknown;
             active: components["schemas"]["WorkflowFile"] & (Record<string, never> | null);

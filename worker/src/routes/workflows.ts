@@ -51,15 +51,19 @@ const VersionInfo = z
   .object({ version: z.number(), createdBy: z.string(), createdAt: z.number(), active: z.boolean() })
   .openapi('VersionInfo');
 
-const Detail = Summary.extend({
-  draft: z.unknown().openapi({ description: 'The draft as last saved: any JSON, not necessarily a valid file' }),
-  active: WorkflowFile.nullable().openapi({
-    description: "The active version's file, or null before the first publish",
-  }),
-  schedule: z.object({ active: SchedulePreview.nullable(), draft: SchedulePreview.nullable() }).openapi({
-    description: "Next fire times of the active version's and the draft's schedule trigger (null: not a schedule)",
-  }),
-}).openapi('WorkflowDetail');
+// Flat (the summary's fields spread, not `extend`), so the document lists every property in one object.
+const Detail = z
+  .object({
+    ...Summary.shape,
+    draft: z.unknown().openapi({ description: 'The draft as last saved: any JSON, not necessarily a valid file' }),
+    active: WorkflowFile.nullable().openapi({
+      description: "The active version's file, or null before the first publish",
+    }),
+    schedule: z.object({ active: SchedulePreview.nullable(), draft: SchedulePreview.nullable() }).openapi({
+      description: "Next fire times of the active version's and the draft's schedule trigger (null: not a schedule)",
+    }),
+  })
+  .openapi('WorkflowDetail');
 
 function meta(c: Context<AppEnv>) {
   return { actor: actorOf(c.get('principal')!), ip: clientIp(c), requestId: c.get('requestId') };
