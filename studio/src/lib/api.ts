@@ -255,14 +255,14 @@ export interface LoginInput {
   password: string;
 }
 
-type Fetch = typeof fetch;
+export type Fetch = typeof fetch;
 
 function isErrorBody(value: unknown): value is ErrorBody {
   const error = (value as ErrorBody | null)?.error;
   return typeof error?.code === 'string' && typeof error?.message === 'string';
 }
 
-async function request<T>(method: string, path: string, body?: unknown, fetchImpl: Fetch = fetch): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, fetchImpl: Fetch = fetch): Promise<T> {
   let res: Response;
   try {
     res = await fetchImpl(`/api${path}`, {
