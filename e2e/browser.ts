@@ -26,6 +26,13 @@ export interface Browser {
   context: BrowserContext;
   page: Page;
   screenshot(name: string): Promise<Buffer>;
+  /** Console errors and warnings, and uncaught page errors, since the last check. */
+  consoleProblems: string[];
+  /**
+   * Throws listing every console error or warning since the last call (then forgets them),
+   * except those matching `allow` (e.g. the 401 a signed-out page gets from /api/auth/me).
+   */
+  expectCleanConsole(allow?: RegExp[]): void;
   close(): Promise<void>;
 }
 
@@ -48,10 +55,21 @@ export async function openBrowser(
   }
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
+  const consoleProblems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning')
+      consoleProblems.push(`${msg.type()}: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => consoleProblems.push(`uncaught: ${err.message}`));
   return {
     context,
     page,
     screenshot: (name) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true }),
+    consoleProblems,
+    expectCleanConsole(allow = []) {
+      const problems = consoleProblems.splice(0).filter((p) => !allow.some((re) => re.test(p)));
+      if (problems.length) throw new Error(`The browser console reported:\n${problems.join('\n')}`);
+    },
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
