@@ -19,6 +19,13 @@ const ARGS = [
   '--no-first-run',
 ];
 
+/**
+ * Chromium logs every 4xx answer as a console error. Tests provoke those on purpose (a wrong
+ * password, a refused draft) and the studio shows them in words, so they are not failures;
+ * anything else the console says (a Svelte warning, an uncaught error) is.
+ */
+const EXPECTED_HTTP_ERROR = /^error: Failed to load resource: the server responded with a status of 4\d\d /;
+
 /** Screenshots are kept after the run so a person can look at them. */
 export const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
 
@@ -70,9 +77,12 @@ export async function openBrowser(
       const problems = consoleProblems.splice(0).filter((p) => !allow.some((re) => re.test(p)));
       if (problems.length) throw new Error(`The browser console reported:\n${problems.join('\n')}`);
     },
+    /** Closes, then fails the test file on any console error or warning but Chromium's own line for an API 4xx. */
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+      const problems = consoleProblems.splice(0).filter((p) => !EXPECTED_HTTP_ERROR.test(p));
+      if (problems.length) throw new Error(`The browser console reported:\n${problems.join('\n')}`);
     },
   };
 }
