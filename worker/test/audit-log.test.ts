@@ -4,6 +4,8 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditQuery } from '../src/audit/audit-log';
+import { createDb } from '../src/db/client';
 import { addMember, call, createToken, signup, type Session } from './helpers/api';
 
 let owner: Session;
@@ -69,7 +71,7 @@ describe('filters', () => {
     expect(new Set(exact.json.entries.map((e: any) => e.action))).toEqual(new Set(['secret.rotate']));
     const prefix = await audit('action=secret.*&limit=500');
     expect(prefix.json.entries.map((e: any) => e.id)).toEqual(exact.json.entries.map((e: any) => e.id));
-    // `_` and `%` are literal in a prefix, not LIKE wildcards.
+    // `_` and `%` are plain characters in a prefix, never wildcards.
     expect((await audit('action=secret_*')).json.entries).toEqual([]);
   });
 
@@ -185,5 +187,28 @@ describe('isolation and permission', () => {
     }
     expect((await audit('', { token: await createToken(owner, ['audit:read']) })).status).toBe(200);
     expect((await audit('', { token: await createToken(owner, ['runs:read']) })).status).toBe(403);
+  });
+});
+
+describe('query plans', () => {
+  /** SQLite's plan for the query the route runs, as one line per step. */
+  async function plan(q: Parameters<typeof auditQuery>[2]) {
+    const { sql, params } = auditQuery(createDb(env.DB), owner.tenant.id, q).toSQL();
+    const rows = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    return rows.results.map((r) => r.detail).join('\n');
+  }
+
+  it.each([
+    [{ limit: 25 }, 'audit_tenant_at_idx'],
+    [{ limit: 25, run: 'run_shared' }, 'audit_tenant_run_idx'],
+    [{ limit: 25, action: 'secret.rotate' }, 'audit_tenant_action_idx'],
+    [{ limit: 25, action: 'secret.*' }, 'audit_tenant_action_idx'],
+    [{ limit: 25, actor: 'ana@example.com', since: BASE_AT }, 'audit_tenant_at_idx'],
+  ])('reads %j through an index (%s), never scanning the table', async (q, index) => {
+    const text = await plan(q);
+    expect(text).toContain(index);
+    expect(text).not.toMatch(/SCAN audit_log(?! USING)/);
   });
 });

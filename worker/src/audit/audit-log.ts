@@ -3,7 +3,7 @@
  * Writers pass plain context; callers never put a secret value in it (secrets
  * are referred to by key and version only), and the secrets module scrubs on top.
  */
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
 import { newId } from '../lib/crypto';
@@ -64,19 +64,26 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** `%`, `_` and the escape itself are literal in an action prefix. */
-const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * Every action starting with `prefix`, as a range so audit_tenant_action_idx serves it
+ * (LIKE is case-insensitive in SQLite and would not use the index). Actions are ASCII
+ * (the route validates them), so the range ends at the prefix with its last character
+ * incremented.
+ */
+function actionPrefix(prefix: string): SQL | undefined {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  return and(gte(auditLog.action, prefix), lt(auditLog.action, end));
+}
 
 /**
- * Newest first, `limit` entries from after the cursor. Served by audit_tenant_at_idx
- * (tenant, at) walked backwards, or audit_tenant_run_idx when filtered by run; the
- * other filters are checked on the rows that index yields.
+ * Newest first, `limit` entries from after the cursor. Served by an index per filter:
+ * audit_tenant_run_idx for a run, audit_tenant_action_idx for an action, else
+ * audit_tenant_at_idx walked backwards; the other filters are checked on the rows it yields.
  */
-export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
+export function auditQuery(db: Db, tenantId: string, q: AuditQuery) {
   const where: (SQL | undefined)[] = [eq(auditLog.tenantId, tenantId)];
   if (q.run) where.push(eq(auditLog.runId, q.run));
-  if (q.action?.endsWith('*'))
-    where.push(sql`${auditLog.action} LIKE ${likePrefix(q.action.slice(0, -1))} ESCAPE '\\'`);
+  if (q.action?.endsWith('*')) where.push(actionPrefix(q.action.slice(0, -1)));
   else if (q.action) where.push(eq(auditLog.action, q.action));
   if (q.actor)
     where.push(
@@ -96,4 +103,8 @@ export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
     .where(and(...where))
     .orderBy(desc(auditLog.at), desc(auditLog.id))
     .limit(q.limit);
+}
+
+export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
+  return auditQuery(db, tenantId, q);
 }
