@@ -316,6 +316,10 @@ describe('members and roles', () => {
     expect(await v.getByRole('button', { name: 'Retry from failed step' }).count()).toBe(0);
     expect(await v.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
 
+    await v.goto(`${baseUrl}/studio/rules`);
+    await v.getByTestId('read-only').waitFor();
+    expect(await v.getByRole('button', { name: 'Test rule' }).count()).toBe(0);
+
     // Typing a governance address shows why, and asks the API for nothing it would refuse.
     for (const p of ['members', 'audit', 'tokens', 'secrets']) {
       await v.goto(`${baseUrl}/studio/settings/${p}`);
