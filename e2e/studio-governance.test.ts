@@ -366,6 +366,7 @@ describe('narrow screens', () => {
       for (const p of ['', 'settings/audit', 'settings/members', 'settings/tokens']) {
         await page.goto(`${baseUrl}/studio/${p}`);
         await page.getByRole('heading', { level: 1 }).waitFor();
+        await browser.screenshot(`narrow-${p.replace('/', '-') || 'home'}.png`);
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(width, `/studio/${p}`).toBeLessThanOrEqual(390);
       }
