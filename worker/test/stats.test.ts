@@ -5,6 +5,9 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniquePath } from '../../connectors/testing/stub-client';
+import { sql } from 'drizzle-orm';
+import { createDb } from '../src/db/client';
+import { latestFailuresSql, runsPerHourSql, slowestStepsSql } from '../src/stats/run-stats';
 import { addMember, call, createToken, waitForRun } from './helpers/api';
 import { apiFlow, http } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
@@ -142,5 +145,20 @@ describe('GET /api/stats/overview', () => {
     expect((await overview('', { token: await createToken(ws.owner, ['runs:read']) })).status).toBe(200);
     expect((await overview('', { token: await createToken(ws.owner, ['workflows:read']) })).status).toBe(403);
     expect((await overview('', {})).status).toBe(401);
+  });
+});
+
+describe('query plans', () => {
+  it.each([
+    ['runs per hour', runsPerHourSql, 'runs_tenant_created_idx'],
+    ['slowest steps', slowestStepsSql, 'runs_tenant_created_idx'],
+    ['latest failures', latestFailuresSql, 'runs_tenant_status_idx'],
+  ])('%s reads the tenant’s window through %s, never a whole table', async (_name, query, index) => {
+    const rows = await createDb(env.DB).all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${query('tn_x', 0)}`);
+    const text = rows.map((r) => r.detail).join('\n');
+    expect(text).toContain(index);
+    expect(text).not.toMatch(/SCAN (runs|run_steps)\b(?! USING)/);
+    // Steps are reached by run, not scanned.
+    if (query === slowestStepsSql) expect(text).toMatch(/SEARCH s USING INDEX run_steps_\w+ \([^)]*run_id=\?\)/);
   });
 });
