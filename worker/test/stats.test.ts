@@ -84,7 +84,8 @@ describe('GET /api/stats/overview', () => {
   });
 
   it('computes p95 by nearest rank', async () => {
-    // Twenty runs of one step taking 10, 20, ... 200 ms: the 19th shortest (ceil(0.95 * 20)) is 190.
+    // Twenty runs of one step taking 10, 20, ... 200 s: the 19th shortest (ceil(0.95 * 20)) is 190 s,
+    // far slower than any real step here, so it heads the list.
     const wf = await env.DB.prepare(`SELECT id, tenant_id FROM workflows WHERE key = 'works' AND tenant_id = ?`)
       .bind(ws.owner.tenant.id)
       .first<{ id: string; tenant_id: string }>();
@@ -98,7 +99,7 @@ describe('GET /api/stats/overview', () => {
         env.DB.prepare(
           `INSERT INTO run_steps (tenant_id, run_id, step_id, type, status, attempts, started_at, finished_at, seq)
            VALUES (?, ?, 'timed', 'action', 'succeeded', 1, ?, ?, 0)`,
-        ).bind(wf!.tenant_id, `run_p95_${i}`, now - 1000, now - 1000 + (i + 1) * 10),
+        ).bind(wf!.tenant_id, `run_p95_${i}`, now - 300_000, now - 300_000 + (i + 1) * 10_000),
       ]).flat(),
     );
     const { slowestSteps, totals } = (await overview()).json;
@@ -106,9 +107,9 @@ describe('GET /api/stats/overview', () => {
       workflow: 'synthetic',
       step: 'timed',
       count: 20,
-      avgMs: 105,
-      p95Ms: 190,
-      maxMs: 200,
+      avgMs: 105_000,
+      p95Ms: 190_000,
+      maxMs: 200_000,
     });
     await env.DB.prepare(`DELETE FROM run_steps WHERE run_id LIKE 'run_p95_%'`).run();
     await env.DB.prepare(`DELETE FROM runs WHERE id LIKE 'run_p95_%'`).run();
