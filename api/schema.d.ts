@@ -460,6 +460,175 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/members/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member
+         * @description Ends their sessions and revokes the API tokens they created. Only owners remove owners; the last owner cannot be removed (409).
+         *
+         *     Requires role `admin` (users only).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {boolean} */
+                            removed: true;
+                            tokensRevoked: number;
+                        };
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The last owner cannot be removed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role
+         * @description Only owners make, demote or remove owners; the last owner cannot be demoted (409). The new role applies to the member's next request.
+         *
+         *     Requires role `admin` (users only).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChangeRoleRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Member"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The last owner cannot be demoted */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/tokens": {
         parameters: {
             query?: never;
@@ -1310,17 +1479,25 @@ export interface paths {
         };
         /**
          * Audit log, newest first
-         * @description Requires role `admin` or a token with `audit:read`.
+         * @description Secrets in `context` were replaced by `********` when the entry was written.
+         *
+         *     Requires role `admin` or a token with `audit:read`.
          */
         get: {
             parameters: {
                 query?: {
+                    /** @description Only entries of this run */
                     run?: string;
+                    /** @description Exact action, or a prefix ending in `*` */
                     action?: string;
-                    /** @description epoch ms */
+                    /** @description Actor id, a user's email or a token's name */
+                    actor?: string;
+                    /** @description epoch ms, inclusive */
                     since?: number | null;
-                    /** @description epoch ms; page with the last entry's `at` */
+                    /** @description epoch ms, exclusive */
                     before?: number | null;
+                    /** @description The previous page's `nextCursor` */
+                    cursor?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -1352,6 +1529,8 @@ export interface paths {
                                 ip: string | null;
                                 requestId: string | null;
                             }[];
+                            /** @description Null on the last page */
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2355,6 +2534,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs per hour, failure rate, slowest steps and latest failures
+         * @description Requires role `viewer` or a token with `runs:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Window in whole hours, the current one included (1 to 168) */
+                    hours?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StatsOverview"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2413,6 +2670,10 @@ export interface components {
             password: string;
             /** @enum {string} */
             role: "admin" | "editor" | "viewer";
+        };
+        ChangeRoleRequest: {
+            /** @enum {string} */
+            role: "owner" | "admin" | "editor" | "viewer";
         };
         CreatedToken: {
             id: string;
@@ -2804,6 +3065,45 @@ export interface components {
         WebhookUrl: {
             hookId: string;
             url: string;
+        };
+        StatsOverview: {
+            /** @description Start of the first hour, epoch ms */
+            since: number;
+            until: number;
+            totals: {
+                runs: number;
+                succeeded: number;
+                failed: number;
+                /** @description Failed share of finished runs, 0..1; null if none finished */
+                failureRate: number | null;
+            };
+            hours: {
+                hour: number;
+                total: number;
+                succeeded: number;
+                failed: number;
+                /** @description Failed share of finished runs, 0..1; null if none finished */
+                failureRate: number | null;
+            }[];
+            slowestSteps: {
+                workflow: string;
+                step: string;
+                count: number;
+                avgMs: number;
+                p95Ms: number;
+                maxMs: number;
+            }[];
+            latestFailures: {
+                id: string;
+                workflow: string;
+                version: number;
+                error: {
+                    message?: string;
+                    stepId?: string;
+                } | null;
+                createdAt: number;
+                finishedAt: number | null;
+            }[];
         };
     };
     responses: never;

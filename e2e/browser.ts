@@ -20,6 +20,13 @@ const ARGS = [
   '--no-first-run',
 ];
 
+/**
+ * Chromium logs every 4xx answer as a console error. Tests provoke those on purpose (a wrong
+ * password, a refused draft) and the studio shows them in words, so they are not failures;
+ * anything else the console says (a Svelte warning, an uncaught error) is.
+ */
+const EXPECTED_HTTP_ERROR = /^error: Failed to load resource: the server responded with a status of 4\d\d /;
+
 /** Screenshots are kept after the run so a person can look at them. */
 export const screenshotDir = process.env.E2E_SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'automate-e2e-screenshots');
 
@@ -27,6 +34,13 @@ export interface Browser {
   context: BrowserContext;
   page: Page;
   screenshot(name: string): Promise<Buffer>;
+  /** Console errors and warnings, and uncaught page errors, since the last check. */
+  consoleProblems: string[];
+  /**
+   * Throws listing every console error or warning since the last call (then forgets them),
+   * except those matching `allow` (e.g. the 401 a signed-out page gets from /api/auth/me).
+   */
+  expectCleanConsole(allow?: RegExp[]): void;
   close(): Promise<void>;
 }
 
@@ -51,13 +65,27 @@ export async function openBrowser(
   }
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
+  const consoleProblems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning')
+      consoleProblems.push(`${msg.type()}: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => consoleProblems.push(`uncaught: ${err.message}`));
   return {
     context,
     page,
     screenshot: (name) => page.screenshot({ path: path.join(screenshotDir, name), fullPage: true }),
+    consoleProblems,
+    expectCleanConsole(allow = []) {
+      const problems = consoleProblems.splice(0).filter((p) => !allow.some((re) => re.test(p)));
+      if (problems.length) throw new Error(`The browser console reported:\n${problems.join('\n')}`);
+    },
+    /** Closes, then fails the test file on any console error or warning but Chromium's own line for an API 4xx. */
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+      const problems = consoleProblems.splice(0).filter((p) => !EXPECTED_HTTP_ERROR.test(p));
+      if (problems.length) throw new Error(`The browser console reported:\n${problems.join('\n')}`);
     },
   };
 }

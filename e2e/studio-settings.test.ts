@@ -42,7 +42,7 @@ describe('API tokens page', () => {
 
   it('opens from the header and creates a token whose value is shown once', async () => {
     await page.goto(`${baseUrl}/studio/`);
-    await navLink('Settings').click();
+    await navLink('Admin').click();
     await page.waitForURL(`${baseUrl}/studio/settings/tokens`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('API tokens');
     expect(await page.getByText('No tokens yet.').count()).toBe(1);
@@ -123,7 +123,7 @@ describe('secrets page', () => {
   const second = `e2e-second-${randomBytes(12).toString('hex')}`;
 
   it('adds a secret: version 1, shown only as the mask, input cleared', async () => {
-    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Secrets' }).click();
+    await page.getByRole('navigation', { name: 'Governance' }).getByRole('link', { name: 'Stored Secrets' }).click();
     await page.waitForURL(`${baseUrl}/studio/settings/secrets`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Secrets');
     expect(await page.getByTestId('secret-value').getAttribute('type')).toBe('password');

@@ -11,6 +11,7 @@ import { hookRoutes } from './routes/hooks';
 import { memberRoutes } from './routes/members';
 import { runRoutes } from './routes/runs';
 import { secretRoutes } from './routes/secrets';
+import { statsRoutes } from './routes/stats';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
@@ -46,6 +47,7 @@ export function createApp() {
   api.route('/', secretRoutes);
   api.route('/', runRoutes);
   api.route('/', toolRoutes);
+  api.route('/', statsRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

@@ -11,6 +11,7 @@ export { ApiError, DEFAULT_TOKEN_SCOPES, SCOPES as TOKEN_SCOPES } from '../../..
 export type { FieldIssue } from '../../../api/client.ts';
 
 export type Me = Schemas['Me'];
+export type Role = NonNullable<Me['user']>['role'];
 export type WorkflowSummary = Schemas['WorkflowSummary'];
 export type WorkflowDetail = Schemas['WorkflowDetail'];
 export type VersionInfo = Schemas['VersionInfo'];
@@ -61,10 +62,10 @@ export interface DraftStep {
 export const isFinalStatus = (status: RunStatus) => status === 'succeeded' || status === 'failed';
 
 /** SvelteKit's load `fetch`, passed through so loads reuse what the page already fetched. */
-type Fetch = typeof fetch;
+export type Fetch = typeof fetch;
 
-const client = createApiClient({ baseUrl: '', init: { credentials: 'same-origin' } });
-const via = (fetchImpl?: Fetch) => (fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {});
+export const client = createApiClient({ baseUrl: '', init: { credentials: 'same-origin' } });
+export const via = (fetchImpl?: Fetch) => (fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {});
 const key = (workflowKey: string) => ({ params: { path: { key: workflowKey } } });
 
 export const api = {

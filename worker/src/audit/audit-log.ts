@@ -3,7 +3,7 @@
  * Writers pass plain context; callers never put a secret value in it (secrets
  * are referred to by key and version only), and the secrets module scrubs on top.
  */
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
 import { newId } from '../lib/crypto';
@@ -46,24 +46,65 @@ export async function recordAudit(db: Db, e: AuditEntry): Promise<void> {
   await auditInsert(db, e);
 }
 
+/** Where a page of the log ends: the last entry's time and id (ids break ties within a millisecond). */
+export interface AuditCursor {
+  at: number;
+  id: string;
+}
+
 export interface AuditQuery {
   run?: string;
+  /** Exact action, or a prefix ending in `*` (`secret.*`). */
   action?: string;
+  /** Actor id, or label (a user's email, a token's name). */
+  actor?: string;
   since?: number;
   before?: number;
+  cursor?: AuditCursor;
   limit: number;
 }
 
-export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
-  const where: SQL[] = [eq(auditLog.tenantId, tenantId)];
+/**
+ * Every action starting with `prefix`, as a range so audit_tenant_action_idx serves it
+ * (LIKE is case-insensitive in SQLite and would not use the index). Actions are ASCII
+ * (the route validates them), so the range ends at the prefix with its last character
+ * incremented.
+ */
+function actionPrefix(prefix: string): SQL | undefined {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  return and(gte(auditLog.action, prefix), lt(auditLog.action, end));
+}
+
+/**
+ * Newest first, `limit` entries from after the cursor. Served by an index per filter:
+ * audit_tenant_run_idx for a run, audit_tenant_action_idx for an action, else
+ * audit_tenant_at_idx walked backwards; the other filters are checked on the rows it yields.
+ */
+export function auditQuery(db: Db, tenantId: string, q: AuditQuery) {
+  const where: (SQL | undefined)[] = [eq(auditLog.tenantId, tenantId)];
   if (q.run) where.push(eq(auditLog.runId, q.run));
-  if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.action?.endsWith('*')) where.push(actionPrefix(q.action.slice(0, -1)));
+  else if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.actor)
+    where.push(
+      or(
+        eq(auditLog.actorId, q.actor),
+        eq(auditLog.actorLabel, q.actor),
+        eq(auditLog.actorLabel, q.actor.toLowerCase()),
+      ),
+    );
   if (q.since !== undefined) where.push(gte(auditLog.at, q.since));
   if (q.before !== undefined) where.push(lt(auditLog.at, q.before));
+  if (q.cursor)
+    where.push(or(lt(auditLog.at, q.cursor.at), and(eq(auditLog.at, q.cursor.at), lt(auditLog.id, q.cursor.id))));
   return db
     .select()
     .from(auditLog)
     .where(and(...where))
     .orderBy(desc(auditLog.at), desc(auditLog.id))
     .limit(q.limit);
+}
+
+export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
+  return auditQuery(db, tenantId, q);
 }

@@ -50,6 +50,21 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ email: `m-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', role: 'viewer' }),
   },
   {
+    method: 'PATCH',
+    template: '/api/members/{id}',
+    path: (f) => `/api/members/${f.members.viewer.user.id}`,
+    permission: { role: 'admin' },
+    body: () => ({ role: 'viewer' }),
+    crossTenant: 'object',
+  },
+  {
+    method: 'DELETE',
+    template: '/api/members/{id}',
+    path: (f) => `/api/members/${f.members.viewer.user.id}`,
+    permission: { role: 'admin' },
+    crossTenant: 'object',
+  },
+  {
     method: 'POST',
     template: '/api/tokens',
     path: () => '/api/tokens',
@@ -205,5 +220,11 @@ export const ROUTES: RouteCase[] = [
     template: '/api/audit',
     path: () => '/api/audit',
     permission: { role: 'admin', scope: 'audit:read' },
+  },
+  {
+    method: 'GET',
+    template: '/api/stats/overview',
+    path: () => '/api/stats/overview',
+    permission: { role: 'viewer', scope: 'runs:read' },
   },
 ];

@@ -1,8 +1,10 @@
 import { api, describeError } from '#lib/api.ts';
 import type { PageLoad } from './$types';
 
-// Owners and admins only: anyone else sees the API's 403 on the page.
-export const load: PageLoad = async ({ fetch }) => {
+// Owners and admins only (the settings layout turns anyone else away first).
+export const load: PageLoad = async ({ fetch, parent }) => {
+  // After the settings layout's role check, so a refused role makes no call the API would refuse.
+  await parent();
   try {
     return { secrets: await api.listSecrets(fetch), secretsError: null };
   } catch (err) {
