@@ -1,6 +1,7 @@
 /** Builds the Hono app: request context, errors, body limits, auth, routers, OpenAPI, studio. */
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors';
+import { MAX_BODY_BYTES } from './lib/json-limits';
 import { authenticate } from './auth/middleware';
 import { onError, onNotFound } from './http/error-handler';
 import { requestContext } from './http/request-context';
@@ -16,8 +17,6 @@ import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
 import { workflowRoutes } from './routes/workflows';
 
-/** Largest JSON body the API takes (a workflow file is a few KiB; 1 MiB is generous). */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 const OPENAPI_INFO = {
   title: 'Automate API',

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cronProblem, isTimeZone } from '../triggers/cron';
+import { depthMessage, MAX_JSON_DEPTH, tooDeepPath } from '../lib/json-limits';
 import { checkTemplateReferences } from './template-references';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -19,8 +20,34 @@ const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase lette
 const StepId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'step ids are letters, digits and "_" (max 64)');
 const Next = StepId.nullable().optional();
 // Bodies arrive through JSON.parse, so any value is JSON already; z.json()'s recursive
-// schema would also send the OpenAPI generator into endless recursion.
-const Json = z.unknown();
+// schema would also send the OpenAPI generator into endless recursion. Free JSON keeps
+// the file within the one nesting limit (lib/json-limits.ts): `enclosing` is how many
+// objects and arrays of the file hold the field (`steps[i].params.x` sits in 4: the
+// file, `steps`, the step, `params`), so the limit counts from the file's root, exactly
+// as it does for the request body the file arrives in.
+const Json = (enclosing: number) =>
+  z.unknown().superRefine((value, ctx) => {
+    const path = tooDeepPath(value, MAX_JSON_DEPTH - enclosing);
+    // Not continued: the file's own checks walk values recursively and must not see this one.
+    if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
+  });
+
+/** The longest a delay may wait, given as `delayMs` or as `until`. */
+export const MAX_DELAY_MS = 30 * 86_400_000;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * Why a literal `until` cannot be waited for, or null. A template is checked when the
+ * step runs (run-state.ts), with the same 30-day cap.
+ */
+export function untilProblem(until: string, now = Date.now()): string | null {
+  if (until.includes('{{')) return null;
+  const at = Date.parse(until);
+  if (!ISO_DATE.test(until) || !Number.isFinite(at))
+    return 'an ISO 8601 date, e.g. "2026-12-24T09:00:00Z", or a template';
+  if (at - now > MAX_DELAY_MS) return 'at most 30 days ahead (the same cap as delayMs)';
+  return null;
+}
 
 export const RetryPolicy = z.strictObject({
   maxAttempts: z.int().min(1).max(20),
@@ -48,7 +75,12 @@ export const Verify = z.discriminatedUnion('scheme', [
 export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), verify: Verify }),
   z.strictObject({ type: z.literal('api') }),
-  z.strictObject({ type: z.literal('schedule'), cron: Cron, timezone: TimeZone.optional(), payload: Json.optional() }),
+  z.strictObject({
+    type: z.literal('schedule'),
+    cron: Cron,
+    timezone: TimeZone.optional(),
+    payload: Json(2).optional(),
+  }),
   z.strictObject({ type: z.literal('manual') }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
@@ -60,7 +92,7 @@ export const ActionStep = z.strictObject({
   type: z.literal('action'),
   connector: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'connector codes are lowercase snake_case'),
   action: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'action names are lowercase snake_case'),
-  params: z.record(z.string(), Json).optional(),
+  params: z.record(z.string(), Json(4)).optional(),
   secrets: z.record(z.string().regex(SECRET_KEY_PATTERN, 'names are UPPER_SNAKE_CASE'), SecretRef).optional(),
   retry: RetryPolicy.optional(),
   next: Next,
@@ -70,7 +102,7 @@ export const ConditionStep = z.strictObject({
   ...base,
   type: z.literal('condition'),
   /** JSONLogic. */
-  rule: z.union([z.record(z.string(), Json), z.boolean()]),
+  rule: z.union([z.record(z.string(), Json(4)), z.boolean()]),
   then: Next,
   else: Next,
 });
@@ -80,13 +112,16 @@ export const DelayStep = z
     ...base,
     type: z.literal('delay'),
     /** Wait this long (max 30 days)... */
-    delayMs: z
-      .int()
-      .min(0)
-      .max(30 * 86_400_000)
+    delayMs: z.int().min(0).max(MAX_DELAY_MS).optional(),
+    /** ...or until this time (ISO 8601, at most 30 days ahead; templates allowed). */
+    until: z
+      .string()
+      .max(1000)
+      .superRefine((until, ctx) => {
+        const problem = untilProblem(until);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
-    /** ...or until this time (ISO 8601, templates allowed). */
-    until: z.string().optional(),
     next: Next,
   })
   .refine((s) => (s.delayMs === undefined) !== (s.until === undefined), {
@@ -98,9 +133,9 @@ export const BranchStep = z.strictObject({
   ...base,
   type: z.literal('branch'),
   /** A template whose value picks the case, e.g. "{{ trigger.body.country }}". */
-  value: Json,
+  value: Json(3),
   cases: z
-    .array(z.strictObject({ equals: Json, next: Next }))
+    .array(z.strictObject({ equals: Json(5), next: Next }))
     .min(1)
     .max(100),
   default: Next,
@@ -110,7 +145,7 @@ export const TransformStep = z.strictObject({
   ...base,
   type: z.literal('transform'),
   /** Templates are resolved; the result is the step's output. */
-  output: Json,
+  output: Json(3),
   next: Next,
 });
 
@@ -177,11 +212,11 @@ const WorkflowShape = z.strictObject({
   key: Slug,
   name: z.string().min(1).max(200),
   description: z.string().max(5000).optional(),
-  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'var names are identifiers'), Json).optional(),
+  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'var names are identifiers'), Json(2)).optional(),
   trigger: Trigger,
   steps: z.array(Step).min(1).max(200),
   /** Studio layout (node positions); never read by the engine. */
-  ui: z.record(z.string(), Json).optional(),
+  ui: z.record(z.string(), Json(2)).optional(),
 });
 
 /**
