@@ -17,7 +17,6 @@ import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
 import { workflowRoutes } from './routes/workflows';
 
-
 const OPENAPI_INFO = {
   title: 'Automate API',
   version: '1.0.0',

@@ -189,7 +189,11 @@ describe('workflow files', () => {
     await call('POST', '/api/workflows/import', { token: ws.token, body: base() });
     const planted = { ...base(), ui: { layout: JSON.parse(deepObjectText(1000)) } };
     await env.DB.prepare('UPDATE workflows SET draft = ? WHERE tenant_id = ? AND key = ?')
-      .bind(`{"key":"deep_file","name":"Deep","trigger":{"type":"api"},"steps":[{"id":"x","type":"transform","output":{"ok":true}}],"ui":{"layout":${deepObjectText(1000)}}}`, ws.owner.tenant.id, 'deep_file')
+      .bind(
+        `{"key":"deep_file","name":"Deep","trigger":{"type":"api"},"steps":[{"id":"x","type":"transform","output":{"ok":true}}],"ui":{"layout":${deepObjectText(1000)}}}`,
+        ws.owner.tenant.id,
+        'deep_file',
+      )
       .run();
     expect(planted.key).toBe('deep_file');
     const res = await call('POST', '/api/workflows/deep_file/publish', { token: ws.token });

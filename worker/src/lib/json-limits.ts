@@ -61,7 +61,9 @@ function pathOf(frame: Frame): (string | number)[] {
   const path: (string | number)[] = [];
   for (let f: Frame | null = frame; f && f.key !== null; f = f.parent) {
     const key = f.key;
-    path.push(typeof key === 'string' && key.length > MAX_PATH_KEY_CHARS ? `${key.slice(0, MAX_PATH_KEY_CHARS)}…` : key);
+    path.push(
+      typeof key === 'string' && key.length > MAX_PATH_KEY_CHARS ? `${key.slice(0, MAX_PATH_KEY_CHARS)}…` : key,
+    );
   }
   return path.reverse();
 }

@@ -230,7 +230,11 @@ export async function startRecordedRun(
     .where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.id)))
     .get();
   if (!row) return 'gone';
-  await failUnstartable(db, { runId: run.id, tenantId: run.tenantId, workflowKey: row.key }, 'its workflow version is missing');
+  await failUnstartable(
+    db,
+    { runId: run.id, tenantId: run.tenantId, workflowKey: row.key },
+    'its workflow version is missing',
+  );
   return 'failed';
 }
 
