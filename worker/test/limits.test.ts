@@ -1,5 +1,5 @@
 /**
- * The nesting and size limits (docs/limits.md) on every JSON input, the 30-day cap on a
+ * The nesting and size limits (docs/workflow-file.md#limits) on every JSON input, the 30-day cap on a
  * delay's `until`, and runs that cannot start: each ends in a 4xx naming the path, or
  * in a failed run with its reason, never in a 500 or a run queued for ever.
  */

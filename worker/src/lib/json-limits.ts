@@ -1,5 +1,5 @@
 /**
- * Limits on every JSON value the service accepts (docs/limits.md): /api request bodies,
+ * Limits on every JSON value the service accepts (docs/workflow-file.md#limits): /api request bodies,
  * webhook bodies, run payloads and the free-JSON fields of workflow files. One depth
  * limit and one set of sizes, checked where the input enters, so nothing deeper or
  * larger ever reaches code that recurses over it (JSON.stringify, templates, D1).

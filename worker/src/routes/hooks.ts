@@ -57,7 +57,8 @@ export const hookRoutes = new Hono<AppEnv>().post(
     if (trigger.type !== 'webhook')
       throw new ApiError('CONFLICT', `This workflow is triggered by ${trigger.type}, not by webhooks`);
 
-    const text = await c.req.text();
+    // Decoded as UTF-8 whatever the declared type (a form or an odd type is still signed as bytes of text).
+    const text = new TextDecoder().decode(await c.req.arrayBuffer());
     const meta = { ip: clientIp(c), requestId: c.get('requestId') };
     const reject = async (reason: string) => {
       await recordAudit(db, {
