@@ -267,6 +267,17 @@ describe('delay until', () => {
     expect(res.json.error.details.map((d: any) => d.path)).toContain('steps[0].until');
   });
 
+  it('refuses it when a saved draft is published, and when an old version is activated', async () => {
+    const far = new Date(Date.now() + 60 * 86_400_000).toISOString();
+    const draft = await call('POST', '/api/workflows/import', { token: ws.token, body: delayFlow('until_draft', far) });
+    expect(draft.status).toBe(201);
+    const res = await call('POST', '/api/workflows/until_draft/publish', { token: ws.token });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details).toEqual([
+      { path: 'steps[0].until', message: 'step "wait": at most 30 days ahead (the same cap as delayMs)' },
+    ]);
+  });
+
   it('takes a literal until 29 days ahead', async () => {
     const until = new Date(Date.now() + 29 * 86_400_000).toISOString();
     const res = await call('POST', '/api/workflows/import?publish=true', {

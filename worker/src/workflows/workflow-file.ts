@@ -32,22 +32,8 @@ const Json = (enclosing: number) =>
     if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
   });
 
-/** The longest a delay may wait, given as `delayMs` or as `until`. */
+/** The longest a delay may wait, given as `delayMs` or as `until` (delay-check.ts, run-state.ts). */
 export const MAX_DELAY_MS = 30 * 86_400_000;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-
-/**
- * Why a literal `until` cannot be waited for, or null. A template is checked when the
- * step runs (run-state.ts), with the same 30-day cap.
- */
-export function untilProblem(until: string, now = Date.now()): string | null {
-  if (until.includes('{{')) return null;
-  const at = Date.parse(until);
-  if (!ISO_DATE.test(until) || !Number.isFinite(at))
-    return 'an ISO 8601 date, e.g. "2026-12-24T09:00:00Z", or a template';
-  if (at - now > MAX_DELAY_MS) return 'at most 30 days ahead (the same cap as delayMs)';
-  return null;
-}
 
 export const RetryPolicy = z.strictObject({
   maxAttempts: z.int().min(1).max(20),
@@ -113,15 +99,12 @@ export const DelayStep = z
     type: z.literal('delay'),
     /** Wait this long (max 30 days)... */
     delayMs: z.int().min(0).max(MAX_DELAY_MS).optional(),
-    /** ...or until this time (ISO 8601, at most 30 days ahead; templates allowed). */
-    until: z
-      .string()
-      .max(1000)
-      .superRefine((until, ctx) => {
-        const problem = untilProblem(until);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    /**
+     * ...or until this time (ISO 8601, at most 30 days ahead; templates allowed). Checked
+     * at publish (delay-check.ts), not here: "ahead" depends on when, and the engine
+     * parses the file again while the run waits.
+     */
+    until: z.string().max(1000).optional(),
     next: Next,
   })
   .refine((s) => (s.delayMs === undefined) !== (s.until === undefined), {
