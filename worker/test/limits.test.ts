@@ -10,7 +10,8 @@ import { sweepRuns } from '../src/triggers/scheduled';
 import { recordRun } from '../src/triggers/start-run';
 import { Workflow } from '../src/workflows/workflow-file';
 import { call, waitForRun } from './helpers/api';
-import { apiFlow } from './helpers/engine';
+import { apiFlow, http } from './helpers/engine';
+import { requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 let ws: Workspace;
@@ -393,5 +394,26 @@ describe('runs that cannot start', () => {
     const run = (await call('GET', `/api/runs/${runId}`, auth())).json;
     expect(run.status).toBe('failed');
     expect(run.error.message).toMatch(/trigger\.body\.a\.a.*nested deeper than 64 levels/);
+  });
+});
+
+describe('connector outputs', () => {
+  it('fails a step whose remote answer is nested 20,000 levels deep, once, naming the path', async () => {
+    const path = uniquePath();
+    await script(path, [
+      { status: 200, headers: { 'content-type': 'application/json' }, body: deepArrayText(20_000) },
+      { status: 200, body: { ok: true } },
+    ]);
+    await publish(ws, apiFlow('deep_output', [http('call', `${env.STUB_URL}${path}`)]));
+    const run = await waitForRun(await startRun(ws, 'deep_output', {}), auth());
+    expect(run.status).toBe('failed');
+    const step = run.steps[0];
+    expect(step.attempts).toBe(1);
+    expect(step.error.code).toBe('OUTPUT_TOO_DEEP');
+    expect(step.error.message).toBe(
+      `The action's output.body${'[0]'.repeat(63)}: nested deeper than 64 levels of objects and arrays (the limit for any JSON the service accepts)`,
+    );
+    // Not crashed and redelivered: the remote system was called once.
+    expect(await requests(path)).toHaveLength(1);
   });
 });
