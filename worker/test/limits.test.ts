@@ -186,6 +186,23 @@ describe('workflow files', () => {
     expect(res.status).toBeLessThan(300);
   });
 
+  it('refuses a draft with params 200,000 levels deep at publish, before any recursive check sees it', async () => {
+    await call('POST', '/api/workflows/import', { token: ws.token, body: base() });
+    const levels = 200_000;
+    await env.DB.prepare('UPDATE workflows SET draft = ? WHERE tenant_id = ? AND key = ?')
+      .bind(
+        `{"key":"deep_file","name":"Deep","trigger":{"type":"api"},"steps":[{"id":"x","type":"action","connector":"http","action":"request","params":{"json":${deepArrayText(levels)}}}]}`,
+        ws.owner.tenant.id,
+        'deep_file',
+      )
+      .run();
+    const res = await call('POST', '/api/workflows/deep_file/publish', { token: ws.token });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details).toEqual([
+      { path: `steps[0].params.json${'[0]'.repeat(60)}`, message: expect.stringMatching(/nested deeper than 64/) },
+    ]);
+  });
+
   it('refuses a deep draft planted in D1 at publish, naming the path', async () => {
     await call('POST', '/api/workflows/import', { token: ws.token, body: base() });
     await env.DB.prepare('UPDATE workflows SET draft = ? WHERE tenant_id = ? AND key = ?')

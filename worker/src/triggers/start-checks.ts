@@ -11,7 +11,7 @@ import { runs } from '../db/schema';
 import { ApiError, type FieldIssue } from '../errors';
 import { zodIssues } from '../http/error-handler';
 import { depthIssue, MAX_TRIGGER_BYTES, utf8Bytes } from '../lib/json-limits';
-import { Workflow } from '../workflows/workflow-file';
+import { PublishedWorkflow } from '../workflows/workflow-file';
 
 /** Versions already known to parse, per isolate: a version never changes, so once is enough. */
 const runnableVersions = new Set<string>();
@@ -22,7 +22,8 @@ export function definitionIssues(workflow: { id: string; version: number }, defi
   const cacheKey = `${workflow.id}:${workflow.version}`;
   if (runnableVersions.has(cacheKey)) return [];
   if (definition === undefined) return [{ path: '(root)', message: 'the stored file is not valid JSON' }];
-  const parsed = Workflow.safeParse(definition);
+  // What the run object parses (run-state.ts), not the authoring rules added since it was published.
+  const parsed = PublishedWorkflow.safeParse(definition);
   if (!parsed.success) return zodIssues(parsed.error);
   if (runnableVersions.size >= MAX_REMEMBERED_VERSIONS) runnableVersions.clear();
   runnableVersions.add(cacheKey);

@@ -25,12 +25,13 @@ const Next = StepId.nullable().optional();
 // objects and arrays of the file hold the field (`steps[i].params.x` sits in 4: the
 // file, `steps`, the step, `params`), so the limit counts from the file's root, exactly
 // as it does for the request body the file arrives in.
-const Json = (enclosing: number) =>
-  z.unknown().superRefine((value, ctx) => {
+const withinDepth = <T extends z.ZodType>(schema: T, enclosing: number) =>
+  schema.superRefine((value, ctx) => {
     const path = tooDeepPath(value, MAX_JSON_DEPTH - enclosing);
     // Not continued: the file's own checks walk values recursively and must not see this one.
     if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
   });
+const Json = (enclosing: number) => withinDepth(z.unknown(), enclosing);
 
 /** The longest a delay may wait, given as `delayMs` or as `until` (delay-check.ts, run-state.ts). */
 export const MAX_DELAY_MS = 30 * 86_400_000;
@@ -88,7 +89,8 @@ export const ConditionStep = z.strictObject({
   ...base,
   type: z.literal('condition'),
   /** JSONLogic. */
-  rule: z.union([z.record(z.string(), Json(4)), z.boolean()]),
+  // Checked as a whole: a failure inside one member of a union would hide its path.
+  rule: withinDepth(z.union([z.record(z.string(), z.unknown()), z.boolean()]), 3),
   then: Next,
   else: Next,
 });
