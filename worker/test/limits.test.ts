@@ -332,18 +332,38 @@ describe('runs that cannot start', () => {
       .run();
   }
 
-  const deepUiFile = (key: string) =>
-    `{"key":"${key}","name":"x","trigger":{"type":"api"},"steps":[{"id":"x","type":"transform","output":{}}],"ui":{"l":${deepObjectText(1000)}}}`;
+  /** A file the run object cannot take: its steps are not a list. */
+  const brokenFile = (key: string) => `{"key":"${key}","name":"x","trigger":{"type":"api"},"steps":"x"}`;
 
   it('refuses to acknowledge a trigger for a version that cannot run (409, nothing recorded)', async () => {
     await publish(ws, apiFlow('broken_active', [{ id: 'x', type: 'transform', output: {} }]));
-    await plantActiveDefinition('broken_active', deepUiFile('broken_active'));
+    await plantActiveDefinition('broken_active', brokenFile('broken_active'));
     const runs = await count('runs');
     const res = await call('POST', '/api/workflows/broken_active/runs', { token: ws.token, body: { payload: {} } });
     expect(res.status).toBe(409);
-    expect(res.json.error.message).toMatch(/cannot run/);
-    expect(res.json.error.details[0].path).toBe(`ui.l.${aPath(62)}`);
+    expect(res.json.error.message).toMatch(/^Version 1 of workflow "broken_active" cannot run \(steps: /);
+    expect(res.json.error.details[0].path).toBe('steps');
     expect(await count('runs')).toBe(runs);
+    // Not JSON at all: the same answer, not a 500.
+    await plantActiveDefinition('broken_active', '{"key": not json');
+    const notJson = await call('POST', '/api/workflows/broken_active/runs', { token: ws.token, body: { payload: {} } });
+    expect(notJson.status).toBe(409);
+    expect(notJson.json.error.details[0]).toEqual({ path: '(root)', message: 'the stored file is not valid JSON' });
+  });
+
+  it('keeps running a version published before the limit with JSON nested deeper than it', async () => {
+    // The limit refuses new files; one already published keeps running until it is replaced.
+    await publish(ws, apiFlow('old_deep_ui', [{ id: 'x', type: 'transform', output: { ok: true } }]));
+    await plantActiveDefinition(
+      'old_deep_ui',
+      `{"key":"old_deep_ui","name":"x","trigger":{"type":"api"},"steps":[{"id":"x","type":"transform","output":{"ok":true}}],"ui":{"l":${deepObjectText(1000)}}}`,
+    );
+    const run = await waitForRun(await startRun(ws, 'old_deep_ui', {}), auth());
+    expect(run.status).toBe('succeeded');
+    // Activating it again is an authoring act: refused, naming the path.
+    const again = await call('POST', '/api/workflows/old_deep_ui/versions/1/activate', { token: ws.token });
+    expect(again.status).toBe(400);
+    expect(again.json.error.details[0].path).toBe(`ui.l.${aPath(62)}`);
   });
 
   /** A queued run row as an isolate that died after acknowledging it leaves behind. */
@@ -364,14 +384,12 @@ describe('runs that cannot start', () => {
 
   it('ends a queued run whose version cannot run as failed, with the reason, when swept', async () => {
     await publish(ws, apiFlow('broke_later', [{ id: 'x', type: 'transform', output: {} }]));
-    await plantActiveDefinition('broke_later', deepUiFile('broke_later'));
+    await plantActiveDefinition('broke_later', brokenFile('broke_later'));
     const runId = await plantQueuedRun('broke_later', '{"body":{},"headers":{},"query":{}}');
     await sweepRuns(env, Date.now() + 60_000);
     const run = (await call('GET', `/api/runs/${runId}`, auth())).json;
     expect(run.status).toBe('failed');
-    expect(run.error.message).toBe(
-      `Run could not start: version 1 of the workflow cannot run: ui.l.${aPath(62)}: nested deeper than 64 levels of objects and arrays (the limit for any JSON the service accepts)`,
-    );
+    expect(run.error.message).toMatch(/^Run could not start: version 1 of the workflow cannot run: steps: /);
     expect(run.finishedAt).toBeGreaterThan(0);
     const audit = await call('GET', `/api/audit?run=${runId}&action=run.start_failed`, auth());
     expect(audit.json.entries).toHaveLength(1);

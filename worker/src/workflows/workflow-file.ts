@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { cronProblem, isTimeZone } from '../triggers/cron';
-import { depthMessage, MAX_JSON_DEPTH, tooDeepPath } from '../lib/json-limits';
+import { depthMessage, tooDeepPath } from '../lib/json-limits';
 import { checkTemplateReferences } from './template-references';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -20,18 +20,9 @@ const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase lette
 const StepId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'step ids are letters, digits and "_" (max 64)');
 const Next = StepId.nullable().optional();
 // Bodies arrive through JSON.parse, so any value is JSON already; z.json()'s recursive
-// schema would also send the OpenAPI generator into endless recursion. Free JSON keeps
-// the file within the one nesting limit (lib/json-limits.ts): `enclosing` is how many
-// objects and arrays of the file hold the field (`steps[i].params.x` sits in 4: the
-// file, `steps`, the step, `params`), so the limit counts from the file's root, exactly
-// as it does for the request body the file arrives in.
-const withinDepth = <T extends z.ZodType>(schema: T, enclosing: number) =>
-  schema.superRefine((value, ctx) => {
-    const path = tooDeepPath(value, MAX_JSON_DEPTH - enclosing);
-    // Not continued: the file's own checks walk values recursively and must not see this one.
-    if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
-  });
-const Json = (enclosing: number) => withinDepth(z.unknown(), enclosing);
+// schema would also send the OpenAPI generator into endless recursion. How deep free JSON
+// may nest is checked on the whole file (`Workflow` below).
+const Json = z.unknown();
 
 /** The longest a delay may wait, given as `delayMs` or as `until` (delay-check.ts, run-state.ts). */
 export const MAX_DELAY_MS = 30 * 86_400_000;
@@ -66,7 +57,7 @@ export const Trigger = z.discriminatedUnion('type', [
     type: z.literal('schedule'),
     cron: Cron,
     timezone: TimeZone.optional(),
-    payload: Json(2).optional(),
+    payload: Json.optional(),
   }),
   z.strictObject({ type: z.literal('manual') }),
 ]);
@@ -79,7 +70,7 @@ export const ActionStep = z.strictObject({
   type: z.literal('action'),
   connector: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'connector codes are lowercase snake_case'),
   action: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'action names are lowercase snake_case'),
-  params: z.record(z.string(), Json(4)).optional(),
+  params: z.record(z.string(), Json).optional(),
   secrets: z.record(z.string().regex(SECRET_KEY_PATTERN, 'names are UPPER_SNAKE_CASE'), SecretRef).optional(),
   retry: RetryPolicy.optional(),
   next: Next,
@@ -89,8 +80,7 @@ export const ConditionStep = z.strictObject({
   ...base,
   type: z.literal('condition'),
   /** JSONLogic. */
-  // Checked as a whole: a failure inside one member of a union would hide its path.
-  rule: withinDepth(z.union([z.record(z.string(), z.unknown()), z.boolean()]), 3),
+  rule: z.union([z.record(z.string(), Json), z.boolean()]),
   then: Next,
   else: Next,
 });
@@ -118,9 +108,9 @@ export const BranchStep = z.strictObject({
   ...base,
   type: z.literal('branch'),
   /** A template whose value picks the case, e.g. "{{ trigger.body.country }}". */
-  value: Json(3),
+  value: Json,
   cases: z
-    .array(z.strictObject({ equals: Json(5), next: Next }))
+    .array(z.strictObject({ equals: Json, next: Next }))
     .min(1)
     .max(100),
   default: Next,
@@ -130,7 +120,7 @@ export const TransformStep = z.strictObject({
   ...base,
   type: z.literal('transform'),
   /** Templates are resolved; the result is the step's output. */
-  output: Json(3),
+  output: Json,
   next: Next,
 });
 
@@ -197,11 +187,11 @@ const WorkflowShape = z.strictObject({
   key: Slug,
   name: z.string().min(1).max(200),
   description: z.string().max(5000).optional(),
-  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'var names are identifiers'), Json(2)).optional(),
+  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'var names are identifiers'), Json).optional(),
   trigger: Trigger,
   steps: z.array(Step).min(1).max(200),
   /** Studio layout (node positions); never read by the engine. */
-  ui: z.record(z.string(), Json(2)).optional(),
+  ui: z.record(z.string(), Json).optional(),
 });
 
 /**
@@ -259,5 +249,13 @@ export const PublishedWorkflow = WorkflowShape.superRefine((wf, ctx) => {
   for (const s of wf.steps) if (!state.has(s.id)) visit(s.id);
 });
 /** What import, save, publish and activate accept. */
-export const Workflow = PublishedWorkflow.superRefine(checkTemplateReferences);
+/**
+ * What import, save, publish and activate accept: the file within the one nesting limit
+ * (lib/json-limits.ts, counted from the file's root, as for the request body it arrives
+ * in), and every template able to resolve. A file past the limit is not walked further.
+ */
+export const Workflow = PublishedWorkflow.superRefine((wf, ctx) => {
+  const path = tooDeepPath(wf);
+  if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
+}).superRefine(checkTemplateReferences);
 export type Workflow = z.infer<typeof Workflow>;
