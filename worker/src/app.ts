@@ -1,6 +1,7 @@
 /** Builds the Hono app: request context, errors, body limits, auth, routers, OpenAPI, studio. */
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './lib/json-limits';
 import { authenticate } from './auth/middleware';
 import { onError, onNotFound } from './http/error-handler';
 import { requestContext } from './http/request-context';
@@ -17,14 +18,12 @@ import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
 import { workflowRoutes } from './routes/workflows';
 
-/** Largest JSON body the API takes (a workflow file is a few KiB; 1 MiB is generous). */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
 const OPENAPI_INFO = {
   title: 'Automate API',
   version: '1.0.0',
   description:
-    'Multi-tenant workflow automation. Every error answers {"error": {"code", "message", "requestId", "details?"}}.',
+    'Multi-tenant workflow automation. Every error answers {"error": {"code", "message", "requestId", "details?"}}. ' +
+    `A JSON body may nest at most ${MAX_JSON_DEPTH} levels and be at most ${MAX_BODY_BYTES} bytes (docs/workflow-file.md#limits).`,
 };
 
 export function createApp() {

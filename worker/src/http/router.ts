@@ -8,6 +8,7 @@ import type { AppEnv } from '../context';
 import type { Permission } from '../auth/principal';
 import { requirePermission } from '../auth/middleware';
 import { validationError, zodIssues } from './error-handler';
+import { jsonBodyLimits } from './json-body-limits';
 
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
@@ -51,7 +52,8 @@ export function apiRoute<R extends ApiRouteConfig>(config: R) {
   const guarded = permission !== 'public';
   return createRoute({
     ...rest,
-    middleware: guarded ? [requirePermission(permission)] : [],
+    // Access first (401/403), then the body's nesting limit, then the route's schema.
+    middleware: guarded ? [requirePermission(permission), jsonBodyLimits] : [jsonBodyLimits],
     security: guarded ? [{ session: [] }, { token: [] }] : [],
     description: [
       rest.description,

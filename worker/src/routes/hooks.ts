@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../context';
 import { ApiError } from '../errors';
+import { MAX_BODY_BYTES } from '../lib/json-limits';
 import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
 import { createSecretResolver } from '../secrets/resolver';
@@ -15,7 +16,6 @@ import { activeWorkflowBy, kickRun, recordableHeaders, recordRun } from '../trig
 import { verifyWebhook } from '../triggers/webhook-verify';
 import { Trigger } from '../workflows/workflow-file';
 
-export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const HOOK_ID = /^hk_[A-Za-z0-9_-]{20,64}$/;
 
 export function parseBody(text: string, contentType: string | undefined): unknown {
@@ -34,9 +34,9 @@ export function parseBody(text: string, contentType: string | undefined): unknow
 export const hookRoutes = new Hono<AppEnv>().post(
   '/hooks/:hookId',
   bodyLimit({
-    maxSize: MAX_WEBHOOK_BYTES,
+    maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_WEBHOOK_BYTES} bytes`);
+      throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_BODY_BYTES} bytes`);
     },
   }),
   async (c) => {
@@ -46,12 +46,19 @@ export const hookRoutes = new Hono<AppEnv>().post(
     const wf = await activeWorkflowBy(db, { hookId });
     if (!wf) throw new ApiError('NOT_FOUND', 'Unknown webhook');
     if (!wf.activeVersion) throw new ApiError('CONFLICT', 'This workflow has no published version yet');
-    // The version was validated when published; the hot path reads only its trigger.
-    const trigger = Trigger.parse((JSON.parse(wf.definition) as { trigger: unknown }).trigger);
+    // The version was validated when published; the hot path reads only its trigger
+    // (recordRun checks the whole file before anything is recorded).
+    let trigger: Trigger;
+    try {
+      trigger = Trigger.parse((JSON.parse(wf.definition) as { trigger: unknown }).trigger);
+    } catch {
+      throw new ApiError('CONFLICT', 'The active version of this workflow cannot run; publish a fixed version');
+    }
     if (trigger.type !== 'webhook')
       throw new ApiError('CONFLICT', `This workflow is triggered by ${trigger.type}, not by webhooks`);
 
-    const text = await c.req.text();
+    // Decoded as UTF-8 whatever the declared type (a form or an odd type is still signed as bytes of text).
+    const text = new TextDecoder().decode(await c.req.arrayBuffer());
     const meta = { ip: clientIp(c), requestId: c.get('requestId') };
     const reject = async (reason: string) => {
       await recordAudit(db, {
@@ -94,6 +101,7 @@ export const hookRoutes = new Hono<AppEnv>().post(
     const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secrets);
     if (!verdict.ok) return reject(verdict.reason);
 
+    // recordRun refuses a body past the nesting or size limits (lib/json-limits.ts) with a 4xx naming where.
     const event = {
       body: parseBody(text, c.req.header('content-type')),
       headers: recordableHeaders(c.req.raw.headers),

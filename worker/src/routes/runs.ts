@@ -238,7 +238,12 @@ export const runRoutes = createRouter()
         retryOf: run.id,
         seed: await retrySeed(db, p.tenantId, run.id),
       });
-      await kickRun(c.env, init);
+      // The run is recorded: if its object cannot be reached now, the sweeper starts it (as for a trigger).
+      await kickRun(c.env, init).catch((e) =>
+        console.error(
+          JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
+        ),
+      );
       await recordAudit(db, {
         tenantId: p.tenantId,
         actor: actorOf(p),

@@ -3,7 +3,7 @@
  * The run object (run-coordinator.ts) persists the state and carries out the effects:
  * queue messages for action attempts, and the earliest wake-up time for its alarm.
  */
-import { PublishedWorkflow, type ActionStep, type Step, type Workflow } from '../workflows/workflow-file';
+import { MAX_DELAY_MS, PublishedWorkflow, type ActionStep, type Step, type Workflow } from '../workflows/workflow-file';
 import { retryDelayMs } from './backoff';
 import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -277,8 +277,14 @@ function runControlStep(
         succeed(state, outputs, step, render(def.output, scope), [def.next], now);
         break;
       case 'delay': {
-        const until = def.until !== undefined ? Date.parse(String(render(def.until, scope))) : now + (def.delayMs ?? 0);
-        if (!Number.isFinite(until)) throw new RuleError(`"until" is not a date: ${String(render(def.until, scope))}`);
+        const given = def.until !== undefined ? String(render(def.until, scope)) : undefined;
+        const until = given !== undefined ? Date.parse(given) : now + (def.delayMs ?? 0);
+        if (!Number.isFinite(until)) throw new RuleError(`"until" is not a date: ${given}`);
+        // A templated date gets the cap a literal one gets at publish: no run waits longer than 30 days.
+        if (until - now > MAX_DELAY_MS)
+          throw new RuleError(
+            `"until" is ${given}, more than 30 days ahead; a delay may wait at most 30 days (as with delayMs)`,
+          );
         step.input = { until: new Date(until).toISOString() };
         if (until <= now) succeed(state, outputs, step, { waitedMs: 0 }, [def.next], now);
         else {

@@ -6,6 +6,7 @@
  * secrets, report it, then ack. Infrastructure failures retry the message; the run
  * object deduplicates by attempt id, and the connector gets the same idempotency key.
  */
+import { depthIssue } from '../lib/json-limits';
 import { runAction, settingsFor, isConnectorError } from '../../../connectors';
 import { createDb } from '../db/client';
 import { forEachLimited } from '../lib/limited';
@@ -68,7 +69,17 @@ export async function executeAttempt(env: Env, msg: StepMessage): Promise<StepRe
       settings: settingsFor(msg.connector, env),
       allowPrivateNetwork: allowPrivateNetwork(env),
     });
-    result = { ok: true, output: output ?? null, startedAt, finishedAt: Date.now() };
+    // A remote system's answer is input too: one nested past the limit would overflow what
+    // scrubs, records and templates it, and a crash here would send the call again.
+    const deep = depthIssue(output, ['output']);
+    result = deep
+      ? {
+          ok: false,
+          error: { message: `The action's ${deep.path}: ${deep.message}`, retryable: false, code: 'OUTPUT_TOO_DEEP' },
+          startedAt,
+          finishedAt: Date.now(),
+        }
+      : { ok: true, output: output ?? null, startedAt, finishedAt: Date.now() };
   } catch (e) {
     result = { ok: false, error: describeError(e), startedAt, finishedAt: Date.now() };
   }

@@ -6,7 +6,7 @@ import { createDb } from '../db/client';
 import type { Env } from '../env';
 import { recordAudit } from '../audit/audit-log';
 import { suspectRuns } from '../run/run-records';
-import { initFromRecord, kickRun, runStub } from './start-run';
+import { runStub, startRecordedRun } from './start-run';
 
 /**
  * Recovery: a run still `queued` after 30 s was acknowledged but its object never
@@ -21,9 +21,8 @@ export async function sweepRuns(env: Env, now = Date.now()): Promise<{ started: 
   for (const run of await suspectRuns(db, now)) {
     try {
       if (run.status === 'queued') {
-        const init = await initFromRecord(db, run.tenantId, run.id);
-        if (init) {
-          await kickRun(env, init);
+        // A run that can never start ends failed (start-run.ts) rather than coming back here each minute.
+        if ((await startRecordedRun(env, run)) === 'started') {
           started++;
           await recordAudit(db, {
             tenantId: run.tenantId,

@@ -6,11 +6,20 @@
  * after acknowledging), the minute sweeper starts it from the D1 row.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { createDb, type Db } from '../db/client';
 import { runs, runSteps, tenants, workflows, workflowVersions } from '../db/schema';
 import type { Env } from '../env';
 import { newId } from '../lib/crypto';
 import type { RunInit } from '../run/run-state';
+import {
+  definitionIssues,
+  failUnstartable,
+  isPermanentStartError,
+  serializeTrigger,
+  START_GIVE_UP_MS,
+  startProblem,
+  unrunnableVersion,
+} from './start-checks';
 
 export interface TriggerEvent {
   body: unknown;
@@ -95,11 +104,16 @@ export async function recordRun(
   env: Env,
   req: StartRequest,
 ): Promise<{ runId: string; duplicate: boolean; init: RunInit }> {
+  // Everything the run object will need is checked before anything is recorded, so an
+  // acknowledged run can start: the version's file, and the event's depth and size.
+  const definition = parseOrUndefined(req.definition);
+  const issues = definitionIssues(req.workflow, definition);
+  if (issues.length) throw unrunnableVersion(req.workflow.key, req.workflow.version, issues);
+  // Stored as JSON and sent to the run object as plain data (Hono's query object has no prototype).
+  const triggerJson = serializeTrigger(req.trigger);
   const runId = newId('run');
   const now = Date.now();
   const d1 = env.DB;
-  // Stored as JSON and sent to the run object as plain data (Hono's query object has no prototype).
-  const triggerJson = JSON.stringify(req.trigger);
   const runInsert = (guard: string, guardParams: unknown[]) =>
     d1
       .prepare(
@@ -163,7 +177,7 @@ export async function recordRun(
     runId: winner,
     tenant: req.tenant,
     workflow: req.workflow,
-    definition: JSON.parse(req.definition),
+    definition,
     trigger: { type: req.triggerType, ...(JSON.parse(triggerJson) as TriggerEvent) },
     createdAt: now,
     retryOf: req.retryOf,
@@ -176,9 +190,52 @@ export function runStub(env: Env, runId: string) {
   return env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(runId));
 }
 
-/** Hands the run to its object. Safe to call twice: the object starts once. */
-export async function kickRun(env: Env, init: RunInit): Promise<void> {
-  await runStub(env, init.runId).start(init);
+/**
+ * Hands the run to its object. Safe to call twice: the object starts once. A run its
+ * object can never take ends `failed` with the reason; a platform error is thrown, so
+ * the sweeper tries again, until the run is START_GIVE_UP_MS old.
+ */
+export async function kickRun(env: Env, init: RunInit): Promise<'started' | 'failed'> {
+  const db = createDb(env.DB);
+  const run = { runId: init.runId, tenantId: init.tenant.id, workflowKey: init.workflow.key };
+  const problem = startProblem(init);
+  if (problem) {
+    await failUnstartable(db, run, problem);
+    return 'failed';
+  }
+  try {
+    await runStub(env, init.runId).start(init);
+    return 'started';
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (isPermanentStartError(e)) await failUnstartable(db, run, `the run object refused it (${message})`);
+    else if (Date.now() - init.createdAt > START_GIVE_UP_MS)
+      await failUnstartable(db, run, `still failing after ${START_GIVE_UP_MS / 60_000} minutes: ${message}`);
+    else throw e;
+    return 'failed';
+  }
+}
+
+/** The sweeper's start of a run recorded but never started; a run it cannot rebuild ends failed. */
+export async function startRecordedRun(
+  env: Env,
+  run: { id: string; tenantId: string },
+): Promise<'started' | 'failed' | 'gone'> {
+  const db = createDb(env.DB);
+  const init = await initFromRecord(db, run.tenantId, run.id);
+  if (init) return kickRun(env, init);
+  const row = await db
+    .select({ key: runs.workflowKey })
+    .from(runs)
+    .where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.id)))
+    .get();
+  if (!row) return 'gone';
+  await failUnstartable(
+    db,
+    { runId: run.id, tenantId: run.tenantId, workflowKey: row.key },
+    'its workflow version is missing',
+  );
+  return 'failed';
 }
 
 /** Rebuilds a run's start request from D1, for the sweeper. */
@@ -200,11 +257,20 @@ export async function initFromRecord(db: Db, tenantId: string, runId: string): P
     runId: r.id,
     tenant: { id: r.tenantId, slug: row.slug },
     workflow: { id: r.workflowId, key: r.workflowKey, version: r.version },
-    definition: JSON.parse(row.definition),
+    // A file that is not JSON any more is reported by kickRun's checks, not thrown here.
+    definition: parseOrUndefined(row.definition),
     trigger: { type: r.triggerType, ...(r.trigger ?? { body: null, headers: {}, query: {} }) },
     createdAt: r.createdAt,
     retryOf: r.retryOf ?? undefined,
   };
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a retry of `runId` starts from: the outputs of its succeeded steps, and its failed steps. */

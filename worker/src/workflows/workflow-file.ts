@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cronProblem, isTimeZone } from '../triggers/cron';
+import { depthMessage, tooDeepPath } from '../lib/json-limits';
 import { checkTemplateReferences } from './template-references';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -19,8 +20,12 @@ const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase lette
 const StepId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'step ids are letters, digits and "_" (max 64)');
 const Next = StepId.nullable().optional();
 // Bodies arrive through JSON.parse, so any value is JSON already; z.json()'s recursive
-// schema would also send the OpenAPI generator into endless recursion.
+// schema would also send the OpenAPI generator into endless recursion. How deep free JSON
+// may nest is checked on the whole file (`Workflow` below).
 const Json = z.unknown();
+
+/** The longest a delay may wait, given as `delayMs` or as `until` (delay-check.ts, run-state.ts). */
+export const MAX_DELAY_MS = 30 * 86_400_000;
 
 export const RetryPolicy = z.strictObject({
   maxAttempts: z.int().min(1).max(20),
@@ -48,7 +53,12 @@ export const Verify = z.discriminatedUnion('scheme', [
 export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), verify: Verify }),
   z.strictObject({ type: z.literal('api') }),
-  z.strictObject({ type: z.literal('schedule'), cron: Cron, timezone: TimeZone.optional(), payload: Json.optional() }),
+  z.strictObject({
+    type: z.literal('schedule'),
+    cron: Cron,
+    timezone: TimeZone.optional(),
+    payload: Json.optional(),
+  }),
   z.strictObject({ type: z.literal('manual') }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
@@ -80,13 +90,13 @@ export const DelayStep = z
     ...base,
     type: z.literal('delay'),
     /** Wait this long (max 30 days)... */
-    delayMs: z
-      .int()
-      .min(0)
-      .max(30 * 86_400_000)
-      .optional(),
-    /** ...or until this time (ISO 8601, templates allowed). */
-    until: z.string().optional(),
+    delayMs: z.int().min(0).max(MAX_DELAY_MS).optional(),
+    /**
+     * ...or until this time (ISO 8601, at most 30 days ahead; templates allowed). Checked
+     * at publish (delay-check.ts), not here: "ahead" depends on when, and the engine
+     * parses the file again while the run waits.
+     */
+    until: z.string().max(1000).optional(),
     next: Next,
   })
   .refine((s) => (s.delayMs === undefined) !== (s.until === undefined), {
@@ -239,5 +249,13 @@ export const PublishedWorkflow = WorkflowShape.superRefine((wf, ctx) => {
   for (const s of wf.steps) if (!state.has(s.id)) visit(s.id);
 });
 /** What import, save, publish and activate accept. */
-export const Workflow = PublishedWorkflow.superRefine(checkTemplateReferences);
+/**
+ * What import, save, publish and activate accept: the file within the one nesting limit
+ * (lib/json-limits.ts, counted from the file's root, as for the request body it arrives
+ * in), and every template able to resolve. A file past the limit is not walked further.
+ */
+export const Workflow = PublishedWorkflow.superRefine((wf, ctx) => {
+  const path = tooDeepPath(wf);
+  if (path) ctx.addIssue({ code: 'custom', path, message: depthMessage(), continue: false });
+}).superRefine(checkTemplateReferences);
 export type Workflow = z.infer<typeof Workflow>;

@@ -2,6 +2,7 @@
  * Workflow definitions: a mutable draft per key, immutable numbered versions, one
  * active version. Drafts are stored exactly as received so export returns the same file.
  */
+import { depthIssue } from '../lib/json-limits';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { atomically } from '../db/batch';
@@ -29,6 +30,9 @@ export function refuseHardcodedCredentials(raw: unknown): void {
 
 /** Validates a workflow file: schema first, then hard-coded credentials. Throws a 400 naming every bad field. */
 export function parseWorkflowFile(raw: unknown): Workflow {
+  // A stored file may predate the nesting limit: refuse it before any check walks it.
+  const deep = depthIssue(raw);
+  if (deep) throw validationError([deep], 'Invalid workflow file');
   const parsed = Workflow.safeParse(raw);
   if (!parsed.success) throw validationError(zodIssues(parsed.error), 'Invalid workflow file');
   refuseHardcodedCredentials(raw);
