@@ -7,6 +7,7 @@ import { onError, onNotFound } from './http/error-handler';
 import { requestContext } from './http/request-context';
 import { createRouter } from './http/router';
 import { auditRoutes } from './routes/audit';
+import { copilotRoutes } from './routes/copilot';
 import { authRoutes } from './routes/auth';
 import { hookRoutes } from './routes/hooks';
 import { memberRoutes } from './routes/members';
@@ -47,6 +48,7 @@ export function createApp() {
   api.route('/', runRoutes);
   api.route('/', toolRoutes);
   api.route('/', statsRoutes);
+  api.route('/', copilotRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

@@ -20,6 +20,20 @@ export interface Env {
   AUTOMATE_ENV_GRANTS?: string;
   /** `true` lets the http connector reach private and loopback addresses outside local dev. */
   ALLOW_PRIVATE_NETWORK?: string;
+  /** Copilot drafting (docs/copilot.md): `builtin` (default, offline), `workers-ai` or `openai`. */
+  COPILOT_PROVIDER?: string;
+  /** Model id for `workers-ai` or `openai`. */
+  COPILOT_MODEL?: string;
+  /** Base URL of an OpenAI-compatible API, e.g. `https://api.openai.com/v1`. */
+  COPILOT_OPENAI_BASE_URL?: string;
+  /** Name of the secret holding that API's key: `OPENAI_API_KEY` (stored per tenant) or `env:OPENAI_API_KEY`. */
+  COPILOT_OPENAI_KEY_SECRET?: string;
+  /** How long a model may take, in milliseconds (default 20000). */
+  COPILOT_TIMEOUT_MS?: string;
+  /** Drafts per tenant per minute (default 20). */
+  COPILOT_DRAFTS_PER_MINUTE?: string;
+  /** Workers AI binding; only when `[ai] binding = "AI"` is configured (not needed offline). */
+  AI?: import('./copilot/workers-ai').AiBinding;
   /** Tests only: base URL of the local stub servers standing in for third-party APIs. */
   STUB_URL?: string;
 }

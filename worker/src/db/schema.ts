@@ -78,6 +78,15 @@ export const loginAttempts = sqliteTable('login_attempts', {
   failures: integer('failures').notNull(),
 });
 
+/** Copilot drafts per tenant per fixed window (the endpoint's rate limit). */
+export const copilotUsage = sqliteTable('copilot_usage', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  windowStart: integer('window_start').notNull(),
+  drafts: integer('drafts').notNull(),
+});
+
 export const workflows = sqliteTable(
   'workflows',
   {

@@ -1,0 +1,109 @@
+/**
+ * A prompt cut into clauses, each one thing: the event, a condition, an action, a
+ * delay, or "otherwise". Users chain with commas, "then", "and", arrows and "+"; an
+ * "if" or "when" clause often runs straight into its action ("if it's a VIP send them
+ * an email"), so those are cut where an action the catalog knows begins.
+ */
+import type { CatalogEntry } from '../../../../connectors';
+import { matchAction } from './catalog-match';
+import { sameWord, stem } from './text';
+
+/** Verbs that start an action. */
+export const VERBS = [
+  'create', 'add', 'make', 'send', 'notify', 'post', 'email', 'mail', 'message', 'tell', 'alert', 'ping', 'call',
+  'hit', 'update', 'log', 'record', 'save', 'store', 'sync', 'push', 'forward', 'open', 'file', 'submit', 'text',
+  'insert', 'register', 'book', 'charge', 'refund', 'upload', 'fetch', 'get', 'check', 'request', 'invite', 'assign',
+  'close', 'delete', 'remove', 'archive', 'publish', 'share', 'trigger', 'write', 'put', 'generate', 'issue', 'let',
+  'wait', 'delay', 'pause', 'inform', 'announce', 'message', 'dm', 'sms', 'slack', 'tweet', 'export', 'import', 'copy',
+];
+
+const EVENT_END =
+  /^(in|arrives?|placed|created|received|fails?|failed|succeeds?|succeeded|opened|up|submitted|happens|changed|updated|paid|completed|registered|closed|merged|pushed|added|deleted|cancell?ed|refunded|shipped|sent|made|booked|comes|through|there|occurs|triggered|starts|ends|done|finished)$/;
+
+const TRIGGER_START = /^(when|whenever|on|once|after|as soon as|each time|every time|any time|anytime|upon|if ever)\b/;
+const CONDITION_START = /^(if|unless|only|but only|in case|provided|as long as|for|where|whose|but not)\b/;
+const SCHEDULE_START =
+  /^(every|each|daily|hourly|weekly|monthly|nightly|once a|at \d|at noon|at midnight|on (mon|tue|wed|thu|fri|sat|sun|week))/;
+const CONNECTIVE = /^(?:(?:and|then|and then|also|next|finally|after that|afterwards|so|and also|plus|&)\s+)+/;
+
+export function isVerb(word: string): boolean {
+  const w = word.toLowerCase();
+  return VERBS.some((v) => w === v || stem(w) === v || (v.length >= 5 && sameWord(w, v)));
+}
+
+function protect(text: string): { text: string; restore: (s: string) => string } {
+  const saved: string[] = [];
+  const hide = (m: string) => {
+    saved.push(m);
+    return `\u0000${saved.length - 1}\u0000`;
+  };
+  const out = text.replace(/https?:\/\/[^\s,;'")]+[^\s,;'").]/g, hide).replace(/'[^']{2,}'|"[^"]{2,}"/g, hide);
+  return { text: out, restore: (s) => s.replace(/\u0000(\d+)\u0000/g, (_, i) => saved[Number(i)]) };
+}
+
+/** Splits on punctuation, arrows and connectives; keeps "otherwise", "unless", "if" at the head of their clause. */
+function coarse(text: string): string[] {
+  return text
+    .split(/\s*(?:->|=>|→|;|[.!?](?:\s|$)|,|\s\+\s|:\s|\n)\s*/)
+    .flatMap((part) =>
+      part.split(
+        /\s+(?=(?:and then|then|after that|afterwards|finally|otherwise|else|or else|if not|unless|only if|but only|only when|in any case|either way|regardless)\b)|(?<!\b(?:only|but|even|and|as|what|or))\s+(?=(?:if|when|whenever)\b)/i,
+      ),
+    )
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** "x and notify y" → two clauses when "and" is followed by a verb (or a delay/condition). */
+function splitAnd(clause: string): string[] {
+  const parts = clause.split(/\s+(?:and|&)\s+(?=(?:also\s+)?([a-z][\w-]*))/i);
+  // split() with a capture group interleaves the captured word; rebuild pieces.
+  const out: string[] = [];
+  let cur = parts[0];
+  for (let i = 1; i < parts.length; i += 2) {
+    const next = parts[i + 1];
+    const word = parts[i];
+    if (isVerb(word) || /^(if|wait|then|only|unless|otherwise|also)$/i.test(word)) {
+      out.push(cur);
+      cur = next;
+    } else cur = `${cur} and ${next}`;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Cuts "if X do Y" / "when X do Y" where an action the catalog knows begins. */
+function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
+  const lower = clause.toLowerCase();
+  const isTrigger = TRIGGER_START.test(lower);
+  const isCondition = CONDITION_START.test(lower) || SCHEDULE_START.test(lower);
+  if (!isTrigger && !isCondition) return [clause];
+  const ws = [...clause.matchAll(/\S+/g)];
+  for (let i = 2; i < ws.length; i++) {
+    const w = ws[i][0].replace(/[^\w#-]/g, '');
+    if (!isVerb(w)) continue;
+    const rest = clause.slice(ws[i].index);
+    const m = matchAction(rest, catalog);
+    if (!m && !/^(wait|delay|pause)$/i.test(w)) continue;
+    const prev = ws[i - 1][0].toLowerCase();
+    if (/^(a|an|the|is|are|to|be|been|was|of|for|by)$/.test(prev)) continue;
+    if (isTrigger && !(m?.named || /https?:\/\/|#\w/.test(rest) || EVENT_END.test(prev))) continue;
+    return [clause.slice(0, ws[i].index).trim(), ...splitLead(rest, catalog)];
+  }
+  return [clause];
+}
+
+export function splitClauses(prompt: string, catalog: CatalogEntry[]): string[] {
+  const { text, restore } = protect(prompt.replace(/\s+/g, ' ').trim());
+  return coarse(text)
+    .flatMap(splitAnd)
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .flatMap((c) => {
+      const lead = c.replace(CONNECTIVE, '');
+      const restored = restore(lead);
+      return splitLead(restored, catalog);
+    })
+    .map((c) => c.replace(CONNECTIVE, '').trim())
+    .filter((c) => c.length > 0);
+}
