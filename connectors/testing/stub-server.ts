@@ -5,6 +5,8 @@
  * - `/http/*`                    programmable endpoint; echoes the request by default
  * - `/slack[/<ns>]/api/chat.postMessage`  Slack Web API (`xoxb-test-token`)
  * - `/erp[/<ns>]/soap`           a legacy SOAP 1.1 ERP (`erp-test-key`), `GET /erp[/<ns>]/orders`
+ * - `/openai[/<ns>]/v1/chat/completions`  an OpenAI-compatible model (`Bearer stub-model-key`)
+ *   answering with the completions queued by `POST /__control/completions`
  * - `/__control/*`               scripts, recorded requests, reset (see below)
  *
  * The optional `<ns>` segment gives a test its own Slack/ERP (own recorded requests,
@@ -17,6 +19,9 @@
  *   normal behaviour, the default) or `'repeat-last'`. Scripts win over every route.
  * - `GET /__control/requests?path=/http/x`: `[{method, path, query, headers, body, at}]`.
  * - `POST /__control/reset [{path}]`: forget scripts and requests (of one path), orders.
+ * - `POST /__control/completions {ns?, answers: [{content, delayMs?, status?}]}`: what the
+ *   stub model answers next, in order (`content` is the assistant message text). With
+ *   nothing queued it answers 503, so a test never gets an answer it did not script.
  *
  * Node code, self-contained (no relative imports) so that Node can load it directly
  * (`import { startStubServer } from './connectors/testing/stub-server.ts'`) for e2e
@@ -66,6 +71,15 @@ type Reply = ScriptedResponse;
 
 export const STUB_SLACK_TOKEN = 'xoxb-test-token';
 export const STUB_ERP_API_KEY = 'erp-test-key';
+export const STUB_MODEL_KEY = 'stub-model-key';
+
+export interface ScriptedCompletion {
+  /** The assistant message's text (a model's JSON answer, or anything malformed). */
+  content: string;
+  delayMs?: number;
+  /** HTTP status instead of 200 (an error body is sent). */
+  status?: number;
+}
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export async function startStubServer(opts: { port?: number; host?: string } = {}): Promise<StubServer> {
@@ -99,6 +113,7 @@ class StubState {
   slackSeq = 0;
   erp = new Map<string, ErpBook>();
   erpSeq = 0;
+  completions = new Map<string, ScriptedCompletion[]>();
 
   record(r: StubRequest) {
     const list = this.requests.get(r.path) ?? [];
@@ -161,6 +176,8 @@ function route(state: StubState, r: StubRequest): Reply {
   if (m) return slack(state, m[1], r);
   m = /^\/erp(?:\/([^/]+))?\/soap$/.exec(r.path);
   if (m) return erpSoap(state, m[1] ?? '', r);
+  m = /^\/openai(?:\/([^/]+))?\/v1\/chat\/completions$/.exec(r.path);
+  if (m) return chatCompletion(state, m[1] ?? '', r);
   m = /^\/erp(?:\/([^/]+))?\/orders$/.exec(r.path);
   if (m && r.method === 'GET') {
     const { messageId, customerId } = r.query as Record<string, string | undefined>;
@@ -200,6 +217,13 @@ function control(state: StubState, r: StubRequest): Reply {
     if (typeof path !== 'string') return { status: 400, body: { error: 'expected ?path=/...' } };
     return { status: 200, body: state.requests.get(path) ?? [] };
   }
+  if (op === 'completions' && r.method === 'POST') {
+    const { ns = '', answers } = body;
+    if (typeof ns !== 'string' || !Array.isArray(answers) || answers.some((a) => typeof a?.content !== 'string'))
+      return { status: 400, body: { error: 'expected {ns?, answers: [{content: "...", delayMs?, status?}]}' } };
+    state.completions.set(ns, [...(state.completions.get(ns) ?? []), ...answers]);
+    return { status: 200, body: { ok: true, queued: state.completions.get(ns)!.length } };
+  }
   if (op === 'reset' && r.method === 'POST') {
     if (typeof body.path === 'string') {
       state.scripts.delete(body.path);
@@ -208,10 +232,41 @@ function control(state: StubState, r: StubRequest): Reply {
       state.scripts.clear();
       state.requests.clear();
       state.erp.clear();
+      state.completions.clear();
     }
     return { status: 200, body: { ok: true } };
   }
   return { status: 404, body: { error: `unknown control operation ${r.method} ${op}` } };
+}
+
+// ---------------------------------------------------------------- OpenAI-compatible chat completions
+
+function chatCompletion(state: StubState, ns: string, r: StubRequest): Reply {
+  const error = (status: number, message: string, type: string): Reply => ({
+    status,
+    body: { error: { message, type, code: null } },
+  });
+  if (r.method !== 'POST') return error(405, 'use POST', 'invalid_request_error');
+  if (String(r.headers.authorization ?? '') !== `Bearer ${STUB_MODEL_KEY}`)
+    return error(401, 'Incorrect API key provided', 'invalid_request_error');
+  const req = r.body as { model?: unknown; messages?: unknown } | null;
+  if (!req || typeof req.model !== 'string' || !Array.isArray(req.messages) || req.messages.length === 0)
+    return error(400, 'model and messages are required', 'invalid_request_error');
+  const next = state.completions.get(ns)?.shift();
+  if (!next) return error(503, 'no completion scripted for this stub model', 'server_error');
+  if (next.status && next.status !== 200) return { ...error(next.status, 'scripted failure', 'server_error'), delayMs: next.delayMs };
+  return {
+    status: 200,
+    delayMs: next.delayMs,
+    body: {
+      id: `chatcmpl-stub-${Date.now()}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: req.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: next.content }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    },
+  };
 }
 
 // ---------------------------------------------------------------- Slack Web API
