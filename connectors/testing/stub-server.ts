@@ -254,7 +254,8 @@ function chatCompletion(state: StubState, ns: string, r: StubRequest): Reply {
     return error(400, 'model and messages are required', 'invalid_request_error');
   const next = state.completions.get(ns)?.shift();
   if (!next) return error(503, 'no completion scripted for this stub model', 'server_error');
-  if (next.status && next.status !== 200) return { ...error(next.status, 'scripted failure', 'server_error'), delayMs: next.delayMs };
+  if (next.status && next.status !== 200)
+    return { ...error(next.status, 'scripted failure', 'server_error'), delayMs: next.delayMs };
   return {
     status: 200,
     delayMs: next.delayMs,

@@ -19,7 +19,8 @@ export function copilotConfig(env: Env): CopilotConfig {
   const timeout = Number(env.COPILOT_TIMEOUT_MS);
   const timeoutMs = Number.isFinite(timeout) && timeout > 0 ? Math.min(timeout, 120_000) : DEFAULT_TIMEOUT_MS;
   if (name === 'workers-ai') {
-    if (!env.AI) return { provider: 'builtin', problem: 'COPILOT_PROVIDER is workers-ai but the AI binding is not configured' };
+    if (!env.AI)
+      return { provider: 'builtin', problem: 'COPILOT_PROVIDER is workers-ai but the AI binding is not configured' };
     return { provider: 'workers-ai', model: env.COPILOT_MODEL || undefined, timeoutMs };
   }
   if (name === 'openai') {

@@ -9,7 +9,7 @@ import type { Env } from '../env';
 import { createSecretResolver, SecretError, type TenantRef } from '../secrets';
 import { findSecretReferences } from '../secrets/references';
 import { listStoredSecrets } from '../secrets/secret-store';
-import { Workflow } from '../workflows/workflow-file';
+import type { Workflow } from '../workflows/workflow-file';
 import { draftFromPrompt } from './builtin/builtin-provider';
 import { type CopilotConfig, copilotConfig } from './config';
 import { layoutLeftToRight } from './layout';
@@ -29,7 +29,13 @@ export interface DraftOutcome {
   /** The provider whose draft is returned. */
   provider: string;
   /** `ok`, or why the built-in draft stood in for the configured model's. */
-  outcome: 'ok' | 'fallback:timeout' | 'fallback:unavailable' | 'fallback:bad_response' | 'fallback:unrepairable' | 'fallback:config';
+  outcome:
+    | 'ok'
+    | 'fallback:timeout'
+    | 'fallback:unavailable'
+    | 'fallback:bad_response'
+    | 'fallback:unrepairable'
+    | 'fallback:config';
 }
 
 export interface DraftDeps {
@@ -53,7 +59,10 @@ async function modelProvider(config: CopilotConfig, deps: DraftDeps): Promise<Dr
       apiKey = resolved.values.API_KEY;
     } catch (e) {
       if (e instanceof SecretError)
-        throw new ProviderError(`the model API key secret ${config.key.$secret} is not available (${e.code})`, 'config');
+        throw new ProviderError(
+          `the model API key secret ${config.key.$secret} is not available (${e.code})`,
+          'config',
+        );
       throw e;
     }
     return openAiCompatibleProvider({ baseUrl: config.baseUrl, model: config.model, apiKey, fetch: deps.fetch });
@@ -69,7 +78,8 @@ async function secretNotes(deps: DraftDeps, wf: Workflow): Promise<string[]> {
   const notes: string[] = [];
   for (const key of [...new Set(refs.map((r) => `${r.backend}:${r.key}`))]) {
     const [backend, name] = key.split(':');
-    if (backend === 'env') notes.push(`Uses the Worker variable AUTOMATE_${name}: ask your operator to set and grant it.`);
+    if (backend === 'env')
+      notes.push(`Uses the Worker variable AUTOMATE_${name}: ask your operator to set and grant it.`);
     else if (stored.has(name)) notes.push(`Uses your existing secret ${name}.`);
     else notes.push(`Create the secret ${name} (Settings → Secrets) before publishing.`);
   }
@@ -103,15 +113,24 @@ export async function draftWorkflow(input: DraftInput, deps: DraftDeps): Promise
         const answer = await provider.draft(request, controller.signal);
         const repaired = repairWorkflow(answer.workflow, request.catalog, repairedBuiltin.workflow);
         if (repaired) {
-          result = { workflow: repaired.workflow, notes: [...answer.notes, ...repaired.notes], provider: provider.name, outcome: 'ok' };
+          result = {
+            workflow: repaired.workflow,
+            notes: [...answer.notes, ...repaired.notes],
+            provider: provider.name,
+            outcome: 'ok',
+          };
         } else {
-          result.notes.unshift(`The ${provider.name} model's draft could not be made valid: this is the built-in draft.`);
+          result.notes.unshift(
+            `The ${provider.name} model's draft could not be made valid: this is the built-in draft.`,
+          );
           result.outcome = 'fallback:unrepairable';
         }
       }
     } catch (e) {
       if (!(e instanceof ProviderError)) throw e;
-      result.notes.unshift(`The ${config.provider} model could not draft this (${e.message}): this is the built-in draft.`);
+      result.notes.unshift(
+        `The ${config.provider} model could not draft this (${e.message}): this is the built-in draft.`,
+      );
       result.outcome = `fallback:${e.reason}`;
     } finally {
       clearTimeout(timer);

@@ -30,7 +30,7 @@ export function layoutLeftToRight(wf: Workflow): Workflow {
     const next = new Set(seen).add(id);
     successors(step).forEach((target, i) => {
       if (!target) return;
-      const targetRow = i === 0 ? (row.get(id) ?? r) : row.get(target) ?? ++rows;
+      const targetRow = i === 0 ? (row.get(id) ?? r) : (row.get(target) ?? ++rows);
       visit(target, c + 1, targetRow, next);
     });
   };
@@ -38,6 +38,7 @@ export function layoutLeftToRight(wf: Workflow): Workflow {
     if (!col.has(s.id)) visit(s.id, i === 0 ? 0 : 0, i === 0 ? 0 : ++rows, new Set());
   });
   const nodes: Record<string, { x: number; y: number }> = {};
-  for (const s of wf.steps) nodes[s.id] = { x: (col.get(s.id) ?? 0) * COLUMN_WIDTH, y: (row.get(s.id) ?? 0) * ROW_HEIGHT };
+  for (const s of wf.steps)
+    nodes[s.id] = { x: (col.get(s.id) ?? 0) * COLUMN_WIDTH, y: (row.get(s.id) ?? 0) * ROW_HEIGHT };
   return { ...wf, ui: { ...(wf.ui ?? {}), nodes } };
 }

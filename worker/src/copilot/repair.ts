@@ -58,15 +58,20 @@ function repairTrigger(raw: unknown, fallback: Workflow['trigger'], notes: strin
         type: 'webhook',
         verify: {
           scheme: ['standard-webhooks', 'stripe', 'github'].includes(String(v.scheme)) ? v.scheme : 'standard-webhooks',
-          secret: { $secret: typeof secret === 'string' && SECRET_KEY_PATTERN.test(secret) ? secret : 'WEBHOOK_SECRET' },
+          secret: {
+            $secret: typeof secret === 'string' && SECRET_KEY_PATTERN.test(secret) ? secret : 'WEBHOOK_SECRET',
+          },
         },
       };
     }
   }
   if (isObj(raw)) {
-    const keys = { webhook: ['type', 'verify'], api: ['type'], schedule: ['type', 'cron', 'payload'], manual: ['type'] }[
-      String(raw.type)
-    ];
+    const keys = {
+      webhook: ['type', 'verify'],
+      api: ['type'],
+      schedule: ['type', 'cron', 'payload'],
+      manual: ['type'],
+    }[String(raw.type)];
     const parsed = keys ? Trigger.safeParse(pick(raw, keys)) : undefined;
     if (parsed?.success) return parsed.data;
   }
@@ -138,7 +143,9 @@ export function repairWorkflow(raw: unknown, catalog: CatalogEntry[], fallback: 
   for (const s of steps) {
     for (const k of LINKS) if (k in s) s[k] = resolve(s[k]);
     if (s.type === 'branch') {
-      s.cases = (Array.isArray(s.cases) ? s.cases : []).filter(isObj).map((c) => ({ equals: c.equals ?? null, next: resolve(c.next) }));
+      s.cases = (Array.isArray(s.cases) ? s.cases : [])
+        .filter(isObj)
+        .map((c) => ({ equals: c.equals ?? null, next: resolve(c.next) }));
       if (!(s.cases as unknown[]).length) s.cases = [{ equals: null, next: null }];
     }
   }
@@ -147,7 +154,9 @@ export function repairWorkflow(raw: unknown, catalog: CatalogEntry[], fallback: 
     key: typeof file.key === 'string' && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(file.key) ? file.key : fallback.key,
     name: typeof file.name === 'string' && file.name.trim() ? file.name.slice(0, 200) : fallback.name,
     ...(typeof file.description === 'string' ? { description: file.description.slice(0, 5000) } : {}),
-    ...(isObj(file.vars) ? { vars: Object.fromEntries(Object.entries(file.vars).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) } : {}),
+    ...(isObj(file.vars)
+      ? { vars: Object.fromEntries(Object.entries(file.vars).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) }
+      : {}),
     trigger: repairTrigger(file.trigger, fallback.trigger, notes),
     steps,
   };

@@ -52,7 +52,8 @@ export function workersAiProvider(ai: AiBinding, model = DEFAULT_WORKERS_AI_MODE
           throw new ProviderError('the model answered with malformed JSON', 'bad_response');
         }
       }
-      if (!parsed || typeof parsed !== 'object') throw new ProviderError('the model gave no JSON object', 'bad_response');
+      if (!parsed || typeof parsed !== 'object')
+        throw new ProviderError('the model gave no JSON object', 'bad_response');
       const notes = (parsed as { notes?: unknown }).notes;
       return {
         workflow: parsed,

@@ -48,9 +48,13 @@ export const copilotRoutes = createRouter().openapi(
     const body = c.req.valid('json');
     // A model must never see a secret value: refuse one typed into the prompt or left in the draft.
     if (findHardcodedCredentials({ prompt: body.prompt }).length)
-      throw new ApiError('BAD_REQUEST', 'The prompt contains what looks like a credential; store it as a secret and name the secret instead', {
-        details: [{ path: 'prompt', message: 'looks like a credential (value not shown)' }],
-      });
+      throw new ApiError(
+        'BAD_REQUEST',
+        'The prompt contains what looks like a credential; store it as a secret and name the secret instead',
+        {
+          details: [{ path: 'prompt', message: 'looks like a credential (value not shown)' }],
+        },
+      );
     if (body.workflow) refuseHardcodedCredentials({ workflow: body.workflow });
     const wait = await takeDraft(db, p.tenantId, draftsPerMinute(c.env.COPILOT_DRAFTS_PER_MINUTE));
     if (wait > 0)
@@ -79,6 +83,9 @@ export const copilotRoutes = createRouter().openapi(
       throw e;
     }
     await audit(result.provider, result.outcome);
-    return c.json({ workflow: result.workflow as Record<string, unknown>, notes: result.notes, provider: result.provider }, 200);
+    return c.json(
+      { workflow: result.workflow as Record<string, unknown>, notes: result.notes, provider: result.provider },
+      200,
+    );
   },
 );

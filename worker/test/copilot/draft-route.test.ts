@@ -110,16 +110,30 @@ describe('copilot draft', () => {
     await bad({ prompt: 'x'.repeat(2001) }, 'prompt');
     await bad({ prompt: 42 }, 'prompt');
     await bad({ prompt: SEED, extra: true }, 'extra');
-    await bad({ prompt: SEED, workflow: { key: 'x', name: 'x', trigger: { type: 'api' }, steps: [] } }, 'workflow.steps');
+    await bad(
+      { prompt: SEED, workflow: { key: 'x', name: 'x', trigger: { type: 'api' }, steps: [] } },
+      'workflow.steps',
+    );
     const leaked = await bad({ prompt: 'post to slack with token xoxb-1234567890-abcdefghijkl' }, 'prompt');
     expect(leaked.text).not.toContain('xoxb-1234567890');
     const wfWithValue = {
       key: 'k',
       name: 'k',
       trigger: { type: 'api' },
-      steps: [{ id: 'a', type: 'action', connector: 'http', action: 'request', params: { url: 'https://x.example', headers: { Authorization: 'Bearer sk_live_abcdefghijklmnop1234' } } }],
+      steps: [
+        {
+          id: 'a',
+          type: 'action',
+          connector: 'http',
+          action: 'request',
+          params: { url: 'https://x.example', headers: { Authorization: 'Bearer sk_live_abcdefghijklmnop1234' } },
+        },
+      ],
     };
-    const refused = await call('POST', '/api/copilot/draft', { session: owner, body: { prompt: 'also notify slack', workflow: wfWithValue } });
+    const refused = await call('POST', '/api/copilot/draft', {
+      session: owner,
+      body: { prompt: 'also notify slack', workflow: wfWithValue },
+    });
     expect(refused.status).toBe(400);
     expect(refused.text).not.toContain('sk_live_abcdefghijklmnop1234');
     const raw = await call('POST', '/api/copilot/draft', { session: owner, rawBody: '{"prompt": ' });
@@ -130,7 +144,10 @@ describe('copilot draft', () => {
     const a = await signup('Copilot Limit A');
     const b = await signup('Copilot Limit B');
     for (let i = 0; i < DEFAULT_DRAFTS_PER_MINUTE; i++) {
-      const ok = await call('POST', '/api/copilot/draft', { session: a, body: { prompt: `every ${i + 1} minutes call https://example.com/x` } });
+      const ok = await call('POST', '/api/copilot/draft', {
+        session: a,
+        body: { prompt: `every ${i + 1} minutes call https://example.com/x` },
+      });
       expect(ok.status).toBe(200);
     }
     const limited = await call('POST', '/api/copilot/draft', { session: a, body: { prompt: SEED } });
@@ -172,10 +189,16 @@ describe('copilot draft', () => {
       }
     }
     const owner = await signup('Copilot Custom');
-    const before = await call('POST', '/api/copilot/draft', { session: owner, body: { prompt: 'when a payment fails, page the on-call engineer with pagerlite' } });
+    const before = await call('POST', '/api/copilot/draft', {
+      session: owner,
+      body: { prompt: 'when a payment fails, page the on-call engineer with pagerlite' },
+    });
     expect(before.json.workflow.steps.some((s: any) => s.connector === 'pager_duty_lite')).toBe(false);
     register(Pager);
-    const after = await call('POST', '/api/copilot/draft', { session: owner, body: { prompt: 'when a payment fails, page the on-call engineer with pagerlite' } });
+    const after = await call('POST', '/api/copilot/draft', {
+      session: owner,
+      body: { prompt: 'when a payment fails, page the on-call engineer with pagerlite' },
+    });
     const step = after.json.workflow.steps.find((s: any) => s.connector === 'pager_duty_lite');
     expect(step).toMatchObject({ action: 'trigger_incident', params: { severity: 'critical' } });
     expect(typeof step.params.summary).toBe('string');

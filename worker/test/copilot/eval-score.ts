@@ -60,14 +60,17 @@ export function score(c: EvalCase, wf: any): { ok: boolean; problems: string[] }
   if (t.type !== c.expect.trigger.type) problems.push(`trigger ${t.type} != ${c.expect.trigger.type}`);
   if (c.expect.trigger.scheme && t.verify?.scheme !== c.expect.trigger.scheme)
     problems.push(`scheme ${t.verify?.scheme} != ${c.expect.trigger.scheme}`);
-  if (c.expect.trigger.cron && t.cron !== c.expect.trigger.cron) problems.push(`cron ${t.cron} != ${c.expect.trigger.cron}`);
+  if (c.expect.trigger.cron && t.cron !== c.expect.trigger.cron)
+    problems.push(`cron ${t.cron} != ${c.expect.trigger.cron}`);
   const path = stepPath(wf);
-  if (JSON.stringify(path) !== JSON.stringify(c.expect.steps)) problems.push(`steps ${path.join(' > ')} != ${c.expect.steps.join(' > ')}`);
+  if (JSON.stringify(path) !== JSON.stringify(c.expect.steps))
+    problems.push(`steps ${path.join(' > ')} != ${c.expect.steps.join(' > ')}`);
   if (c.expect.condition) {
     const cond = wf.steps.find((s: AnyStep) => s.type === 'condition');
     const got = cond ? comparisons(cond.rule) : [];
     const norm = (xs: ExpectedCondition[]) => JSON.stringify([...xs].map((x) => [x.var, x.op, x.value]).sort());
-    if (norm(got) !== norm(c.expect.condition)) problems.push(`condition ${JSON.stringify(got)} != ${JSON.stringify(c.expect.condition)}`);
+    if (norm(got) !== norm(c.expect.condition))
+      problems.push(`condition ${JSON.stringify(got)} != ${JSON.stringify(c.expect.condition)}`);
   }
   return { ok: problems.length === 0, problems };
 }

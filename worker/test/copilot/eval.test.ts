@@ -46,7 +46,8 @@ describe('copilot evaluation set', () => {
       const ok = xs.filter((r) => r.ok).length;
       return { ok, n: xs.length, pct: Math.round((1000 * ok) / xs.length) / 10 };
     };
-    for (const r of results.filter((x) => !x.ok)) console.log(`copilot eval MISS: "${r.c.prompt}"\n  ${r.problems.join('\n  ')}`);
+    for (const r of results.filter((x) => !x.ok))
+      console.log(`copilot eval MISS: "${r.c.prompt}"\n  ${r.problems.join('\n  ')}`);
     const all = line('all');
     console.log(
       `copilot eval (builtin): ${all.ok}/${all.n} = ${all.pct}% fully right (dev ${line('dev').ok}/${line('dev').n}, held-out ${line('heldout').ok}/${line('heldout').n})`,

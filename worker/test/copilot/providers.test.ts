@@ -110,7 +110,11 @@ describe('OpenAI-compatible provider', () => {
     await t.script([
       { content: '{"workflow": {"key": "x", "steps": [' },
       { content: '', status: 500 },
-      { content: JSON.stringify({ workflow: { ...modelWorkflow, steps: [{ id: 'x', type: 'action', connector: 'nope', action: 'nope' }] } }) },
+      {
+        content: JSON.stringify({
+          workflow: { ...modelWorkflow, steps: [{ id: 'x', type: 'action', connector: 'nope', action: 'nope' }] },
+        }),
+      },
     ]);
     const malformed = await t.draft();
     expect(malformed.provider).toBe('builtin');
@@ -183,7 +187,10 @@ describe('Workers AI provider', () => {
   });
 
   it('falls back on a timeout, an error, and without the binding', async () => {
-    const slow = await withAi({ run: () => new Promise((r) => setTimeout(() => r({ response: {} }), 5000)) }, { COPILOT_TIMEOUT_MS: '200' });
+    const slow = await withAi(
+      { run: () => new Promise((r) => setTimeout(() => r({ response: {} }), 5000)) },
+      { COPILOT_TIMEOUT_MS: '200' },
+    );
     expect(slow.outcome).toBe('fallback:timeout');
     const broken = await withAi({ run: async () => Promise.reject(new Error('3040: capacity')) });
     expect(broken.outcome).toBe('fallback:unavailable');

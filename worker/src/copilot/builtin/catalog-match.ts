@@ -17,7 +17,24 @@ export interface ActionMatch {
 /** Words that mean the same thing to someone describing an automation. */
 const SYNONYMS: string[][] = [
   ['notify', 'message', 'post', 'tell', 'alert', 'ping', 'announce', 'inform', 'share', 'chat', 'say'],
-  ['create', 'add', 'make', 'open', 'insert', 'register', 'book', 'file', 'put', 'log', 'record', 'save', 'store', 'enter', 'push', 'sync'],
+  [
+    'create',
+    'add',
+    'make',
+    'open',
+    'insert',
+    'register',
+    'book',
+    'file',
+    'put',
+    'log',
+    'record',
+    'save',
+    'store',
+    'enter',
+    'push',
+    'sync',
+  ],
   ['email', 'mail', 'e-mail'],
   ['sms', 'text'],
   ['request', 'call', 'hit', 'fetch', 'get', 'invoke', 'http', 'https', 'url', 'endpoint', 'api', 'webhook'],
@@ -31,7 +48,20 @@ const SYNONYMS: string[][] = [
 ];
 
 /** Words too generic to tell connectors apart. */
-const WEAK = new Set(['send', 'new', 'get', 'set', 'use', 'data', 'api', 'company', 'through', 'return', 'any', 'given']);
+const WEAK = new Set([
+  'send',
+  'new',
+  'get',
+  'set',
+  'use',
+  'data',
+  'api',
+  'company',
+  'through',
+  'return',
+  'any',
+  'given',
+]);
 
 function expand(word: string): string[] {
   const s = stem(word);
@@ -71,7 +101,9 @@ export function matchAction(clause: string, catalog: CatalogEntry[]): ActionMatc
   for (const connector of catalog) {
     const cWords = connectorWords(connector);
     // The connector is named when a distinctive word of it is typed (not a synonym of it).
-    const named = cWords.some((w) => w.length >= 3 && !WEAK.has(w) && raw.some((r) => r === w || sameWord(r, w) || stem(r) === w));
+    const named = cWords.some(
+      (w) => w.length >= 3 && !WEAK.has(w) && raw.some((r) => r === w || sameWord(r, w) || stem(r) === w),
+    );
     for (const action of connector.actions) {
       const props = Object.keys((action.inputs as { properties?: Record<string, unknown> }).properties ?? {});
       let score = named ? 4 : 0;

@@ -10,11 +10,69 @@ import { sameWord, stem } from './text';
 
 /** Verbs that start an action. */
 export const VERBS = [
-  'create', 'add', 'make', 'send', 'notify', 'post', 'email', 'mail', 'message', 'tell', 'alert', 'ping', 'call',
-  'hit', 'update', 'log', 'record', 'save', 'store', 'sync', 'push', 'forward', 'open', 'file', 'submit', 'text',
-  'insert', 'register', 'book', 'charge', 'refund', 'upload', 'fetch', 'get', 'check', 'request', 'invite', 'assign',
-  'close', 'delete', 'remove', 'archive', 'publish', 'share', 'trigger', 'write', 'put', 'generate', 'issue', 'let',
-  'wait', 'delay', 'pause', 'inform', 'announce', 'message', 'dm', 'sms', 'slack', 'tweet', 'export', 'import', 'copy',
+  'create',
+  'add',
+  'make',
+  'send',
+  'notify',
+  'post',
+  'email',
+  'mail',
+  'message',
+  'tell',
+  'alert',
+  'ping',
+  'call',
+  'hit',
+  'update',
+  'log',
+  'record',
+  'save',
+  'store',
+  'sync',
+  'push',
+  'forward',
+  'open',
+  'file',
+  'submit',
+  'text',
+  'insert',
+  'register',
+  'book',
+  'charge',
+  'refund',
+  'upload',
+  'fetch',
+  'get',
+  'check',
+  'request',
+  'invite',
+  'assign',
+  'close',
+  'delete',
+  'remove',
+  'archive',
+  'publish',
+  'share',
+  'trigger',
+  'write',
+  'put',
+  'generate',
+  'issue',
+  'let',
+  'wait',
+  'delay',
+  'pause',
+  'inform',
+  'announce',
+  'message',
+  'dm',
+  'sms',
+  'slack',
+  'tweet',
+  'export',
+  'import',
+  'copy',
 ];
 
 const EVENT_END =
@@ -35,10 +93,10 @@ function protect(text: string): { text: string; restore: (s: string) => string }
   const saved: string[] = [];
   const hide = (m: string) => {
     saved.push(m);
-    return `\u0000${saved.length - 1}\u0000`;
+    return `\uE000${saved.length - 1}\uE000`;
   };
   const out = text.replace(/https?:\/\/[^\s,;'")]+[^\s,;'").]/g, hide).replace(/'[^']{2,}'|"[^"]{2,}"/g, hide);
-  return { text: out, restore: (s) => s.replace(/\u0000(\d+)\u0000/g, (_, i) => saved[Number(i)]) };
+  return { text: out, restore: (s) => s.replace(/\uE000(\d+)\uE000/g, (_, i) => saved[Number(i)]) };
 }
 
 /** Splits on punctuation, arrows and connectives; keeps "otherwise", "unless", "if" at the head of their clause. */

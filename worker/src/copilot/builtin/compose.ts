@@ -84,7 +84,12 @@ export function compose(elements: Element[], ctx: ComposeContext): Composed & { 
       continue;
     }
     if (el.kind === 'delay') {
-      const step = { id: uniqueId(`wait_${el.label}`), type: 'delay' as const, delayMs: el.ms, next: null as string | null };
+      const step = {
+        id: uniqueId(`wait_${el.label}`),
+        type: 'delay' as const,
+        delayMs: el.ms,
+        next: null as string | null,
+      };
       link(step.id);
       steps.push(step);
       dangling = [(id) => (step.next = id)];
@@ -136,8 +141,9 @@ export function compose(elements: Element[], ctx: ComposeContext): Composed & { 
 /** What the event is about, for message text: "order", "payment", "signup". */
 export function subjectOf(prompt: string, trigger: Trigger): string {
   if (trigger.type === 'schedule') return 'scheduled report';
-  const m = /\b(order|payment|charge|invoice|refund|signup|sign-up|lead|ticket|issue|pull request|push|response|submission|subscription|customer|user|booking|message|event|deployment|review)s?\b/i.exec(
-    prompt,
-  );
+  const m =
+    /\b(order|payment|charge|invoice|refund|signup|sign-up|lead|ticket|issue|pull request|push|response|submission|subscription|customer|user|booking|message|event|deployment|review)s?\b/i.exec(
+      prompt,
+    );
   return m ? m[1].toLowerCase() : 'event';
 }

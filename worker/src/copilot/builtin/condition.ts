@@ -30,7 +30,10 @@ export interface ParsedCondition {
 export const HIGH_VALUE_THRESHOLD = 1000;
 
 const COMPARATORS: [RegExp, Op][] = [
-  [/greater than or equal to|more than or equal to|at least|no less than|not less than|minimum of|>=|≥|equal or greater than/, '>='],
+  [
+    /greater than or equal to|more than or equal to|at least|no less than|not less than|minimum of|>=|≥|equal or greater than/,
+    '>=',
+  ],
   [/less than or equal to|at most|no more than|not more than|up to|maximum of|<=|≤/, '<='],
   [/greater than|more than|bigger than|larger than|higher than|in excess of|exceeds?|exceeding|over|above|>/, '>'],
   [/less than|fewer than|lower than|smaller than|under|below|<|beneath/, '<'],
@@ -110,10 +113,19 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
   const notes: string[] = [];
 
   // "high value" / "big orders": a threshold the user must confirm.
-  const high = /\bhigh[- ]?val(ue|ued)?\b|\b(big|large|huge|major) (orders?|deals?|payments?|purchases?|sales?)\b|\bhigh[- ]ticket\b/.exec(lower);
+  const high =
+    /\bhigh[- ]?val(ue|ued)?\b|\b(big|large|huge|major) (orders?|deals?|payments?|purchases?|sales?)\b|\bhigh[- ]ticket\b/.exec(
+      lower,
+    );
   if (high) {
     const v = amountVar(ctx);
-    predicates.push({ var: v.path, op: '>=', value: HIGH_VALUE_THRESHOLD * v.scale, at: high.index, end: high.index + high[0].length });
+    predicates.push({
+      var: v.path,
+      op: '>=',
+      value: HIGH_VALUE_THRESHOLD * v.scale,
+      at: high.index,
+      end: high.index + high[0].length,
+    });
     notes.push(
       `Read "${high[0]}" as ${v.path.replace('trigger.body.', '')} >= ${HIGH_VALUE_THRESHOLD * v.scale}${v.scale > 1 ? ' (cents)' : ''}: confirm ${HIGH_VALUE_THRESHOLD} as the high-value threshold.`,
     );
@@ -133,14 +145,20 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
       const word = fieldBefore(lower, at);
       const v = amountVar(ctx, word === 'amount' || word === 'total' || word === 'value' || !word ? undefined : word);
       const path = ctx.source === 'stripe' ? v.path : `trigger.body.${word ? FIELDS[word] : 'total'}`;
-      const scale = ctx.source === 'stripe' && (!word || ['amount', 'total', 'value', 'price'].includes(word)) ? 100 : 1;
+      const scale =
+        ctx.source === 'stripe' && (!word || ['amount', 'total', 'value', 'price'].includes(word)) ? 100 : 1;
       predicates.push({ var: path, op, value: n * scale, at, end });
       if (!word) notes.push(`Compared ${n} with ${path}: change the field if your payload names it differently.`);
       if (scale > 1) notes.push(`Stripe amounts are in cents: ${n} became ${n * scale}.`);
     }
   }
   // "1000 or more", "500 and up", "20 or less"
-  for (const m of lower.matchAll(new RegExp(String.raw`(${NUMBER})\s*(or more|and up|and above|or higher|\+|or less|or fewer|and below|or lower)`, 'g'))) {
+  for (const m of lower.matchAll(
+    new RegExp(
+      String.raw`(${NUMBER})\s*(or more|and up|and above|or higher|\+|or less|or fewer|and below|or lower)`,
+      'g',
+    ),
+  )) {
     const at = m.index ?? 0;
     const end = at + m[0].length;
     if (overlaps(predicates, at, end)) continue;
@@ -148,11 +166,19 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
     if (n === undefined) continue;
     const word = fieldBefore(lower, at);
     const v = amountVar(ctx, word === 'amount' || word === 'total' || !word ? undefined : word);
-    predicates.push({ var: v.path, op: /more|up|above|higher|\+/.test(m[2]) ? '>=' : '<=', value: n * v.scale, at, end });
+    predicates.push({
+      var: v.path,
+      op: /more|up|above|higher|\+/.test(m[2]) ? '>=' : '<=',
+      value: n * v.scale,
+      at,
+      end,
+    });
   }
 
   // Countries: "from Germany", "in France or Spain", "country is Spain", "German orders".
-  const countryWords = Object.keys(COUNTRIES).sort((a, b) => b.length - a.length).join('|');
+  const countryWords = Object.keys(COUNTRIES)
+    .sort((a, b) => b.length - a.length)
+    .join('|');
   const country = new RegExp(
     String.raw`\b(?:(?:from|in|to|country (?:is|=|==|equals)|located in|based in|shipping to|ships to)\s+(?:the\s+)?)?((?:${countryWords})(?:\s*(?:,|or|and|\/)\s*(?:the\s+)?(?:${countryWords}))*)\b`,
     'g',
@@ -166,7 +192,9 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
     if (named.length === 1 && named[0] === 'us' && m[0] === m[1]) continue;
     const codes = [...new Set(named.map((n) => COUNTRIES[n]).filter(Boolean))];
     if (!codes.length) continue;
-    const negated = /\b(not|outside( of)?|except|excluding)\s+(from\s+|in\s+)?$/.test(lower.slice(Math.max(0, at - 20), at));
+    const negated = /\b(not|outside( of)?|except|excluding)\s+(from\s+|in\s+)?$/.test(
+      lower.slice(Math.max(0, at - 20), at),
+    );
     predicates.push(
       codes.length === 1
         ? { var: 'trigger.body.country', op: negated ? '!=' : '==', value: codes[0], at, end }
@@ -178,9 +206,19 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
   // Flags: "is a VIP", "VIP customers", "for VIPs", "the user is verified".
   const vip = /\b(?:is an? |are )?vips?\b/.exec(lower);
   if (vip && !overlaps(predicates, vip.index, vip.index + vip[0].length)) {
-    const negated = /\b(not|isn't|aren't|non)[ -]?(an? )?$/.test(lower.slice(Math.max(0, vip.index - 12), vip.index + (vip[0].startsWith('is') ? 3 : 0)));
-    predicates.push({ var: 'trigger.body.customer.vip', op: negated ? '!=' : '==', value: true, at: vip.index, end: vip.index + vip[0].length });
-    notes.push('Read "VIP" as trigger.body.customer.vip == true: change the field if your payload marks VIPs differently.');
+    const negated = /\b(not|isn't|aren't|non)[ -]?(an? )?$/.test(
+      lower.slice(Math.max(0, vip.index - 12), vip.index + (vip[0].startsWith('is') ? 3 : 0)),
+    );
+    predicates.push({
+      var: 'trigger.body.customer.vip',
+      op: negated ? '!=' : '==',
+      value: true,
+      at: vip.index,
+      end: vip.index + vip[0].length,
+    });
+    notes.push(
+      'Read "VIP" as trigger.body.customer.vip == true: change the field if your payload marks VIPs differently.',
+    );
   }
 
   // Word fields: "status is failed", "currency is EUR", "the email is empty", "plan is not free".
@@ -242,7 +280,14 @@ export function conditionId(ps: Predicate[], text: string): string {
   if (/high[- ]?val/.test(text.toLowerCase())) return 'is_high_value';
   const p = ps[0];
   const field = p.var.split('.').pop() ?? 'value';
-  const word = { '==': 'is', '!=': 'is_not', '>': 'over', '>=': 'at_least', '<': 'under', '<=': 'at_most', in: 'in' }[p.op];
+  const word = { '==': 'is', '!=': 'is_not', '>': 'over', '>=': 'at_least', '<': 'under', '<=': 'at_most', in: 'in' }[
+    p.op
+  ];
   const value = Array.isArray(p.value) ? p.value.join('_') : String(p.value);
-  return `${field}_${word}_${value}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 60) || 'check';
+  return (
+    `${field}_${word}_${value}`
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .slice(0, 60) || 'check'
+  );
 }

@@ -63,7 +63,10 @@ function removeConnector(wf: Workflow, prompt: string, catalog: CatalogEntry[], 
 }
 
 function changeThreshold(wf: Workflow, prompt: string, notes: string[]): boolean {
-  const m = /\b(?:threshold|limit|minimum|cutoff|cut-off)\b.*?\b(?:to|of|at|=)?\s*([$€£]?\d[\d,.]*k?)\b|\b(?:raise|lower|change|set|make)\b.*?\b(?:it|that)?\s*(?:to)\s+([$€£]?\d[\d,.]*k?)\s*(?:instead)?$/i.exec(prompt);
+  const m =
+    /\b(?:threshold|limit|minimum|cutoff|cut-off)\b.*?\b(?:to|of|at|=)?\s*([$€£]?\d[\d,.]*k?)\b|\b(?:raise|lower|change|set|make)\b.*?\b(?:it|that)?\s*(?:to)\s+([$€£]?\d[\d,.]*k?)\s*(?:instead)?$/i.exec(
+      prompt,
+    );
   if (!m) return false;
   const n = parseNumber((m[1] ?? m[2]).replace(/[.,]$/, ''));
   if (n === undefined) return false;
@@ -99,14 +102,21 @@ export function editWorkflow(original: Workflow, prompt: string, catalog: Catalo
   if (removeConnector(wf, prompt, catalog, notes)) return { workflow: wf, notes };
   if (changeThreshold(wf, prompt, notes)) return { workflow: wf, notes };
 
-  const source = parsed.source ?? (wf.trigger.type === 'webhook' && wf.trigger.verify.scheme === 'stripe' ? 'stripe' : undefined);
+  const source =
+    parsed.source ?? (wf.trigger.type === 'webhook' && wf.trigger.verify.scheme === 'stripe' ? 'stripe' : undefined);
   const elements = toElements(splitClauses(prompt, catalog), catalog, { source });
   const onlyConditions = elements.length > 0 && elements.every((e) => e.kind === 'condition');
   if (onlyConditions) {
     // "only for orders from Germany": guard the whole workflow at its start.
     const el = elements[0];
     if (el.kind !== 'condition') return { workflow: wf, notes };
-    const composed = compose([el], { prompt, trigger: wf.trigger, subject: subjectOf(prompt, wf.trigger), catalog, taken: new Set(wf.steps.map((s) => s.id)) });
+    const composed = compose([el], {
+      prompt,
+      trigger: wf.trigger,
+      subject: subjectOf(prompt, wf.trigger),
+      catalog,
+      taken: new Set(wf.steps.map((s) => s.id)),
+    });
     const guard = composed.steps[0];
     if (guard?.type === 'condition') {
       guard.then = wf.steps[0].id;

@@ -24,7 +24,7 @@ const UNIT_MS: [RegExp, number, string][] = [
   [/^(w|wks?|weeks?)$/, 7 * 86_400_000, 'w'],
 ];
 const COUNT = String.raw`(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty-five|sixty|ninety|half an?)`;
-const UNIT = String.raw`(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|[smhdw])`;
+const UNIT = `(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|[smhdw])`;
 const DELAY = new RegExp(
   String.raw`\b(?:wait(?:\s+for)?|delay(?:\s+(?:it|by|for))?|pause(?:\s+for)?|sleep(?:\s+for)?|hold(?:\s+(?:it|off))?(?:\s+for)?|after|in)\s+(?:about\s+|another\s+)?${COUNT}\s*${UNIT}\b(?:\s+later)?|\b${COUNT}\s*${UNIT}\s+(?:later|after(?:wards)?)\b`,
   'i',
@@ -46,7 +46,8 @@ export function parseDelay(clause: string): { ms: number; label: string; match: 
 
 const ELSE = /^(otherwise|else|or else|if not|if it'?s? not|if they'?re not|and if not|failing that)\b[\s,]*/i;
 const JOIN = /^(in any case|either way|regardless|in both cases|always|no matter what)\b[\s,]*/i;
-const CONDITION_LEAD = /^(if|unless|only if|only when|only for|but only|in case|provided( that)?|as long as|for|where|when|whenever)\b/i;
+const CONDITION_LEAD =
+  /^(if|unless|only if|only when|only for|but only|in case|provided( that)?|as long as|for|where|when|whenever)\b/i;
 
 const FILLER =
   /^(?:(?:please|just|simply|also|automatically|then|and|so|(?:i|we) (?:want|need|would like|'d like) to|it should|should|you should|go and|go)\s+)+/i;
@@ -74,13 +75,16 @@ export function toElements(clauses: string[], catalog: CatalogEntry[], ctx: Cond
     const delay = parseDelay(clause);
     if (delay && !/^(when|whenever|every|each)\b/i.test(clause)) {
       out.push({ kind: 'delay', ms: delay.ms, label: delay.label });
-      clause = clause.replace(delay.match, ' ').replace(/^\s*(then|and|,)\s*/i, '').trim();
+      clause = clause
+        .replace(delay.match, ' ')
+        .replace(/^\s*(then|and|,)\s*/i, '')
+        .trim();
       if (!clause || words(clause).length < 2) return;
     }
     const firstWord = words(clause)[0]?.text ?? '';
     const leadsCondition = CONDITION_LEAD.test(clause);
     const match = matchAction(clause, catalog);
-    const cond = parseCondition(clause.replace(/https?:\/\/\S+/g, " "), ctx);
+    const cond = parseCondition(clause.replace(/https?:\/\/\S+/g, ' '), ctx);
     // The event clause ("when a high value order comes in") and condition clauses carry predicates, not actions.
     if (cond.predicates.length && (leadsCondition || !match || !isVerb(firstWord))) {
       const negated = /^(unless|but not|except)\b/i.test(clause) || /\bunless\b/i.test(clause);
@@ -110,7 +114,11 @@ function arrange(els: Element[]): Element[] {
     const after = out.slice(i + 1).filter((e) => e.kind !== 'condition');
     if (after.length === 0 || after[0].kind === 'else') {
       let start = i;
-      while (start > 0 && (out[start - 1].kind === 'action' || out[start - 1].kind === 'unmatched' || out[start - 1].kind === 'delay')) start--;
+      while (
+        start > 0 &&
+        (out[start - 1].kind === 'action' || out[start - 1].kind === 'unmatched' || out[start - 1].kind === 'delay')
+      )
+        start--;
       if (start < i) {
         out.splice(i, 1);
         out.splice(start, 0, el);
@@ -121,7 +129,12 @@ function arrange(els: Element[]): Element[] {
   for (const el of out) {
     const prev = merged[merged.length - 1];
     if (el.kind === 'condition' && prev?.kind === 'condition' && prev.negated === el.negated) {
-      prev.predicates = [...prev.predicates, ...el.predicates.filter((p) => !prev.predicates.some((q) => q.var === p.var && q.op === p.op && q.value === p.value))];
+      prev.predicates = [
+        ...prev.predicates,
+        ...el.predicates.filter(
+          (p) => !prev.predicates.some((q) => q.var === p.var && q.op === p.op && q.value === p.value),
+        ),
+      ];
       prev.notes = [...prev.notes, ...el.notes];
       prev.text = `${prev.text}, ${el.text}`;
     } else merged.push(el);

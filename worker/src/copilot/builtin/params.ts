@@ -57,10 +57,18 @@ function channel(ctx: ParamContext, notes: string[]): string {
   if (tagged) return `#${tagged[1].toLowerCase()}`;
   const named = /\b(?:the\s+)?([a-z][a-z0-9-]*)\s+(?:team|channel|room)\b/i.exec(ctx.clause);
   if (named && !/^(slack|a|an|our|my|the|that|this)$/i.test(named[1])) return `#${named[1].toLowerCase()}`;
-  const team = /\b(?:notify|tell|alert|ping|message|inform|to|in)\s+(?:the\s+)?([a-z][a-z0-9-]*)\s+(?:team|channel|on|in|via)\b/i.exec(ctx.clause);
+  const team =
+    /\b(?:notify|tell|alert|ping|message|inform|to|in)\s+(?:the\s+)?([a-z][a-z0-9-]*)\s+(?:team|channel|on|in|via)\b/i.exec(
+      ctx.clause,
+    );
   if (team && !/^(slack|a|an|our|my)$/i.test(team[1])) return `#${team[1].toLowerCase()}`;
   const direct = /\b(?:notify|tell|alert|ping)\s+([a-z][a-z0-9-]*)\b/i.exec(ctx.clause);
-  if (direct && /^(sales|support|ops|finance|billing|marketing|engineering|dev|devs|team|accounting|management|hr|legal|product|success)$/i.test(direct[1]))
+  if (
+    direct &&
+    /^(sales|support|ops|finance|billing|marketing|engineering|dev|devs|team|accounting|management|hr|legal|product|success)$/i.test(
+      direct[1],
+    )
+  )
     return `#${direct[1].toLowerCase()}`;
   notes.push(`Step "${ctx.stepId}": no channel named; used #general: change it.`);
   return '#general';
@@ -79,7 +87,11 @@ function typeOf(s: JsonSchema | undefined): string | undefined {
   return s.type ?? s.anyOf?.map((a) => typeOf(a)).find(Boolean);
 }
 
-export function fillParams(connector: CatalogEntry, action: CatalogEntry['actions'][number], ctx: ParamContext): FilledParams {
+export function fillParams(
+  connector: CatalogEntry,
+  action: CatalogEntry['actions'][number],
+  ctx: ParamContext,
+): FilledParams {
   const schema = action.inputs as JsonSchema;
   const props = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
@@ -96,9 +108,11 @@ export function fillParams(connector: CatalogEntry, action: CatalogEntry['action
     const isMethod = lname === 'method' && prop.enum;
     if (isMethod) {
       const said = /\b(GET|POST|PUT|PATCH|DELETE)\b/.exec(ctx.clause)?.[1];
-      const method = said ?? (ctx.triggerType === 'schedule' && !/\b(post|send|push|upload)\b/i.test(ctx.clause) ? 'GET' : 'POST');
+      const method =
+        said ?? (ctx.triggerType === 'schedule' && !/\b(post|send|push|upload)\b/i.test(ctx.clause) ? 'GET' : 'POST');
       params[name] = method;
-      if (method !== 'GET' && method !== 'HEAD' && props.json && ctx.triggerType !== 'schedule') params.json = '{{ trigger.body }}';
+      if (method !== 'GET' && method !== 'HEAD' && props.json && ctx.triggerType !== 'schedule')
+        params.json = '{{ trigger.body }}';
       continue;
     }
     if (!required.has(name) && !(isUrl && url)) continue;
@@ -111,7 +125,8 @@ export function fillParams(connector: CatalogEntry, action: CatalogEntry['action
         notes.push(`Step "${ctx.stepId}": set vars.${v} to the URL to call.`);
       }
     } else if (lname === 'channel') params[name] = channel(ctx, notes);
-    else if (TEXT_FIELDS.test(lname)) params[name] = lname === 'subject' || lname === 'title' ? messageText({ ...ctx, clause: '' }) : messageText(ctx);
+    else if (TEXT_FIELDS.test(lname))
+      params[name] = lname === 'subject' || lname === 'title' ? messageText({ ...ctx, clause: '' }) : messageText(ctx);
     else if (/^(to|email|recipient|email_address|recipients?)$/.test(lname)) {
       params[name] = fromTrigger(ctx, customer || /customer/i.test(ctx.prompt) ? 'customer.email' : 'email');
       guessed.push(String(params[name]));

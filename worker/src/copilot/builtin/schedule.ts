@@ -21,7 +21,7 @@ const DAYS: [RegExp, number][] = [
   [/\bsat(urday)?s?\b/, 6],
 ];
 
-const UNIT = String.raw`(minutes?|mins?|m|hours?|hrs?|h|days?|weeks?)`;
+const UNIT = `(minutes?|mins?|m|hours?|hrs?|h|days?|weeks?)`;
 const COUNT = String.raw`(\d+|a|an|one|two|three|four|five|six|ten|twelve|fifteen|twenty|thirty)`;
 
 /** "9", "9am", "9:30", "9.30 pm", "17:00", "noon", "midnight" → [hour, minute]. */
@@ -34,7 +34,8 @@ export function parseTime(text: string): { hour: number; minute: number; match: 
     /\b(\d{1,2}):(\d{2})\b()/.exec(text);
   if (!m) {
     if (/\bin the morning\b|\bmornings?\b/.test(text)) return { hour: 9, minute: 0, match: 'morning' };
-    if (/\bin the evening\b|\bevenings?\b|\bend of (the )?day\b/.test(text)) return { hour: 18, minute: 0, match: 'evening' };
+    if (/\bin the evening\b|\bevenings?\b|\bend of (the )?day\b/.test(text))
+      return { hour: 18, minute: 0, match: 'evening' };
     return undefined;
   }
   let hour = Number(m[1]);
@@ -73,8 +74,10 @@ export function parseSchedule(raw: string): ParsedSchedule | undefined {
   if (interval) {
     const n = parseNumber(interval[1]) ?? 1;
     const unit = unitOf(interval[2]);
-    if (unit === 'minute' && n >= 1 && n < 60) return { cron: n === 1 ? '* * * * *' : `*/${n} * * * *`, notes, match: interval[0] };
-    if (unit === 'hour' && n >= 1 && n < 24) return { cron: n === 1 ? '0 * * * *' : `0 */${n} * * *`, notes, match: interval[0] };
+    if (unit === 'minute' && n >= 1 && n < 60)
+      return { cron: n === 1 ? '* * * * *' : `*/${n} * * * *`, notes, match: interval[0] };
+    if (unit === 'hour' && n >= 1 && n < 24)
+      return { cron: n === 1 ? '0 * * * *' : `0 */${n} * * *`, notes, match: interval[0] };
     if (unit === 'day' && n >= 1 && n <= 31) {
       const { h, m } = at(9);
       return { cron: n === 1 ? `${m} ${h} * * *` : `${m} ${h} */${n} * *`, notes, match: interval[0] };
@@ -86,12 +89,14 @@ export function parseSchedule(raw: string): ParsedSchedule | undefined {
       return { cron: `${m} ${h} * * ${days.length ? days.join(',') : 1}`, notes, match: interval[0] };
     }
   }
-  const everyUnit = /\b(?:every|each|once an?|once per|per)\s+(minute|hour|day|week|month|morning|evening|night)\b|\b(hourly|daily|nightly|weekly|monthly)\b/.exec(
-    text,
-  );
-  const weekday = /\b(?:every|each|on)\s+(?:work ?day|week ?day|business day)s?\b|\bweekdays\b|\bmonday (?:to|through|-) friday\b|\bmon-fri\b/.exec(
-    text,
-  );
+  const everyUnit =
+    /\b(?:every|each|once an?|once per|per)\s+(minute|hour|day|week|month|morning|evening|night)\b|\b(hourly|daily|nightly|weekly|monthly)\b/.exec(
+      text,
+    );
+  const weekday =
+    /\b(?:every|each|on)\s+(?:work ?day|week ?day|business day)s?\b|\bweekdays\b|\bmonday (?:to|through|-) friday\b|\bmon-fri\b/.exec(
+      text,
+    );
   const weekend = /\b(?:every|each|on)\s+weekends?\b|\bweekends\b/.exec(text);
   const days = dayList(text.replace(/\bmonday (?:to|through|-) friday\b|\bmon-fri\b/, ''));
   const namedDays = days.length && /\b(every|each|on)\b/.test(text) ? days : [];

@@ -88,7 +88,7 @@ export function hasWord(text: string, keywords: readonly string[]): boolean {
 
 /** Words that carry no meaning for matching actions. */
 export const STOPWORDS = new Set(
-  'a an the to in on of for and or it its it\'s this that these those them they their there with into from by at as is are be been was were our my your we i me us you he she his her new then also just please when whenever once if some any all each every via using use through about so up out'.split(
+  "a an the to in on of for and or it its it's this that these those them they their there with into from by at as is are be been was were our my your we i me us you he she his her new then also just please when whenever once if some any all each every via using use through about so up out".split(
     ' ',
   ),
 );
@@ -121,7 +121,10 @@ const SMALL_NUMBERS: Record<string, number> = {
 
 /** "2", "two", "a", "1,000", "1.5", "2k", "$500" → a number; undefined when not a number. */
 export function parseNumber(token: string): number | undefined {
-  const t = token.toLowerCase().replace(/^[$€£¥]/, '').replace(/(usd|eur|gbp|dollars?|euros?|bucks)$/, '');
+  const t = token
+    .toLowerCase()
+    .replace(/^[$€£¥]/, '')
+    .replace(/(usd|eur|gbp|dollars?|euros?|bucks)$/, '');
   if (t in SMALL_NUMBERS) return SMALL_NUMBERS[t];
   const m = /^(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(k|m)?$/.exec(t);
   if (!m) return undefined;

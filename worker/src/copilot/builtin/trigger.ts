@@ -89,7 +89,8 @@ export function parseTrigger(prompt: string): ParsedTrigger {
   const notes = [
     `Webhook signed with ${scheme === 'standard-webhooks' ? 'Standard Webhooks' : scheme === 'stripe' ? "Stripe's scheme" : "GitHub's scheme"}: create the secret ${secret} with the signing secret${source ? ` from ${source}` : ''}, then point the sender at the workflow's hook URL.`,
   ];
-  const explicit = !!source || hasWord(lower, ['webhook', 'comes', 'arrives', 'received', 'placed', 'created', 'submitted', 'opened']);
+  const explicit =
+    !!source || hasWord(lower, ['webhook', 'comes', 'arrives', 'received', 'placed', 'created', 'submitted', 'opened']);
   if (!explicit) notes.unshift('The prompt did not say what starts the run: assumed a webhook.');
   return {
     trigger: { type: 'webhook', verify: { scheme, secret: { $secret: secret } } },
