@@ -6,7 +6,7 @@ export interface ExpectedCondition {
 }
 
 export interface EvalCase {
-  split: 'dev' | 'heldout';
+  split: string;
   prompt: string;
   base?: string;
   expect: {

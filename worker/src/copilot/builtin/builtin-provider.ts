@@ -8,7 +8,7 @@ import { splitClauses } from './clauses';
 import { compose, subjectOf } from './compose';
 import { editWorkflow } from './edit';
 import { toElements } from './elements';
-import { normalize, snake } from './text';
+import { correctTypos, normalize, snake } from './text';
 import { parseTrigger } from './trigger';
 
 function nameOf(prompt: string): string {
@@ -18,7 +18,7 @@ function nameOf(prompt: string): string {
 }
 
 export function draftFromPrompt(request: DraftRequest): ProviderOutput {
-  const prompt = normalize(request.prompt);
+  const prompt = correctTypos(normalize(request.prompt));
   if (request.workflow) return editWorkflow(request.workflow, prompt, request.catalog);
   const parsed = parseTrigger(prompt);
   const clauses = splitClauses(prompt, request.catalog);

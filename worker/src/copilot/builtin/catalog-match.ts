@@ -37,7 +37,7 @@ const SYNONYMS: string[][] = [
   ],
   ['email', 'mail', 'e-mail'],
   ['sms', 'text'],
-  ['request', 'call', 'hit', 'fetch', 'get', 'invoke', 'http', 'https', 'url', 'endpoint', 'api', 'webhook'],
+  ['request', 'call', 'hit', 'fetch', 'get', 'invoke', 'ping', 'http', 'https', 'url', 'endpoint', 'api', 'webhook'],
   ['order', 'purchase', 'sale'],
   ['contact', 'lead', 'person', 'people', 'signup', 'subscriber', 'user', 'customer', 'client'],
   ['deal', 'opportunity', 'opp'],

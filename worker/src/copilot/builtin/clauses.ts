@@ -63,6 +63,8 @@ export const VERBS = [
   'wait',
   'delay',
   'pause',
+  'go',
+  'drop',
   'inform',
   'announce',
   'message',
@@ -102,7 +104,7 @@ function protect(text: string): { text: string; restore: (s: string) => string }
 /** Splits on punctuation, arrows and connectives; keeps "otherwise", "unless", "if" at the head of their clause. */
 function coarse(text: string): string[] {
   return text
-    .split(/\s*(?:->|=>|→|;|[.!?](?:\s|$)|,|\s\+\s|:\s|\n)\s*/)
+    .split(/\s*(?:->|=>|→|;|[.!?](?:\s|$)|,(?!\d{3}\b)|\s\+\s|:\s|\n)\s*/)
     .flatMap((part) =>
       part.split(
         /\s+(?=(?:and then|then|after that|afterwards|finally|otherwise|else|or else|if not|unless|only if|but only|only when|in any case|either way|regardless)\b)|(?<!\b(?:only|but|even|and|as|what|or))\s+(?=(?:if|when|whenever)\b)/i,
@@ -113,7 +115,7 @@ function coarse(text: string): string[] {
 }
 
 /** "x and notify y" → two clauses when "and" is followed by a verb (or a delay/condition). */
-function splitAnd(clause: string): string[] {
+function splitAnd(clause: string, catalog: CatalogEntry[]): string[] {
   const parts = clause.split(/\s+(?:and|&)\s+(?=(?:also\s+)?([a-z][\w-]*))/i);
   // split() with a capture group interleaves the captured word; rebuild pieces.
   const out: string[] = [];
@@ -121,7 +123,11 @@ function splitAnd(clause: string): string[] {
   for (let i = 1; i < parts.length; i += 2) {
     const next = parts[i + 1];
     const word = parts[i];
-    if (isVerb(word) || /^(if|wait|then|only|unless|otherwise|also)$/i.test(word)) {
+    const left = matchAction(cur, catalog);
+    const right = matchAction(next, catalog);
+    // "to the ERP and to #sales on Slack": two destinations, one verb.
+    const twoPlaces = left?.named && right?.named && left.connector.code !== right.connector.code;
+    if (isVerb(word) || /^(if|wait|then|only|unless|otherwise|also)$/i.test(word) || twoPlaces) {
       out.push(cur);
       cur = next;
     } else cur = `${cur} and ${next}`;
@@ -137,6 +143,9 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
   const isCondition = CONDITION_START.test(lower) || SCHEDULE_START.test(lower);
   if (!isTrigger && !isCondition) return [clause];
   const ws = [...clause.matchAll(/\S+/g)];
+  // Every place an action could begin; "whenever Stripe tells us ... we drop a note in #finance
+  // on Slack" has two for the same action, and the later one is where the event ends.
+  const cuts: { at: number; action?: string }[] = [];
   for (let i = 2; i < ws.length; i++) {
     const w = ws[i][0].replace(/[^\w#-]/g, '');
     if (!isVerb(w)) continue;
@@ -146,7 +155,21 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
     const prev = ws[i - 1][0].toLowerCase();
     if (/^(a|an|the|is|are|to|be|been|was|of|for|by)$/.test(prev)) continue;
     if (isTrigger && !(m?.named || /https?:\/\/|#\w/.test(rest) || EVENT_END.test(prev))) continue;
-    return [clause.slice(0, ws[i].index).trim(), ...splitLead(rest, catalog)];
+    cuts.push({ at: ws[i].index ?? 0, action: m && `${m.connector.code}.${m.action.name}` });
+  }
+  if (cuts.length) {
+    // A later cut wins only in an event clause, and only when nothing between names where the action goes.
+    const later = isTrigger
+      ? cuts.filter((c) => {
+          if (c === cuts[0] || !c.action || c.action !== cuts[0].action) return false;
+          const between = clause.slice(cuts[0].at, c.at);
+          return !/#\w|https?:\/\//.test(between) && !matchAction(between, catalog)?.named;
+        })
+      : [];
+    const cut = later.length ? later[later.length - 1] : cuts[0];
+    // Only the first action's cut moves; later, different actions split again below.
+    const rest = clause.slice(cut.at);
+    return [clause.slice(0, cut.at).trim(), ...splitLead(rest, catalog)];
   }
   return [clause];
 }
@@ -154,7 +177,7 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
 export function splitClauses(prompt: string, catalog: CatalogEntry[]): string[] {
   const { text, restore } = protect(prompt.replace(/\s+/g, ' ').trim());
   return coarse(text)
-    .flatMap(splitAnd)
+    .flatMap((c) => splitAnd(c, catalog))
     .map((c) => c.trim())
     .filter(Boolean)
     .flatMap((c) => {

@@ -15,6 +15,8 @@ export interface Predicate {
   /** Where in the text it was found (to order and de-duplicate). */
   at: number;
   end: number;
+  /** A state of the event ("is refunded"): in a "when" clause it names the event, not a filter. */
+  state?: boolean;
 }
 
 export interface ConditionContext {
@@ -239,6 +241,17 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
     const neg = m[2] === 'is not' || m[2] === "isn't" || m[2] === '!=';
     predicates.push({ var: `trigger.body.${field}`, op: neg ? '!=' : '==', value, at, end });
   }
+  // "with priority urgent", "with a plan of pro", "urgent priority"
+  const withField =
+    /\bwith (?:a |an |the )?(priority|status|type|plan|tier|category|currency|tag|label) (?:of |= ?|set to )?([a-z0-9_-]+)|\b(urgent|critical|high|low|medium|normal) priority\b/g;
+  for (const m of lower.matchAll(withField)) {
+    const at = m.index ?? 0;
+    const end = at + m[0].length;
+    if (overlaps(predicates, at, end)) continue;
+    const field = m[1] ?? 'priority';
+    const value = field === 'currency' ? (m[2] ?? '').toUpperCase() : (m[2] ?? m[3]);
+    predicates.push({ var: `trigger.body.${field}`, op: '==', value, at, end });
+  }
   // States of the event itself: "if a payment is refunded", "when the order was cancelled".
   const state =
     /\b(?:order|payment|charge|invoice|ticket|subscription|it|shipment|deal|booking)\s+(is not|isn't|is|was|gets|got|has been)\s+(refunded|paid|cancell?ed|failed|shipped|delivered|completed|overdue|pending|closed|open|approved|rejected|disputed|unpaid|active|expired)\b/g;
@@ -247,7 +260,14 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
     const end = at + m[0].length;
     if (overlaps(predicates, at, end)) continue;
     const value = m[2] === 'canceled' ? 'cancelled' : m[2];
-    predicates.push({ var: 'trigger.body.status', op: /not|n't/.test(m[1]) ? '!=' : '==', value, at, end });
+    predicates.push({
+      var: 'trigger.body.status',
+      op: /not|n't/.test(m[1]) ? '!=' : '==',
+      value,
+      at,
+      end,
+      state: true,
+    });
     notes.push(`Read "${m[0]}" as trigger.body.status == "${value}": check the field and value your sender uses.`);
   }
   predicates.sort((a, b) => a.at - b.at);

@@ -26,7 +26,7 @@ const UNIT_MS: [RegExp, number, string][] = [
 const COUNT = String.raw`(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty-five|sixty|ninety|half an?)`;
 const UNIT = `(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|[smhdw])`;
 const DELAY = new RegExp(
-  String.raw`\b(?:wait(?:\s+for)?|delay(?:\s+(?:it|by|for))?|pause(?:\s+for)?|sleep(?:\s+for)?|hold(?:\s+(?:it|off))?(?:\s+for)?|after|in)\s+(?:about\s+|another\s+)?${COUNT}\s*${UNIT}\b(?:\s+later)?|\b${COUNT}\s*${UNIT}\s+(?:later|after(?:wards)?)\b`,
+  String.raw`\b(?:wait(?:\s+for)?|delay(?:\s+(?:it|by|for))?|pause(?:\s+for)?|sleep(?:\s+for)?|hold(?:\s+(?:it|off))?(?:\s+for)?|after|in)\s+(?:about\s+|another\s+)?${COUNT}\s*(?:more\s+|additional\s+|further\s+)?${UNIT}\b(?:\s+later)?|\b${COUNT}\s*${UNIT}\s+(?:later|after(?:wards)?)\b`,
   'i',
 );
 
@@ -58,7 +58,9 @@ function isTriggerOnly(clause: string): boolean {
 
 export function toElements(clauses: string[], catalog: CatalogEntry[], ctx: ConditionContext): Element[] {
   const out: Element[] = [];
-  clauses.forEach((raw, index) => {
+  const queue = clauses.map((text, index) => ({ text, first: index === 0 }));
+  while (queue.length) {
+    const { text: raw, first } = queue.shift()!;
     let clause = raw;
     const elseLead = ELSE.exec(clause);
     if (elseLead) {
@@ -71,7 +73,7 @@ export function toElements(clauses: string[], catalog: CatalogEntry[], ctx: Cond
       clause = clause.slice(join[0].length);
     }
     clause = clause.replace(FILLER, '');
-    if (!clause.trim()) return;
+    if (!clause.trim() || /^(do nothing|nothing|stop|ignore it|skip it|end)$/i.test(clause.trim())) continue;
     const delay = parseDelay(clause);
     if (delay && !/^(when|whenever|every|each)\b/i.test(clause)) {
       out.push({ kind: 'delay', ms: delay.ms, label: delay.label });
@@ -79,26 +81,53 @@ export function toElements(clauses: string[], catalog: CatalogEntry[], ctx: Cond
         .replace(delay.match, ' ')
         .replace(/^\s*(then|and|,)\s*/i, '')
         .trim();
-      if (!clause || words(clause).length < 2) return;
+      if (!clause || words(clause).length < 2) continue;
     }
     const firstWord = words(clause)[0]?.text ?? '';
     const leadsCondition = CONDITION_LEAD.test(clause);
     const match = matchAction(clause, catalog);
     const cond = parseCondition(clause.replace(/https?:\/\/\S+/g, ' '), ctx);
+    // In "when an invoice is overdue" the state names the event; in "if it is overdue" it filters.
+    if (isTriggerOnly(clause)) cond.predicates = cond.predicates.filter((p) => !p.state);
+    if (cond.predicates.length && match && (match.named || isVerb(firstWord)) && !leadsCondition) {
+      // "Orders above 10k should go to the ERP" / "create a deal for payments of at least $2,000":
+      // the condition and the action, in the order they were written.
+      const end = Math.max(...cond.predicates.map((p) => p.end));
+      const start = Math.min(...cond.predicates.map((p) => p.at));
+      const before = clause.slice(0, start).trim();
+      const after = clause.slice(end).trim();
+      const conditionEl: Element = {
+        kind: 'condition',
+        predicates: cond.predicates,
+        negated: false,
+        text: clause,
+        notes: cond.notes,
+      };
+      if (after && matchAction(after, catalog) && !isVerb(firstWord)) {
+        out.push(conditionEl);
+        queue.unshift({ text: after, first: false });
+        continue;
+      }
+      if (before && isVerb(firstWord)) {
+        out.push({ kind: 'action', match: matchAction(before, catalog) ?? match, clause: before });
+        out.push(conditionEl);
+        continue;
+      }
+    }
     // The event clause ("when a high value order comes in") and condition clauses carry predicates, not actions.
     if (cond.predicates.length && (leadsCondition || !match || !isVerb(firstWord))) {
       const negated = /^(unless|but not|except)\b/i.test(clause) || /\bunless\b/i.test(clause);
       out.push({ kind: 'condition', predicates: cond.predicates, negated, text: clause, notes: cond.notes });
-      return;
+      continue;
     }
-    if (index === 0 && isTriggerOnly(clause) && !(match?.named && isVerb(firstWord))) return;
-    if (leadsCondition && !match) return;
+    if (first && isTriggerOnly(clause) && !(match?.named && isVerb(firstWord))) continue;
+    if (leadsCondition && !match) continue;
     if (match && (isVerb(firstWord) || match.named)) {
       out.push({ kind: 'action', match, clause });
-      return;
+      continue;
     }
     if (isVerb(firstWord) && !/^(wait|delay|pause)$/.test(firstWord)) out.push({ kind: 'unmatched', clause });
-  });
+  }
   return arrange(out);
 }
 

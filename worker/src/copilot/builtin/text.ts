@@ -142,3 +142,84 @@ export function snake(text: string, max = 40): string {
     .replace(/_+$/, '');
   return /^[a-z_]/.test(s) ? s : `s_${s}`;
 }
+
+/** Words whose typos are worth fixing before parsing: schedules, sequencing, conditions. */
+const VOCABULARY = [
+  'every',
+  'each',
+  'daily',
+  'hourly',
+  'weekly',
+  'monthly',
+  'nightly',
+  'minutes',
+  'minute',
+  'hours',
+  'hour',
+  'weekday',
+  'weekdays',
+  'weekend',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'morning',
+  'evening',
+  'midnight',
+  'noon',
+  'otherwise',
+  'unless',
+  'then',
+  'after',
+  'wait',
+  'whenever',
+  'when',
+  'only',
+  'over',
+  'above',
+  'below',
+  'under',
+  'least',
+  'greater',
+  'total',
+  'amount',
+  'country',
+  'customer',
+  'order',
+  'orders',
+  'webhook',
+  'notify',
+  'create',
+  'send',
+  'email',
+  'message',
+  'summary',
+  'payment',
+  'request',
+];
+
+/** Fixes typos of VOCABULARY words ("evry" → "every"), leaving #channels, URLs and quotes alone. */
+export function correctTypos(text: string): string {
+  return text.replace(/(https?:\/\/\S+|'[^']*'|"[^"]*"|#[\w-]+)|\b([A-Za-z]{4,})\b/g, (whole, kept, word) => {
+    if (kept) return whole;
+    const lower = word.toLowerCase();
+    if (VOCABULARY.includes(lower) || STOPWORDS.has(lower)) return whole;
+    const hits = VOCABULARY.filter(
+      (v) => v.length >= 5 && Math.abs(v.length - lower.length) <= 1 && sameWord(lower, v),
+    );
+    // A dropped letter is the commonest slip: "weekdy" is "weekday", not "weekly".
+    const hit =
+      hits.find((v) => isSubsequence(lower, v)) ??
+      hits.sort((a, b) => editDistance(lower, a) - editDistance(lower, b))[0];
+    return hit ?? whole;
+  });
+}
+
+function isSubsequence(short: string, long: string): boolean {
+  let i = 0;
+  for (const ch of long) if (ch === short[i]) i++;
+  return i === short.length;
+}

@@ -41,7 +41,7 @@ const SOURCES: Record<string, 'stripe' | 'github' | 'standard-webhooks'> = {
 };
 
 const API_TRIGGER =
-  /\b(via|through|over|from|using) (the |our |an? )?(rest )?api\b|\bapi (call|request|trigger)s?\b|\b(app|backend|service|server|system|code|script) calls?\b|\bcalled (from|by|via)\b|\bwhen (it'?s|it is) called\b|\bon (an? )?(api|http) (call|request)\b|\bcall(s|ed)? (the|our) (workflow|endpoint)\b|\bapi\b.*\b(calls?|hits?)\b/;
+  /\b(via|through|over|from|using) (the |our |an? )?(rest )?api\b|\bapi (call|request|trigger)s?\b|\b(app|backend|service|server|system|code|script) calls?\b|\bcalled (from|by|via)\b|\bwhen (it'?s|it is) called\b|\bon (an? )?(api|http) (call|request)\b|\bcall(s|ed)? (the|our) (workflow|endpoint)\b|\bapi\b.*\b(calls?|hits?)\b|\b(when|whenever|once)\b[^,]*\b(posts?|sends?|submits?|calls?|hits?)\s+(?:\w+\s+)?(?:to\s+)?(?:the |our )?(?:rest )?api\b/;
 const MANUAL_TRIGGER = /\bmanual(ly)?\b|\bby hand\b|\bwhen i (click|press|run)\b|\bon demand\b|\brun (it )?myself\b/;
 
 function verifySecretName(source: string | undefined): string {
