@@ -188,6 +188,13 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ rule: { '==': [1, 1] }, data: {} }),
   },
   {
+    method: 'POST',
+    template: '/api/copilot/draft',
+    path: () => '/api/copilot/draft',
+    permission: { role: 'editor', scope: 'workflows:write' },
+    body: () => ({ prompt: 'When an order comes in, notify #sales on Slack' }),
+  },
+  {
     method: 'GET',
     template: '/api/secrets',
     path: () => '/api/secrets',
