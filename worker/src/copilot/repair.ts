@@ -131,7 +131,8 @@ export function repairWorkflow(raw: unknown, catalog: CatalogEntry[], fallback: 
     }
     steps.push(step);
   });
-  if (!steps.length) return undefined;
+  // A draft that does nothing is no draft: the built-in one is better.
+  if (!steps.some((s) => s.type === 'action')) return undefined;
 
   // Links: follow renames, skip dropped steps, null what points nowhere.
   const resolve = (target: unknown, depth = 0): string | null => {

@@ -103,3 +103,51 @@ describe('layout', () => {
     expect(nodes[otherwise.id].y).toBeGreaterThan(nodes[then.id].y);
   });
 });
+
+describe('edits', () => {
+  const base = Workflow.parse({
+    key: 'flow',
+    name: 'Flow',
+    trigger: { type: 'webhook', verify: { scheme: 'standard-webhooks', secret: { $secret: 'SHOP_WEBHOOK_SECRET' } } },
+    steps: [
+      { id: 'big', type: 'condition', rule: { '>=': [{ var: 'trigger.body.total' }, 1000] }, then: 'erp', else: null },
+      { id: 'erp', type: 'action', connector: 'legacy_erp', action: 'create_order', params: {}, next: 'tell' },
+      { id: 'tell', type: 'action', connector: 'slack', action: 'post_message', params: { channel: '#s', text: 't' } },
+    ],
+  });
+  const edit = (prompt: string) => {
+    const out = draftFromPrompt({ prompt, workflow: base, catalog: catalog() });
+    return { wf: Workflow.parse(out.workflow), notes: out.notes };
+  };
+
+  it('puts a delay before the step the sentence names', () => {
+    const { wf } = edit('wait 1 hour before notifying slack');
+    expect(wf.steps.map((s) => s.id)).toEqual(['big', 'erp', 'wait_1h', 'tell']);
+    expect(wf.steps[1]).toMatchObject({ next: 'wait_1h' });
+    expect(wf.steps[2]).toMatchObject({ delayMs: 3_600_000, next: 'tell' });
+  });
+
+  it('changes the threshold, replaces the trigger, removes a connector', () => {
+    expect(edit('make the threshold 2000').wf.steps[0]).toMatchObject({
+      rule: { '>=': [{ var: 'trigger.body.total' }, 2000] },
+    });
+    const scheduled = edit('run it every day at 8 instead');
+    expect(scheduled.wf.trigger).toEqual({ type: 'schedule', cron: '0 8 * * *' });
+    expect(scheduled.notes.join(' ')).toContain('no event payload');
+    const removed = edit("don't notify slack").wf;
+    expect(removed.steps.map((s) => s.id)).toEqual(['big', 'erp']);
+  });
+
+  it('drafts an unreadable condition on its most telling word, with a note', () => {
+    const out = draftFromPrompt({
+      prompt: 'When a form is submitted, if they checked the newsletter box, send a welcome mail',
+      catalog: catalog(),
+    });
+    const wf = Workflow.parse(out.workflow);
+    expect(wf.steps[0]).toMatchObject({
+      type: 'condition',
+      rule: { '==': [{ var: 'trigger.body.newsletter' }, true] },
+    });
+    expect(out.notes.join(' ')).toContain('Could not read');
+  });
+});

@@ -45,11 +45,11 @@ export function draftFromPrompt(request: DraftRequest): ProviderOutput {
     composed.steps.push(...fallback.steps);
     Object.assign(composed.vars, fallback.vars);
   }
-  const name = nameOf(prompt);
+  const name = nameOf(normalize(request.prompt));
   const workflow: Workflow = {
     key: snake(name, 40).replace(/^_+/, '') || 'draft',
     name,
-    description: prompt.slice(0, 5000),
+    description: normalize(request.prompt).slice(0, 5000),
     ...(Object.keys(composed.vars).length ? { vars: composed.vars } : {}),
     trigger: parsed.trigger,
     steps: composed.steps,

@@ -83,7 +83,7 @@ const EVENT_END =
 const TRIGGER_START = /^(when|whenever|on|once|after|as soon as|each time|every time|any time|anytime|upon|if ever)\b/;
 const CONDITION_START = /^(if|unless|only|but only|in case|provided|as long as|for|where|whose|but not)\b/;
 const SCHEDULE_START =
-  /^(every|each|daily|hourly|weekly|monthly|nightly|once a|at \d|at noon|at midnight|on (mon|tue|wed|thu|fri|sat|sun|week))/;
+  /^(every|each|daily|hourly|weekly|monthly|nightly|once a|twice a|three times a|at \d|at noon|at midnight|on (mon|tue|wed|thu|fri|sat|sun|week))/;
 const CONNECTIVE = /^(?:(?:and|then|and then|also|next|finally|after that|afterwards|so|and also|plus|&)\s+)+/;
 
 export function isVerb(word: string): boolean {
@@ -141,7 +141,11 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
   const lower = clause.toLowerCase();
   const isTrigger = TRIGGER_START.test(lower);
   const isCondition = CONDITION_START.test(lower) || SCHEDULE_START.test(lower);
-  if (!isTrigger && !isCondition) return [clause];
+  const startsWithVerb = isVerb(lower.split(/\s+/)[0] ?? '');
+  if (startsWithVerb) return [clause];
+  // Any other lead ("twice a day at 9 post ...", "orders over 500 should go ..."): cut only
+  // where an action is unmistakable (a named connector, a URL, a #channel).
+  const isOther = !isTrigger && !isCondition;
   const ws = [...clause.matchAll(/\S+/g)];
   // Every place an action could begin; "whenever Stripe tells us ... we drop a note in #finance
   // on Slack" has two for the same action, and the later one is where the event ends.
@@ -154,7 +158,10 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
     if (!m && !/^(wait|delay|pause)$/i.test(w)) continue;
     const prev = ws[i - 1][0].toLowerCase();
     if (/^(a|an|the|is|are|to|be|been|was|of|for|by)$/.test(prev)) continue;
-    if (isTrigger && !(m?.named || /https?:\/\/|#\w/.test(rest) || EVENT_END.test(prev))) continue;
+    const eventEnded = ws.slice(2, i).some((x) => EVENT_END.test(x[0].toLowerCase().replace(/[^\w]/g, '')));
+    const unmistakable = m?.named || /https?:\/\/|#\w/.test(rest);
+    if (isTrigger && !(unmistakable || EVENT_END.test(prev) || (eventEnded && (m?.score ?? 0) >= 4))) continue;
+    if (isOther && !unmistakable) continue;
     cuts.push({ at: ws[i].index ?? 0, action: m && `${m.connector.code}.${m.action.name}` });
   }
   if (cuts.length) {

@@ -6,10 +6,10 @@
 import type { CatalogEntry } from '../../../../connectors';
 import { successors, type Step, type Workflow } from '../../workflows/workflow-file';
 import type { ProviderOutput } from '../provider';
-import { connectorWords } from './catalog-match';
+import { connectorWords, matchAction } from './catalog-match';
 import { splitClauses } from './clauses';
 import { compose, subjectOf } from './compose';
-import { toElements } from './elements';
+import { parseDelay, toElements } from './elements';
 import { parseNumber, sameWord, words } from './text';
 import { parseTrigger } from './trigger';
 
@@ -85,6 +85,35 @@ function changeThreshold(wf: Workflow, prompt: string, notes: string[]): boolean
   return false;
 }
 
+/** "wait 1 hour before notifying Slack": a delay in front of the step the rest of the sentence names. */
+function insertDelayBefore(wf: Workflow, prompt: string, catalog: CatalogEntry[], notes: string[]): boolean {
+  const m = /\bbefore\s+(.+)$/i.exec(prompt);
+  const delay = parseDelay(prompt);
+  if (!m || !delay) return false;
+  const target = matchAction(m[1], catalog);
+  const step =
+    wf.steps.find(
+      (s) => s.type === 'action' && target && s.connector === target.connector.code && s.action === target.action.name,
+    ) ?? wf.steps.find((s) => s.type === 'action' && target && s.connector === target.connector.code);
+  if (!step) return false;
+  const taken = new Set(wf.steps.map((s) => s.id));
+  let id = `wait_${delay.label}`;
+  for (let n = 2; taken.has(id); n++) id = `wait_${delay.label}_${n}`;
+  for (const s of wf.steps) {
+    if (s.type === 'condition') {
+      if (s.then === step.id) s.then = id;
+      if (s.else === step.id) s.else = id;
+    } else if (s.type === 'branch') {
+      for (const c of s.cases) if (c.next === step.id) c.next = id;
+      if (s.default === step.id) s.default = id;
+    } else if (s.next === step.id) s.next = id;
+  }
+  const at = wf.steps.indexOf(step);
+  wf.steps.splice(at, 0, { id, type: 'delay', delayMs: delay.ms, next: step.id });
+  notes.push(`Added "${id}" before "${step.id}".`);
+  return true;
+}
+
 export function editWorkflow(original: Workflow, prompt: string, catalog: CatalogEntry[]): ProviderOutput {
   const wf = clone(original);
   delete wf.ui;
@@ -98,9 +127,16 @@ export function editWorkflow(original: Workflow, prompt: string, catalog: Catalo
   if (namesTrigger && JSON.stringify(parsed.trigger) !== JSON.stringify(wf.trigger)) {
     wf.trigger = parsed.trigger;
     notes.push('Replaced the trigger.', ...parsed.notes);
+    if (JSON.stringify(wf.steps).includes('trigger.body'))
+      notes.push(
+        parsed.trigger.type === 'schedule'
+          ? 'The steps still read trigger.body, but a scheduled run has no event payload: give the schedule a payload or change those fields.'
+          : "The steps still read trigger.body fields of the old trigger: check them against the new sender's payload.",
+      );
   }
   if (removeConnector(wf, prompt, catalog, notes)) return { workflow: wf, notes };
   if (changeThreshold(wf, prompt, notes)) return { workflow: wf, notes };
+  if (insertDelayBefore(wf, prompt, catalog, notes)) return { workflow: wf, notes };
 
   const source =
     parsed.source ?? (wf.trigger.type === 'webhook' && wf.trigger.verify.scheme === 'stripe' ? 'stripe' : undefined);

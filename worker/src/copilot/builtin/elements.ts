@@ -6,7 +6,7 @@ import type { CatalogEntry } from '../../../../connectors';
 import { type ActionMatch, matchAction } from './catalog-match';
 import { isVerb } from './clauses';
 import { type ConditionContext, type Predicate, parseCondition } from './condition';
-import { parseNumber, words } from './text';
+import { parseNumber, STOPWORDS, words } from './text';
 
 export type Element =
   | { kind: 'condition'; predicates: Predicate[]; negated: boolean; text: string; notes: string[] }
@@ -51,6 +51,64 @@ const CONDITION_LEAD =
 
 const FILLER =
   /^(?:(?:please|just|simply|also|automatically|then|and|so|(?:i|we) (?:want|need|would like|'d like) to|it should|should|you should|go and|go)\s+)+/i;
+
+const NOT_A_FIELD = new Set([
+  'they',
+  'them',
+  'it',
+  'he',
+  'she',
+  'someone',
+  'person',
+  'customer',
+  'user',
+  'has',
+  'have',
+  'had',
+  'did',
+  'does',
+  'checked',
+  'ticked',
+  'selected',
+  'opted',
+  'chose',
+  'chosen',
+  'wants',
+  'want',
+  'asked',
+  'box',
+  'field',
+  'option',
+  'true',
+  'yes',
+  'set',
+  'not',
+  'there',
+  'any',
+]);
+
+/**
+ * "if they checked the newsletter box": a condition the parser cannot read exactly still
+ * becomes a condition step, on the most telling word, with a note to check it.
+ */
+function guessCondition(clause: string): Element | undefined {
+  const m = /^(if|only if|unless|only when|in case)\b\s*(.*)$/i.exec(clause);
+  if (!m) return undefined;
+  const field = words(m[2])
+    .map((w) => w.text.replace(/[^a-z0-9_]/g, ''))
+    .find((w) => w.length > 2 && !STOPWORDS.has(w) && !NOT_A_FIELD.has(w) && !isVerb(w) && !/^\d/.test(w));
+  if (!field) return undefined;
+  const negated = /^unless\b/i.test(clause) || /\b(not|n't|didn't|doesn't|no)\b/i.test(m[2]);
+  return {
+    kind: 'condition',
+    predicates: [{ var: `trigger.body.${field}`, op: '==', value: true, at: 0, end: clause.length }],
+    negated,
+    text: clause,
+    notes: [
+      `Could not read "${clause}" exactly: drafted trigger.body.${field} == true${negated ? ' (negated)' : ''}. Check the rule in the Rule Tester.`,
+    ],
+  };
+}
 
 function isTriggerOnly(clause: string): boolean {
   return /^(when|whenever|on|once|upon|after|each time|every time|as soon as)\b/i.test(clause);
@@ -121,7 +179,11 @@ export function toElements(clauses: string[], catalog: CatalogEntry[], ctx: Cond
       continue;
     }
     if (first && isTriggerOnly(clause) && !(match?.named && isVerb(firstWord))) continue;
-    if (leadsCondition && !match) continue;
+    if (leadsCondition && !match) {
+      const guessed = guessCondition(clause);
+      if (guessed) out.push(guessed);
+      continue;
+    }
     if (match && (isVerb(firstWord) || match.named)) {
       out.push({ kind: 'action', match, clause });
       continue;

@@ -89,6 +89,27 @@ export function parseSchedule(raw: string): ParsedSchedule | undefined {
       return { cron: `${m} ${h} * * ${days.length ? days.join(',') : 1}`, notes, match: interval[0] };
     }
   }
+  // "twice a day", "at 9 and 17", "at 9am and 5pm": one cron line with both hours.
+  const hours = [...text.matchAll(/\b(?:at|and|&)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b/g)]
+    .map((m) => {
+      let h = Number(m[1]);
+      if (m[3] === 'pm' && h < 12) h += 12;
+      if (m[3] === 'am' && h === 12) h = 0;
+      return { h, m: m[2] ? Number(m[2]) : 0 };
+    })
+    .filter((t) => t.h <= 23 && t.m <= 59);
+  const twice = /\btwice (a|per) day\b|\btwice daily\b/.exec(text);
+  const distinct = [...new Set(hours.map((t) => t.h))].sort((a, b) => a - b);
+  if (
+    (twice || /\b(every|each) day\b|\bdaily\b/.test(text)) &&
+    distinct.length > 1 &&
+    hours.every((t) => t.m === hours[0].m)
+  )
+    return { cron: `${hours[0].m} ${distinct.join(',')} * * *`, notes, match: twice?.[0] ?? '' };
+  if (twice) {
+    notes.push('No times given: assumed 09:00 and 17:00 UTC.');
+    return { cron: '0 9,17 * * *', notes, match: twice[0] };
+  }
   const everyUnit =
     /\b(?:every|each|once an?|once per|per)\s+(minute|hour|day|week|month|morning|evening|night)\b|\b(hourly|daily|nightly|weekly|monthly)\b/.exec(
       text,

@@ -207,6 +207,8 @@ export function correctTypos(text: string): string {
     if (kept) return whole;
     const lower = word.toLowerCase();
     if (VOCABULARY.includes(lower) || STOPWORDS.has(lower)) return whole;
+    // "created", "orders", "emails" are words, not slips.
+    if (VOCABULARY.some((v) => lower.startsWith(v) || v.startsWith(lower))) return whole;
     const hits = VOCABULARY.filter(
       (v) => v.length >= 5 && Math.abs(v.length - lower.length) <= 1 && sameWord(lower, v),
     );
