@@ -135,7 +135,7 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
 
   // Numeric comparisons: "total is over 500", "orders at least 1,000", "amount >= 20".
   for (const [re, op] of COMPARATORS) {
-    const full = new RegExp(String.raw`\b(?:is |are |was |be )?(?:${re.source})\s*(${NUMBER})`, 'g');
+    const full = new RegExp(String.raw`(?<!\w)(?:is |are |was |be )?(?:${re.source})\s*(${NUMBER})`, 'g');
     for (const m of lower.matchAll(full)) {
       const at = m.index ?? 0;
       const end = at + m[0].length;
