@@ -117,6 +117,10 @@ export function repairWorkflow(raw: unknown, catalog: CatalogEntry[], fallback: 
         return;
       }
       if (!isObj(step.params)) delete step.params;
+      const required = (action.inputs as { required?: string[] }).required ?? [];
+      const missing = required.filter((r) => !isObj(step.params) || !(r in (step.params as Obj)));
+      if (missing.length)
+        notes.push(`Step "${id}": fill in ${missing.join(', ')} (required by ${connector.code}.${action.name}).`);
       const secrets = secretsOf(s.secrets, id, notes);
       if (secrets) step.secrets = secrets;
       else delete step.secrets;
