@@ -60,6 +60,12 @@ describe('conditions in words', () => {
       '!=': [{ var: 'trigger.body.total' }, 0],
     });
     expect(rule('currency is eur')).toEqual({ '==': [{ var: 'trigger.body.currency' }, 'EUR'] });
+    expect(rule('over 500 or a VIP')).toEqual({
+      or: [{ '>': [{ var: 'trigger.body.total' }, 500] }, { '==': [{ var: 'trigger.body.customer.vip' }, true] }],
+    });
+    expect(toRule(parseCondition('the total is 0 or the country is Germany').predicates, true)).toEqual({
+      and: [{ '!=': [{ var: 'trigger.body.total' }, 0] }, { '!=': [{ var: 'trigger.body.country' }, 'DE'] }],
+    });
     // Durations and times are not conditions.
     expect(parseCondition('wait over 2 hours').predicates).toEqual([]);
   });
@@ -149,5 +155,17 @@ describe('edits', () => {
       rule: { '==': [{ var: 'trigger.body.newsletter' }, true] },
     });
     expect(out.notes.join(' ')).toContain('Could not read');
+  });
+});
+
+describe('params', () => {
+  it('takes what the sentence says: a URL, a #channel, quoted text, an email address', () => {
+    const { workflow } = draftFromPrompt({
+      prompt: "every monday at 9 GET https://api.example.com/report, then post 'report ready' to #ops on slack",
+      catalog: catalog(),
+    });
+    const [http, slack] = (workflow as Workflow).steps as any[];
+    expect(http.params).toMatchObject({ method: 'GET', url: 'https://api.example.com/report' });
+    expect(slack.params).toEqual({ channel: '#ops', text: 'report ready' });
   });
 });

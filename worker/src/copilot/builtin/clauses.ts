@@ -5,7 +5,7 @@
  * an email"), so those are cut where an action the catalog knows begins.
  */
 import type { CatalogEntry } from '../../../../connectors';
-import { matchAction } from './catalog-match';
+import { connectorWords, matchAction } from './catalog-match';
 import { sameWord, stem } from './text';
 
 /** Verbs that start an action. */
@@ -157,7 +157,10 @@ function splitLead(clause: string, catalog: CatalogEntry[]): string[] {
     const m = matchAction(rest, catalog);
     if (!m && !/^(wait|delay|pause)$/i.test(w)) continue;
     const prev = ws[i - 1][0].toLowerCase();
-    if (/^(a|an|the|is|are|to|be|been|was|of|for|by)$/.test(prev)) continue;
+    if (/^(a|an|the|is|are|be|been|was|of|for|by)$/.test(prev)) continue;
+    // "on Slack", "to slack": a connector's name after a preposition is a place, not a verb.
+    const namesConnector = catalog.some((c) => connectorWords(c).includes(w.toLowerCase()));
+    if (namesConnector && /^(on|in|to|via|into|with|through|using)$/.test(prev)) continue;
     const eventEnded = ws.slice(2, i).some((x) => EVENT_END.test(x[0].toLowerCase().replace(/[^\w]/g, '')));
     const unmistakable = m?.named || /https?:\/\/|#\w/.test(rest);
     if (isTrigger && !(unmistakable || EVENT_END.test(prev) || (eventEnded && (m?.score ?? 0) >= 4))) continue;

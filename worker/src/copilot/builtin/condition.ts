@@ -17,6 +17,8 @@ export interface Predicate {
   end: number;
   /** A state of the event ("is refunded"): in a "when" clause it names the event, not a filter. */
   state?: boolean;
+  /** Joined to the one before by "or" ("over 500 or a VIP"). */
+  or?: boolean;
 }
 
 export interface ConditionContext {
@@ -271,6 +273,8 @@ export function parseCondition(text: string, ctx: ConditionContext = {}): Parsed
     notes.push(`Read "${m[0]}" as trigger.body.status == "${value}": check the field and value your sender uses.`);
   }
   predicates.sort((a, b) => a.at - b.at);
+  for (let i = 1; i < predicates.length; i++)
+    if (/\bor\b/.test(lower.slice(predicates[i - 1].end, predicates[i].at))) predicates[i].or = true;
   return { predicates, notes };
 }
 
@@ -288,11 +292,13 @@ function one(p: Predicate | { not: Predicate }): Record<string, unknown> {
 
 /** JSONLogic for the predicates; "unless" negates the whole condition (De Morgan: any may fail). */
 export function toRule(ps: Predicate[], negated = false): Record<string, unknown> {
+  const any = ps.some((p) => p.or);
   if (negated) {
+    // De Morgan: "unless A and B" → !A or !B; "unless A or B" → !A and !B.
     const flipped = ps.map(negate);
-    return flipped.length === 1 ? one(flipped[0]) : { or: flipped.map(one) };
+    return flipped.length === 1 ? one(flipped[0]) : { [any ? 'and' : 'or']: flipped.map(one) };
   }
-  return ps.length === 1 ? one(ps[0]) : { and: ps.map(one) };
+  return ps.length === 1 ? one(ps[0]) : { [any ? 'or' : 'and']: ps.map(one) };
 }
 
 /** A readable id for the condition step, e.g. `is_high_value`, `total_over_500`, `country_is_de`. */

@@ -128,8 +128,12 @@ export function fillParams(
     else if (TEXT_FIELDS.test(lname))
       params[name] = lname === 'subject' || lname === 'title' ? messageText({ ...ctx, clause: '' }) : messageText(ctx);
     else if (/^(to|email|recipient|email_address|recipients?)$/.test(lname)) {
-      params[name] = fromTrigger(ctx, customer || /customer/i.test(ctx.prompt) ? 'customer.email' : 'email');
-      guessed.push(String(params[name]));
+      const address = /[\w.+-]+@[\w-]+(\.[\w-]+)+/.exec(ctx.clause)?.[0];
+      if (address) params[name] = address;
+      else {
+        params[name] = fromTrigger(ctx, customer || /customer/i.test(ctx.prompt) ? 'customer.email' : 'email');
+        guessed.push(String(params[name]));
+      }
     } else if (/_id$/.test(lname)) {
       params[name] = fromTrigger(ctx, `${lname.slice(0, -3)}.id`);
       guessed.push(String(params[name]));
