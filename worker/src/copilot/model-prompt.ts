@@ -11,7 +11,7 @@ Answer with one JSON object: {"workflow": <workflow file>, "notes": [<short sent
 Workflow file:
 {"key": slug (a-z0-9_-), "name": string, "description"?: string, "vars"?: {name: value},
  "trigger": one of {"type":"webhook","verify":{"scheme":"standard-webhooks"|"stripe"|"github","secret":{"$secret":"UPPER_SNAKE_NAME"}}}
-   | {"type":"api"} | {"type":"schedule","cron":"5-field cron, UTC"} | {"type":"manual"},
+   | {"type":"api"} | {"type":"schedule","cron":"5-field cron","timezone"?:"IANA zone, e.g. Europe/Berlin (default UTC)"} | {"type":"manual"},
  "steps": [ first step is where a run starts; each step has "id" (letters, digits, _) and "type":
    {"type":"action","connector":code,"action":name,"params":{...},"secrets"?:{"NAME":{"$secret":"TENANT_SECRET_NAME"}},"next":id|null}
    {"type":"condition","rule":JSONLogic,"then":id|null,"else":id|null}

@@ -69,7 +69,7 @@ function repairTrigger(raw: unknown, fallback: Workflow['trigger'], notes: strin
     const keys = {
       webhook: ['type', 'verify'],
       api: ['type'],
-      schedule: ['type', 'cron', 'payload'],
+      schedule: ['type', 'cron', 'timezone', 'payload'],
       manual: ['type'],
     }[String(raw.type)];
     const parsed = keys ? Trigger.safeParse(pick(raw, keys)) : undefined;
@@ -174,6 +174,15 @@ export function repairWorkflow(raw: unknown, catalog: CatalogEntry[], fallback: 
       return { workflow: parsed.data, notes };
     }
     const loop = parsed.error.issues.find((i) => /may not loop/.test(i.message));
+    // A param the schema refuses (a template naming a later step, an undeclared secret): drop that param.
+    const param = parsed.error.issues.find((i) => i.path[0] === 'steps' && i.path[2] === 'params' && i.path.length > 3);
+    if (!loop && param) {
+      const step = steps[param.path[1] as number];
+      const name = String(param.path[3]);
+      delete (step.params as Obj)[name];
+      notes.push(`Step "${String(step.id)}": dropped param "${name}" (${param.message}); fill it in.`);
+      continue;
+    }
     if (!loop) break;
     const [, index, ...field] = loop.path as (string | number)[];
     const step = steps[index as number];

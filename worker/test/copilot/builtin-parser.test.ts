@@ -5,6 +5,7 @@ import { draftFromPrompt } from '../../src/copilot/builtin/builtin-provider';
 import { parseCondition, toRule } from '../../src/copilot/builtin/condition';
 import { parseDelay } from '../../src/copilot/builtin/elements';
 import { parseSchedule } from '../../src/copilot/builtin/schedule';
+import { parseTrigger } from '../../src/copilot/builtin/trigger';
 import { correctTypos, editDistance, sameWord } from '../../src/copilot/builtin/text';
 import { layoutLeftToRight } from '../../src/copilot/layout';
 import { Workflow } from '../../src/workflows/workflow-file';
@@ -26,6 +27,15 @@ describe('schedules in words', () => {
   ])('%s → %s', (text, cron) => {
     expect(parseSchedule(text)?.cron).toBe(cron);
     expect(Workflow.shape.trigger.safeParse({ type: 'schedule', cron }).success).toBe(true);
+  });
+
+  it('reads a time zone next to the time, not a country in the sentence', () => {
+    const zone = (text: string) => (parseTrigger(text).trigger as { timezone?: string }).timezone;
+    expect(zone('every weekday at 9 Berlin time')).toBe('Europe/Berlin');
+    expect(zone('every day at 8am EST')).toBe('America/New_York');
+    expect(zone('every Monday at 9 in Europe/Paris')).toBe('Europe/Paris');
+    expect(zone('every weekday at 9 post orders from Germany')).toBeUndefined();
+    expect(zone('daily at noon UTC')).toBeUndefined();
   });
 
   it('says what it assumed when no time is given', () => {

@@ -87,7 +87,11 @@ describe('OpenAI-compatible provider', () => {
         steps: [
           { ...modelWorkflow.steps[0], then: 'crm step', confidence: 0.9 },
           { id: 'crm step', type: 'action', connector: 'salesforce', action: 'create_lead', params: {}, next: 'erp' },
-          { ...modelWorkflow.steps[1], secrets: { API_KEY: 'erp-plaintext-from-model' } },
+          {
+            ...modelWorkflow.steps[1],
+            params: { ...modelWorkflow.steps[1].params, note: '{{ steps.nowhere.output.id }}' },
+            secrets: { API_KEY: 'erp-plaintext-from-model' },
+          },
         ],
       },
     };
@@ -103,6 +107,9 @@ describe('OpenAI-compatible provider', () => {
     // A value where a reference belongs is dropped, not kept.
     expect(JSON.stringify(out.workflow)).not.toContain('erp-plaintext-from-model');
     expect(out.notes.some((n) => n.includes('dropped secret "API_KEY"'))).toBe(true);
+    // A template naming a step that is not upstream is refused at import: the param goes, with a note.
+    expect((out.workflow.steps[1] as any).params).toEqual(modelWorkflow.steps[1].params);
+    expect(out.notes.some((n) => n.includes('dropped param "note"'))).toBe(true);
   });
 
   it('falls back to the built-in draft on malformed JSON, an error status, and an answer with nothing usable', async () => {

@@ -6,6 +6,7 @@
 import type { Trigger } from '../../workflows/workflow-file';
 import { parseSchedule } from './schedule';
 import { hasWord, sameWord, snake, words } from './text';
+import { parseTimeZone } from './timezone';
 
 export interface ParsedTrigger {
   trigger: Trigger;
@@ -52,9 +53,15 @@ export function parseTrigger(prompt: string): ParsedTrigger {
   const lower = prompt.toLowerCase();
   const schedule = parseSchedule(lower);
   if (schedule) {
+    const timezone = parseTimeZone(prompt);
     return {
-      trigger: { type: 'schedule', cron: schedule.cron },
-      notes: [...schedule.notes, `Runs on the schedule "${schedule.cron}" (cron, UTC): check the time zone.`],
+      trigger: { type: 'schedule', cron: schedule.cron, ...(timezone && timezone !== 'UTC' ? { timezone } : {}) },
+      notes: [
+        ...schedule.notes,
+        timezone
+          ? `Runs on the schedule "${schedule.cron}" in ${timezone}.`
+          : `Runs on the schedule "${schedule.cron}" in UTC: add "timezone" (e.g. "Europe/Berlin") to run on local time.`,
+      ],
       explicit: true,
     };
   }
