@@ -112,7 +112,8 @@ function overlaps(ps: Predicate[], at: number, end: number) {
 
 /** Every predicate in `text`, in order. */
 export function parseCondition(text: string, ctx: ConditionContext = {}): ParsedCondition {
-  const lower = text.toLowerCase();
+  // #channels and URLs name places, not conditions ("#vip" is a channel); blanked, so offsets hold.
+  const lower = text.toLowerCase().replace(/#[\w-]+|https?:\/\/\S+/g, (m) => ' '.repeat(m.length));
   const predicates: Predicate[] = [];
   const notes: string[] = [];
 
