@@ -2612,6 +2612,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/copilot/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draft a workflow from a sentence, or change a given draft; nothing is saved
+         * @description The built-in provider works offline; COPILOT_PROVIDER picks a model (docs/copilot.md). Rate limited per tenant; `prompt` is at most 2000 characters.
+         *
+         *     Requires role `editor` or a token with `workflows:write`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CopilotDraftRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CopilotDraft"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many drafts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3104,6 +3194,126 @@ export interface components {
                 createdAt: number;
                 finishedAt: number | null;
             }[];
+        };
+        CopilotDraft: {
+            workflow: components["schemas"]["WorkflowFile"] & unknown;
+            notes: string[];
+            provider: string;
+        };
+        CopilotDraftRequest: {
+            prompt: string;
+            /** @description A draft to change instead of starting over */
+            workflow?: {
+                $schema?: string;
+                key: string;
+                name: string;
+                description?: string;
+                vars?: {
+                    [key: string]: unknown;
+                };
+                trigger: {
+                    /** @enum {string} */
+                    type: "webhook";
+                    verify: {
+                        /** @enum {string} */
+                        scheme: "standard-webhooks" | "stripe" | "github";
+                        secret: {
+                            $secret: string;
+                            /** @enum {string} */
+                            backend?: "stored" | "env";
+                        };
+                    } | {
+                        /** @enum {string} */
+                        scheme: "none";
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "api";
+                } | {
+                    /** @enum {string} */
+                    type: "schedule";
+                    cron: string;
+                    timezone?: string;
+                    payload?: unknown;
+                } | {
+                    /** @enum {string} */
+                    type: "manual";
+                };
+                steps: ({
+                    id: string;
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    type: "action";
+                    connector: string;
+                    action: string;
+                    params?: {
+                        [key: string]: unknown;
+                    };
+                    secrets?: {
+                        [key: string]: {
+                            $secret: string;
+                            /** @enum {string} */
+                            backend?: "stored" | "env";
+                        };
+                    };
+                    retry?: {
+                        maxAttempts: number;
+                        /**
+                         * @default exponential
+                         * @enum {string}
+                         */
+                        backoff: "constant" | "linear" | "exponential";
+                        /** @default 1000 */
+                        initialDelayMs: number;
+                        maxDelayMs?: number;
+                    };
+                    next?: string | null;
+                } | {
+                    id: string;
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    type: "condition";
+                    rule: {
+                        [key: string]: unknown;
+                    } | boolean;
+                    then?: string | null;
+                    else?: string | null;
+                } | {
+                    id: string;
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    type: "delay";
+                    delayMs?: number;
+                    until?: string;
+                    next?: string | null;
+                } | {
+                    id: string;
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    type: "branch";
+                    value?: unknown;
+                    cases: {
+                        equals?: unknown;
+                        next?: string | null;
+                    }[];
+                    default?: string | null;
+                } | {
+                    id: string;
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    type: "transform";
+                    output?: unknown;
+                    next?: string | null;
+                })[];
+                ui?: {
+                    [key: string]: unknown;
+                };
+            };
         };
     };
     responses: never;

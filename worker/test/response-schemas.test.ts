@@ -100,4 +100,11 @@ describe('responses match their documented schemas', () => {
     await expectDocumented('get', '/secrets', '/secrets', session());
     await expectDocumented('get', '/audit', '/audit', session());
   });
+
+  it('copilot: a draft is a workflow file with notes', async () => {
+    const draft = await expectDocumented('post', '/copilot/draft', '/copilot/draft', token(), {
+      prompt: 'When a high value order comes in, create it in the ERP and notify sales on Slack',
+    });
+    expect(draft.workflow.steps[0].type).toBe('condition');
+  });
 });

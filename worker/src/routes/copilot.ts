@@ -11,6 +11,7 @@ import { describeTenant } from '../tenants/accounts';
 import { findHardcodedCredentials } from '../workflows/credential-scan';
 import { refuseHardcodedCredentials } from '../workflows/workflow-service';
 import { Workflow } from '../workflows/workflow-file';
+import { WorkflowFile } from './workflows';
 
 export const MAX_PROMPT_CHARS = 2000;
 
@@ -23,7 +24,7 @@ const DraftRequest = z
 
 const DraftResponse = z
   .object({
-    workflow: z.record(z.string(), z.unknown()).openapi({ description: 'A workflow file (WorkflowFile); not saved' }),
+    workflow: WorkflowFile.openapi({ description: 'The draft: a workflow file that imports as is; not saved' }),
     notes: z.array(z.string()),
     provider: z.string(),
   })
@@ -83,9 +84,6 @@ export const copilotRoutes = createRouter().openapi(
       throw e;
     }
     await audit(result.provider, result.outcome);
-    return c.json(
-      { workflow: result.workflow as Record<string, unknown>, notes: result.notes, provider: result.provider },
-      200,
-    );
+    return c.json({ workflow: result.workflow, notes: result.notes, provider: result.provider }, 200);
   },
 );

@@ -24,7 +24,9 @@ import {
 const read = { role: 'viewer', scope: 'workflows:read' } as const;
 const write = { role: 'editor', scope: 'workflows:write' } as const;
 
-const WorkflowFile = Workflow.openapi('WorkflowFile', { description: 'A workflow file (docs/workflow-file.md)' });
+export const WorkflowFile = Workflow.openapi('WorkflowFile', {
+  description: 'A workflow file (docs/workflow-file.md)',
+});
 const KeyParam = z.object({ key: z.string().max(64) });
 const VersionParam = KeyParam.extend({ n: z.coerce.number().int().min(1) });
 const PublishQuery = z.object({ publish: z.enum(['true', 'false']).optional() });
