@@ -86,6 +86,8 @@ export class RunCoordinator extends DurableObject<Env> {
     const ok = claim(this.state, attemptId, Date.now(), send);
     if (ok) {
       await this.persist([]);
+      // The attempt's deadline moved: from its pickup to its time limit.
+      await this.setAlarm();
       // Most attempts report within moments: one D1 write then covers "running" and the result.
       this.scheduleFlush(CLAIM_FLUSH_DELAY_MS);
     }
