@@ -81,5 +81,10 @@ export function redeliveryFor(log: AttemptTiming, send: number, now: number): De
   if (!previous) return { at: now, send, redelivery: false };
   if (send === previous.send) return { at: now, send, redelivery: true, reason: 'queue redelivery' };
   if (now < previous.at + limitOf(log) + REPORT_MARGIN_MS) return null;
-  return { at: now, send, redelivery: true, reason: send > previous.send ? 'resent after timeout' : 'queue redelivery' };
+  return {
+    at: now,
+    send,
+    redelivery: true,
+    reason: send > previous.send ? 'resent after timeout' : 'queue redelivery',
+  };
 }
