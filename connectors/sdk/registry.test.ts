@@ -266,10 +266,7 @@ describe('time limit per attempt', () => {
     ActionSpec({ description: 'x', inputs: z.object({}), outputs: z.object({}), timeoutMs: timeoutMs as never });
   const registryWith = (timeoutMs: unknown) => {
     const registry = new ConnectorRegistry();
-    class Timed extends EchoConnector {
-      readonly actions = { echo: spec(timeoutMs) };
-    }
-    registry.register(Timed);
+    registry.register(Object.assign(new EchoConnector(), { actions: { echo: spec(timeoutMs) } }));
     return registry;
   };
 
