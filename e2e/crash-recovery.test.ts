@@ -19,6 +19,7 @@ import { afterAll, expect, it } from 'vitest';
 import { signStandardWebhook } from '../bench/lib/webhook.mjs';
 import { startStubServer, type RecordedRequest, type StubServer } from '../connectors/testing/stub-server';
 import { root, startWranglerDev, unattendedEnv, type WranglerDev } from '../scripts/local-stack.mjs';
+import { openBrowser } from './browser';
 import { apiAs, signup, type Account } from './helpers';
 
 const WEBHOOKS = Number(process.env.CRASH_WEBHOOKS ?? 48);
@@ -219,6 +220,7 @@ it(
 
     let repeatedCalls = 0;
     let markedRedeliveries = 0;
+    let redelivered: { runId: string; stepId: string } | undefined;
     for (const run of all) {
       const n = acked.get(run.id)!;
       for (const [stepId, step] of [
@@ -233,6 +235,7 @@ it(
         const deliveries = record.attemptLog.flatMap((a: any) => a.deliveries ?? []);
         const redeliveries = deliveries.filter((d: any) => d.redelivery);
         markedRedeliveries += redeliveries.length;
+        if (redeliveries.length) redelivered ??= { runId: run.id, stepId };
         if (hits.length > 1) {
           repeatedCalls++;
           // The call happened again: the Explorer must say so.
@@ -241,6 +244,23 @@ it(
           );
         }
       }
+    }
+
+    // The call in flight at the kill was delivered again after the restart.
+    expect(redelivered, 'no redelivery recorded').toBeDefined();
+    // ...and the run page says so on its attempt.
+    const browser = await openBrowser(base, { cookie: account.cookie });
+    try {
+      await browser.page.goto(`${base}/studio/runs/${redelivered!.runId}`);
+      const note = browser.page
+        .locator(`[data-testid="step"][data-step="${redelivered!.stepId}"]`)
+        .getByTestId('attempt-redelivered');
+      expect(await note.first().textContent()).toMatch(
+        /Delivered \d+ times \(.*\): the call may have happened more than once, with the same Idempotency-Key/,
+      );
+      await browser.screenshot('studio-run-redelivered.png');
+    } finally {
+      await browser.close();
     }
 
     const p = (q: number) => afterRestart[Math.min(afterRestart.length - 1, Math.floor(q * afterRestart.length))];
