@@ -20,7 +20,7 @@ import { signStandardWebhook } from '../bench/lib/webhook.mjs';
 import { startStubServer, type RecordedRequest, type StubServer } from '../connectors/testing/stub-server';
 import { root, startWranglerDev, unattendedEnv, type WranglerDev } from '../scripts/local-stack.mjs';
 import { openBrowser } from './browser';
-import { apiAs, signup, type Account } from './helpers';
+import { ok, signup, type Account } from './helpers';
 
 const WEBHOOKS = Number(process.env.CRASH_WEBHOOKS ?? 48);
 /** Every n-th run's second call is slow. */
@@ -133,9 +133,15 @@ it(
     const port = Number(new URL(dev.baseUrl).port);
     const account: Account = await signup(dev.baseUrl, 'Crash Co');
     const hookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-    await apiAs(account, 'PUT', `/api/secrets/${SECRET_KEY}`, { value: hookSecret });
-    await apiAs(account, 'POST', '/api/workflows/import?publish=true', workflow(stub.url));
-    const { hookId } = await apiAs<{ hookId: string }>(account, 'GET', '/api/workflows/crash_flow');
+    await ok(account.api.PUT('/secrets/{key}', { params: { path: { key: SECRET_KEY } }, body: { value: hookSecret } }));
+    await ok(
+      account.api.POST('/workflows/import', {
+        params: { query: { publish: 'true' } },
+        body: workflow(stub.url) as never,
+      }),
+      201,
+    );
+    const { hookId } = await ok(account.api.GET('/workflows/{key}', { params: { path: { key: 'crash_flow' } } }));
     const slow = Array.from({ length: WEBHOOKS }, (_, n) => n).filter((n) => n % SLOW_EVERY === 0);
     for (const n of slow) {
       const res = await fetch(`${stub.url}/__control/script`, {
@@ -193,27 +199,29 @@ it(
       fetch(`${base}/__scheduled?cron=*+*+*+*+*`).catch(() => {});
     }, 5_000);
 
-    const runs = new Map<string, any>();
+    const getRun = (id: string) => ok(account.api.GET('/runs/{id}', { params: { path: { id } } }));
+    const runs = new Map<string, Awaited<ReturnType<typeof getRun>>>();
     try {
       while (Date.now() < upAt + TARGET_MS + 20_000) {
-        const open = [...acked.keys()].filter((id) => !FINAL.has(runs.get(id)?.status));
+        const open = [...acked.keys()].filter((id) => !FINAL.has(runs.get(id)?.status ?? 'unknown'));
         if (!open.length) break;
-        for (const id of open) runs.set(id, await apiAs(account, 'GET', `/api/runs/${id}`));
+        for (const id of open) runs.set(id, await getRun(id));
         await sleep(2_000);
       }
     } finally {
       clearInterval(ticker);
     }
 
-    const all = [...acked.keys()].map((id) => runs.get(id) ?? { id, status: 'unknown' });
-    const notSucceeded = all
-      .filter((r) => r.status !== 'succeeded')
-      .map((r) => `${r.id}: ${r.status} ${JSON.stringify(r.error ?? null)}`);
+    const notSucceeded = [...acked.keys()]
+      .filter((id) => runs.get(id)?.status !== 'succeeded')
+      .map((id) => `${id}: ${runs.get(id)?.status ?? 'never read'} ${JSON.stringify(runs.get(id)?.error ?? null)}`);
     expect(notSucceeded, 'runs lost or failed').toEqual([]);
+    const all = [...acked.keys()].map((id) => runs.get(id)!);
+    const finishedAt = (r: (typeof all)[number]) => r.finishedAt ?? Number.POSITIVE_INFINITY;
 
-    const recovered = all.filter((r) => r.finishedAt > killedAt);
-    const afterRestart = recovered.map((r) => r.finishedAt - upAt).sort((a, b) => a - b);
-    const late = recovered.filter((r) => r.finishedAt - upAt > TARGET_MS).map((r) => r.id);
+    const recovered = all.filter((r) => finishedAt(r) > killedAt);
+    const afterRestart = recovered.map((r) => finishedAt(r) - upAt).sort((a, b) => a - b);
+    const late = recovered.filter((r) => finishedAt(r) - upAt > TARGET_MS).map((r) => r.id);
     expect(late, `runs finished later than ${TARGET_MS} ms after the restart`).toEqual([]);
     // Otherwise the kill hit nothing and the test proves nothing.
     expect(recovered.length).toBeGreaterThan(0);
@@ -231,9 +239,9 @@ it(
         expect(hits.length, `${run.id} ${stepId} called`).toBeGreaterThanOrEqual(1);
         // One idempotency key per step of a run, on every call.
         expect(new Set(hits.map((h) => h.headers['idempotency-key']))).toEqual(new Set([`${run.id}.${stepId}`]));
-        const record = run.steps.find((s: any) => s.id === stepId);
-        const deliveries = record.attemptLog.flatMap((a: any) => a.deliveries ?? []);
-        const redeliveries = deliveries.filter((d: any) => d.redelivery);
+        const record = run.steps.find((s) => s.id === stepId)!;
+        const deliveries = record.attemptLog.flatMap((a) => a.deliveries ?? []);
+        const redeliveries = deliveries.filter((d) => d.redelivery);
         markedRedeliveries += redeliveries.length;
         if (redeliveries.length) redelivered ??= { runId: run.id, stepId };
         if (hits.length > 1) {
