@@ -3087,6 +3087,21 @@ export interface components {
                 retryable: boolean;
             };
             nextAttemptAt?: number;
+            /** @description The attempt's time limit in ms (docs/execution.md) */
+            timeoutMs?: number;
+            /** @description How many times the run sent the attempt (re-sends after a loss) */
+            sends?: number;
+            /** @description When it last sent it */
+            sentAt?: number;
+            /** @description Every delivery a consumer executed. More than one: the call may have happened more than once (same idempotency key). */
+            deliveries?: {
+                at: number;
+                /** @description Which send of the attempt was delivered */
+                send: number;
+                redelivery: boolean;
+                /** @enum {string} */
+                reason?: "queue redelivery" | "resent after timeout";
+            }[];
         };
         StepError: {
             message: string;

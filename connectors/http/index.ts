@@ -61,6 +61,8 @@ export const HttpRequest = ActionSpec({
     headers: z.record(z.string(), z.string()),
     body: z.unknown().describe('Parsed JSON for JSON responses, else the text'),
   }),
+  // The step's own limit is the request's: a lost attempt is re-sent soon after it passes.
+  timeoutMs: (params) => (typeof params.timeoutMs === 'number' ? params.timeoutMs : undefined),
 });
 
 export class HttpConnector extends ConnectorAdapter {

@@ -6,6 +6,38 @@
 import type { z } from 'zod';
 
 /**
+ * How long one attempt of an action may run when its spec says nothing (30 s, the same as
+ * `fetchText`'s default timeout).
+ *
+ * @example
+ * ```ts
+ * ActionSpec({ description, inputs, outputs, timeoutMs: 2 * DEFAULT_ATTEMPT_TIMEOUT_MS });
+ * ```
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
+/**
+ * The longest time limit an action may declare (10 minutes): a Queue consumer invocation
+ * is cut off at 15 minutes, and a lost attempt is re-sent only after its limit passes.
+ *
+ * @example
+ * ```ts
+ * Math.min(requested, MAX_ATTEMPT_TIMEOUT_MS);
+ * ```
+ */
+export const MAX_ATTEMPT_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * An action's time limit per attempt: fixed milliseconds, or read from the params as the
+ * workflow rendered them (not yet validated, so check the type; `undefined` means the default).
+ *
+ * @example
+ * ```ts
+ * const fromParams: AttemptTimeout = (params) => (typeof params.timeoutMs === 'number' ? params.timeoutMs : undefined);
+ * ```
+ */
+export type AttemptTimeout = number | ((params: Readonly<Record<string, unknown>>) => number | undefined);
+
+/**
  * What `ActionSpec()` takes.
  *
  * @example
@@ -20,6 +52,12 @@ export interface ActionSpecDefinition<I extends z.ZodObject, O extends z.ZodObje
   inputs: I;
   /** What `execute` resolves with (documentation; not enforced at run time). */
   outputs: O;
+  /**
+   * The longest one attempt may run, in ms (default 30 s, at most 10 minutes). The engine
+   * aborts `context.signal` when it passes and stops waiting shortly after; an attempt whose
+   * consumer went silent is re-sent once it has passed (docs/execution.md).
+   */
+  timeoutMs?: AttemptTimeout;
 }
 
 /**
@@ -34,6 +72,7 @@ export interface ActionSpec<I extends z.ZodObject = z.ZodObject, O extends z.Zod
   readonly description: string;
   readonly inputs: I;
   readonly outputs: O;
+  readonly timeoutMs?: AttemptTimeout;
 }
 
 /**
@@ -52,13 +91,18 @@ export interface ActionSpec<I extends z.ZodObject = z.ZodObject, O extends z.Zod
 export function ActionSpec<I extends z.ZodObject, O extends z.ZodObject>(
   definition: ActionSpecDefinition<I, O>,
 ): ActionSpec<I, O> {
-  const { description, inputs, outputs } = definition ?? ({} as ActionSpecDefinition<I, O>);
+  const { description, inputs, outputs, timeoutMs } = definition ?? ({} as ActionSpecDefinition<I, O>);
   if (typeof description !== 'string' || !description.trim())
     throw new TypeError('ActionSpec: description is required');
   if (!isZodObject(inputs)) throw new TypeError('ActionSpec: inputs must be a zod object schema, e.g. z.object({...})');
   if (!isZodObject(outputs))
     throw new TypeError('ActionSpec: outputs must be a zod object schema, e.g. z.object({...})');
-  return Object.freeze({ description, inputs, outputs });
+  if (timeoutMs === undefined) return Object.freeze({ description, inputs, outputs });
+  if (typeof timeoutMs !== 'function' && !isTimeout(timeoutMs))
+    throw new TypeError(
+      `ActionSpec: timeoutMs must be whole milliseconds from 1 to ${MAX_ATTEMPT_TIMEOUT_MS}, or a function of the params`,
+    );
+  return Object.freeze({ description, inputs, outputs, timeoutMs });
 }
 
 /**
@@ -79,6 +123,29 @@ export type ActionInput<S extends ActionSpec> = z.output<S['inputs']>;
  * ```
  */
 export type ActionOutput<S extends ActionSpec> = z.input<S['outputs']>;
+
+function isTimeout(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_ATTEMPT_TIMEOUT_MS;
+}
+
+/**
+ * Internal. The time limit of one attempt of `spec` with these rendered params: what the
+ * spec declares, clamped to 1 ms to 10 minutes; the default when it declares nothing or its
+ * function returns nothing usable (the params are then invalid and the attempt fails at once).
+ */
+export function attemptTimeoutOf(spec: ActionSpec | undefined, params: unknown): number {
+  const declared = spec?.timeoutMs;
+  let ms: unknown = declared;
+  if (typeof declared === 'function') {
+    try {
+      ms = declared((params && typeof params === 'object' ? params : {}) as Record<string, unknown>);
+    } catch {
+      ms = undefined;
+    }
+  }
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return DEFAULT_ATTEMPT_TIMEOUT_MS;
+  return Math.min(MAX_ATTEMPT_TIMEOUT_MS, Math.max(1, Math.round(ms)));
+}
 
 /** Internal. Duck-typed so that a schema from another copy of zod 4 is accepted too. */
 export function isZodObject(value: unknown): value is z.ZodObject {

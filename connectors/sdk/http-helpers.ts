@@ -56,8 +56,9 @@ export interface FetchTextResult {
 
 /**
  * `context.fetch` plus reading the body, with a timeout. Resolves for every HTTP
- * status; rejects only with ConnectorErrors: `TIMEOUT` and `NETWORK` (retryable),
- * `ABORTED` (the engine's signal fired; retryable), `RESPONSE_TOO_LARGE` (not).
+ * status; rejects only with ConnectorErrors: `TIMEOUT` (this call's timeout or the step's
+ * time limit passed) and `NETWORK` (retryable), `ABORTED` (the engine's signal fired for
+ * another reason; retryable), `RESPONSE_TOO_LARGE` (not).
  *
  * @example
  * ```ts
@@ -78,14 +79,23 @@ export async function fetchText(
   const label = `${(init.method ?? 'GET').toUpperCase()} ${describeUrl(url)}`;
   const classify = (err: unknown): ConnectorError => {
     if (err instanceof ConnectorError) return err;
-    if (context.signal?.aborted)
-      return new ConnectorError(`${label} was cancelled`, { retryable: true, code: 'ABORTED', cause: err });
+    // Checked first: when the call's own timeout and the step's limit are the same, both fire.
     if (timeout.aborted)
       return new ConnectorError(`${label} timed out after ${timeoutMs} ms`, {
         retryable: true,
         code: 'TIMEOUT',
         cause: err,
       });
+    if (context.signal?.aborted) {
+      // The engine's signal times out at the step's limit (docs/execution.md).
+      if ((context.signal.reason as Error | undefined)?.name === 'TimeoutError')
+        return new ConnectorError(`${label} ran past the step's time limit`, {
+          retryable: true,
+          code: 'TIMEOUT',
+          cause: err,
+        });
+      return new ConnectorError(`${label} was cancelled`, { retryable: true, code: 'ABORTED', cause: err });
+    }
     const reason = err instanceof Error ? err.message : String(err);
     return new ConnectorError(`${label} failed: ${reason}`, { retryable: true, code: 'NETWORK', cause: err });
   };

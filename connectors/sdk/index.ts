@@ -3,14 +3,15 @@
  * ConnectorError), how it is registered, and helpers for talking HTTP safely.
  * Guide: docs/connectors.md.
  */
-export { ActionSpec } from './action-spec';
-export type { ActionInput, ActionOutput, ActionSpecDefinition } from './action-spec';
+export { ActionSpec, DEFAULT_ATTEMPT_TIMEOUT_MS, MAX_ATTEMPT_TIMEOUT_MS } from './action-spec';
+export type { ActionInput, ActionOutput, ActionSpecDefinition, AttemptTimeout } from './action-spec';
 export { ConnectorAdapter, requireSecret, requireSetting, settingVariable } from './connector-adapter';
 export type { ExecutionContext } from './connector-adapter';
 export { ConnectorError, isConnectorError, toConnectorError } from './connector-error';
 export type { ConnectorErrorOptions } from './connector-error';
 export {
   ConnectorRegistry,
+  attemptTimeoutMs,
   catalog,
   defaultRegistry,
   getConnector,

@@ -7,7 +7,9 @@ import {
   ConnectorAdapter,
   ConnectorError,
   ConnectorRegistry,
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
   getConnector,
+  MAX_ATTEMPT_TIMEOUT_MS,
   registerConnector,
   runAction,
   type ExecutionContext,
@@ -256,6 +258,48 @@ describe('catalog and settings', () => {
     expect(registry.settingsFor('echo', env)).toEqual({ BASE_URL: 'https://erp.internal' });
     expect(registry.settingsFor('echo', {})).toEqual({ BASE_URL: undefined });
     expect(registry.settingsFor('unknown', env)).toEqual({});
+  });
+});
+
+describe('time limit per attempt', () => {
+  const spec = (timeoutMs: unknown) =>
+    ActionSpec({ description: 'x', inputs: z.object({}), outputs: z.object({}), timeoutMs: timeoutMs as never });
+  const registryWith = (timeoutMs: unknown) => {
+    const registry = new ConnectorRegistry();
+    registry.register(Object.assign(new EchoConnector(), { actions: { echo: spec(timeoutMs) } }));
+    return registry;
+  };
+
+  it('is 30 s unless the action declares one, also for unknown connectors and actions', () => {
+    expect(DEFAULT_ATTEMPT_TIMEOUT_MS).toBe(30_000);
+    const registry = new ConnectorRegistry();
+    registry.register(EchoConnector);
+    expect(registry.attemptTimeoutMs('echo', 'echo', {})).toBe(30_000);
+    expect(registry.attemptTimeoutMs('echo', 'nope', {})).toBe(30_000);
+    expect(registry.attemptTimeoutMs('nope', 'echo', {})).toBe(30_000);
+  });
+
+  it('takes a fixed limit or one read from the rendered params, clamped to 10 minutes', () => {
+    expect(registryWith(5000).attemptTimeoutMs('echo', 'echo', {})).toBe(5000);
+    const fromParams = registryWith((p: Record<string, unknown>) => (typeof p.wait === 'number' ? p.wait : undefined));
+    expect(fromParams.attemptTimeoutMs('echo', 'echo', { wait: 1234 })).toBe(1234);
+    expect(fromParams.attemptTimeoutMs('echo', 'echo', { wait: 'soon' })).toBe(30_000);
+    expect(fromParams.attemptTimeoutMs('echo', 'echo', { wait: 3_600_000 })).toBe(MAX_ATTEMPT_TIMEOUT_MS);
+    const throws = registryWith(() => {
+      throw new Error('bad');
+    });
+    expect(throws.attemptTimeoutMs('echo', 'echo', {})).toBe(30_000);
+  });
+
+  it('http.request uses its own timeoutMs param', async () => {
+    const { attemptTimeoutMs } = await import('..');
+    expect(attemptTimeoutMs('http', 'request', { url: 'https://x.test', timeoutMs: 4000 })).toBe(4000);
+    expect(attemptTimeoutMs('http', 'request', { url: 'https://x.test' })).toBe(30_000);
+  });
+
+  it('refuses a limit that is not whole milliseconds from 1 to 10 minutes', () => {
+    for (const bad of [0, -1, 1.5, MAX_ATTEMPT_TIMEOUT_MS + 1, '5000'])
+      expect(() => spec(bad), String(bad)).toThrow(/timeoutMs must be whole milliseconds/);
   });
 });
 

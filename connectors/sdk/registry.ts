@@ -3,7 +3,7 @@
  * `catalog()`; connectors get in with `register(...)` or `@registerConnector`.
  */
 import { z } from 'zod';
-import { formatIssues, isZodObject, type ActionSpec } from './action-spec';
+import { attemptTimeoutOf, formatIssues, isZodObject, type ActionSpec } from './action-spec';
 import type { ConnectorAdapter, ExecutionContext } from './connector-adapter';
 import { settingVariable } from './connector-adapter';
 import { ConnectorError, toConnectorError } from './connector-error';
@@ -103,6 +103,13 @@ export class ConnectorRegistry {
       out[name] = typeof value === 'string' ? value : undefined;
     }
     return out;
+  }
+
+  /** How long one attempt of the action may run with these params (see the module-level `attemptTimeoutMs`). */
+  attemptTimeoutMs(code: string, action: string, params: unknown): number {
+    const adapter = this.#adapters.get(code);
+    const spec = adapter && Object.hasOwn(adapter.actions, action) ? adapter.actions[action] : undefined;
+    return attemptTimeoutOf(spec, params);
   }
 
   /** Validates params and runs the action; every failure is a ConnectorError (see the module-level `runAction`). */
@@ -273,6 +280,22 @@ export function catalog(): CatalogEntry[] {
  */
 export function settingsFor(code: string, env: object): Record<string, string | undefined> {
   return defaultRegistry.settingsFor(code, env);
+}
+
+/**
+ * How long one attempt of an action may run, in ms, given the params the workflow
+ * rendered: the action spec's `timeoutMs` (clamped to 1 ms – 10 minutes), else 30 s, also
+ * for unknown connectors and actions (their attempts fail at once). The engine aborts
+ * `context.signal` at this limit and re-sends an attempt that went silent past it.
+ *
+ * @example
+ * ```ts
+ * attemptTimeoutMs('http', 'request', { url: 'https://example.com', timeoutMs: 5000 }); // 5000
+ * attemptTimeoutMs('slack', 'post_message', {}); // 30000
+ * ```
+ */
+export function attemptTimeoutMs(code: string, action: string, params: unknown): number {
+  return defaultRegistry.attemptTimeoutMs(code, action, params);
 }
 
 /**

@@ -35,6 +35,26 @@ const AttemptLog = z
     outcome: z.enum(['succeeded', 'failed', 'retrying']).optional(),
     error: z.object({ message: z.string(), retryable: z.boolean() }).optional(),
     nextAttemptAt: z.number().optional(),
+    timeoutMs: z.number().optional().openapi({ description: "The attempt's time limit in ms (docs/execution.md)" }),
+    sends: z
+      .number()
+      .optional()
+      .openapi({ description: 'How many times the run sent the attempt (re-sends after a loss)' }),
+    sentAt: z.number().optional().openapi({ description: 'When it last sent it' }),
+    deliveries: z
+      .array(
+        z.object({
+          at: z.number(),
+          send: z.number().openapi({ description: 'Which send of the attempt was delivered' }),
+          redelivery: z.boolean(),
+          reason: z.enum(['queue redelivery', 'resent after timeout']).optional(),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          'Every delivery a consumer executed. More than one: the call may have happened more than once (same idempotency key).',
+      }),
   })
   .openapi('AttemptLog');
 const StepError = z

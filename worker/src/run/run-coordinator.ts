@@ -3,7 +3,7 @@
  * evaluates conditions and templates, sends ready action steps to the Queue in batches,
  * takes each attempt's result exactly once (by attempt id), and keeps the D1 copy the
  * Explorer reads up to date. Its alarm drives delays, retry backoffs, D1 flush retries
- * and self-healing of attempts whose messages were lost.
+ * and the re-sending of attempts lost past their deadline (attempt-deadlines.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { createDb, type Db } from '../db/client';
@@ -15,11 +15,12 @@ import {
   applyResult,
   claim,
   initState,
+  nextDeadline,
   nextWake,
+  overdueAttempts,
   parseDefinition,
   pump,
-  resendMessage,
-  staleAttempts,
+  resendAttempt,
   wake,
   type Outputs,
   type RunInit,
@@ -27,10 +28,6 @@ import {
 } from './run-state';
 import type { StepMessage, StepResult } from './step-message';
 
-/** An attempt not picked up (queued) or not reported (running) after this long is re-sent. */
-const QUEUED_TIMEOUT_MS = 10 * 60_000;
-const RUNNING_TIMEOUT_MS = 16 * 60_000; // a consumer invocation is cut off at 15 minutes
-const HEAL_INTERVAL_MS = 60_000;
 const FLUSH_RETRY_MS = 5_000;
 const FLUSH_DEBOUNCE_MS = 50;
 const CLAIM_FLUSH_DELAY_MS = 500;
@@ -80,12 +77,17 @@ export class RunCoordinator extends DurableObject<Env> {
     return { runId: state.runId, status: state.status };
   }
 
-  /** A consumer asks before executing an attempt: false means done or superseded, skip it. */
-  async claim(attemptId: string): Promise<boolean> {
+  /**
+   * A consumer asks before executing an attempt (`send`: which send of its message it got):
+   * false means done, superseded or being executed elsewhere; skip it.
+   */
+  async claim(attemptId: string, send?: number): Promise<boolean> {
     if (!this.state) return false;
-    const ok = claim(this.state, attemptId, Date.now());
+    const ok = claim(this.state, attemptId, Date.now(), send);
     if (ok) {
       await this.persist([]);
+      // The attempt's deadline moved: from its pickup to its time limit.
+      await this.setAlarm();
       // Most attempts report within moments: one D1 write then covers "running" and the result.
       this.scheduleFlush(CLAIM_FLUSH_DELAY_MS);
     }
@@ -102,7 +104,7 @@ export class RunCoordinator extends DurableObject<Env> {
     return true;
   }
 
-  /** Called by the minute sweeper for runs that look stuck: re-sends lost attempts, re-flushes. */
+  /** Called by the minute sweeper for runs that look stuck: re-sends attempts past their deadline, re-flushes. */
   async nudge(): Promise<string> {
     if (!this.state) return 'unknown';
     this.state.runDirty = true;
@@ -123,13 +125,17 @@ export class RunCoordinator extends DurableObject<Env> {
 
   private async heal(now: number) {
     const state = this.state!;
-    const stale = [
-      ...staleAttempts(state, now, QUEUED_TIMEOUT_MS).filter((s) => s.status === 'queued'),
-      ...staleAttempts(state, now, RUNNING_TIMEOUT_MS).filter((s) => s.status === 'running'),
-    ];
-    const resend = stale.map((s) => {
-      s.attempts[s.attempts.length - 1].queuedAt = now;
-      return resendMessage(state, this.outputs, this.wf!, s);
+    const resend = overdueAttempts(state, now).map((s) => {
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          runId: state.runId,
+          stepId: s.id,
+          attemptId: s.attemptId,
+          message: `re-sending attempt: ${s.status === 'queued' ? 'not picked up' : 'no result'} by its deadline`,
+        }),
+      );
+      return resendAttempt(state, this.outputs, this.wf!, s, now);
     });
     await this.advance(now, [], resend);
   }
@@ -142,7 +148,7 @@ export class RunCoordinator extends DurableObject<Env> {
     for (const id of state.dirty) if (id in this.outputs) outputsToSave.add(id);
     await this.persist([...outputsToSave]);
     await this.send([...messages, ...extra]);
-    await this.setAlarm(now);
+    await this.setAlarm();
     this.scheduleFlush();
   }
 
@@ -154,7 +160,7 @@ export class RunCoordinator extends DurableObject<Env> {
 
   private async send(messages: StepMessage[]) {
     for (let i = 0; i < messages.length; i += SEND_CHUNK) {
-      // A failed send leaves the attempt queued; heal() re-sends it after QUEUED_TIMEOUT_MS.
+      // A failed send leaves the attempt queued; the alarm re-sends it at its pickup deadline.
       try {
         await this.env.STEP_QUEUE.sendBatch(
           messages.slice(i, i + SEND_CHUNK).map((body) => ({ body, contentType: 'json' as const })),
@@ -172,15 +178,10 @@ export class RunCoordinator extends DurableObject<Env> {
     }
   }
 
-  private async setAlarm(now: number) {
+  /** The earliest of: a delay or backoff ending, an attempt in flight reaching its deadline. */
+  private async setAlarm() {
     const state = this.state!;
-    const candidates: number[] = [];
-    const wakeAt = nextWake(state);
-    if (wakeAt !== null) candidates.push(wakeAt);
-    const inFlight =
-      state.status === 'running' &&
-      Object.values(state.steps).some((s) => s.status === 'queued' || s.status === 'running');
-    if (inFlight) candidates.push(now + HEAL_INTERVAL_MS);
+    const candidates = [nextWake(state), nextDeadline(state)].filter((t): t is number => t !== null);
     if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
     else await this.ctx.storage.deleteAlarm();
   }

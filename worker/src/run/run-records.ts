@@ -143,19 +143,47 @@ export async function getRunSteps(db: Db, tenantId: string, runId: string) {
     .orderBy(asc(runSteps.seq), asc(runSteps.stepId));
 }
 
-/** Runs that should be moving but may not be: for the minute sweeper. */
+/**
+ * A running run with an attempt in flight and no D1 update for this long gets a nudge:
+ * the default attempt time limit plus its report margin, rounded up. The nudge re-sends
+ * only attempts past their own deadline, so nudging a run with a slower step early costs
+ * one call and moves nothing; its object's alarm is the first line, this the backstop.
+ */
+export const STALLED_AFTER_MS = 60_000;
+/** Any running run with no D1 update this long gets a nudge (delays and backoffs wake on the alarm). */
+export const QUIET_AFTER_MS = 5 * 60_000;
+/** A run recorded but still `queued` this long after it was acknowledged was never started. */
+export const UNSTARTED_AFTER_MS = 30_000;
+
+const inFlightStep = sql`exists (select 1 from ${runSteps} where ${runSteps.runId} = ${runs.id} and ${runSteps.status} in ('queued', 'running'))`;
+
+/**
+ * Runs that should be moving but may not be, for the minute sweeper: never started;
+ * running with an attempt in flight and quiet for STALLED_AFTER_MS (listed first, so
+ * long-waiting runs cannot crowd them out); running and quiet for QUIET_AFTER_MS.
+ */
 export async function suspectRuns(db: Db, now: number, limit = 50) {
-  return db
-    .select({ id: runs.id, tenantId: runs.tenantId, status: runs.status })
+  const columns = { id: runs.id, tenantId: runs.tenantId, status: runs.status };
+  const stalled = await db
+    .select(columns)
     .from(runs)
     .where(
       or(
-        and(eq(runs.status, 'queued'), lt(runs.createdAt, now - 30_000)),
-        and(eq(runs.status, 'running'), lt(runs.updatedAt, now - 5 * 60_000)),
+        and(eq(runs.status, 'queued'), lt(runs.createdAt, now - UNSTARTED_AFTER_MS)),
+        and(eq(runs.status, 'running'), lt(runs.updatedAt, now - STALLED_AFTER_MS), inFlightStep),
       ),
     )
     .orderBy(asc(runs.updatedAt))
     .limit(limit);
+  if (stalled.length >= limit) return stalled;
+  const seen = new Set(stalled.map((r) => r.id));
+  const quiet = await db
+    .select(columns)
+    .from(runs)
+    .where(and(eq(runs.status, 'running'), lt(runs.updatedAt, now - QUIET_AFTER_MS)))
+    .orderBy(asc(runs.updatedAt))
+    .limit(limit);
+  return [...stalled, ...quiet.filter((r) => !seen.has(r.id))].slice(0, limit);
 }
 
 export const runCount = (db: Db, tenantId: string) =>

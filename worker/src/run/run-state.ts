@@ -3,7 +3,9 @@
  * The run object (run-coordinator.ts) persists the state and carries out the effects:
  * queue messages for action attempts, and the earliest wake-up time for its alarm.
  */
+import { attemptTimeoutMs } from '../../../connectors';
 import { MAX_DELAY_MS, PublishedWorkflow, type ActionStep, type Step, type Workflow } from '../workflows/workflow-file';
+import { attemptDeadline, redeliveryFor, type AttemptTiming } from './attempt-deadlines';
 import { retryDelayMs } from './backoff';
 import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -14,7 +16,8 @@ import { render, type TemplateScope } from './templates';
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 export type StepStatus = 'pending' | 'ready' | 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
 
-export interface AttemptLog {
+/** One attempt of an action step; the timing fields are explained in attempt-deadlines.ts. */
+export interface AttemptLog extends AttemptTiming {
   n: number;
   attemptId: string;
   queuedAt: number;
@@ -327,13 +330,16 @@ function queueAttempt(
     params: capValue(describeSecrets(message.params, state.secretNonce), MAX_RECORDED_BYTES),
     secrets: def.secrets ?? {},
   };
-  step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now });
+  const timeoutMs = attemptTimeoutMs(def.connector, def.action, message.params);
+  step.attempts.push({ n: step.attempt, attemptId: step.attemptId, queuedAt: now, timeoutMs, sends: 1, sentAt: now });
   markDirty(state, step.id);
-  return message;
+  return { ...message, timeoutMs, send: 1 };
 }
 
-/** The queue message for the step's current attempt. */
+/** The queue message for the step's current attempt, as its latest send. */
 function buildMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, def: ActionStep): StepMessage {
+  // While an attempt is being queued its log does not exist yet: queueAttempt fills these in.
+  const log = step.attempts.find((a) => a.attemptId === step.attemptId);
   return {
     v: 1,
     runId: state.runId,
@@ -348,6 +354,8 @@ function buildMessage(state: RunState, outputs: Outputs, wf: Workflow, step: Ste
     secrets: def.secrets ?? {},
     idempotencyKey: `${state.runId}.${step.id}`,
     secretNonce: state.secretNonce,
+    timeoutMs: log?.timeoutMs,
+    send: log?.sends ?? 1,
   };
 }
 
@@ -364,17 +372,28 @@ export function currentStepOf(state: RunState, attemptId: string): StepState | u
   return step && (step.status === 'queued' || step.status === 'running') ? step : undefined;
 }
 
-/** A consumer is about to execute an attempt. False: it is done or superseded; skip it. */
-export function claim(state: RunState, attemptId: string, now: number): boolean {
+/**
+ * A consumer is about to execute an attempt (`send`: which send of its message it got).
+ * False: it is done or superseded, or another delivery is executing it within its time
+ * limit; skip it. True: execute it; a delivery after the first is recorded as a
+ * redelivery, since the call may then happen more than once (same idempotency key).
+ */
+export function claim(state: RunState, attemptId: string, now: number, send = 1): boolean {
   const step = currentStepOf(state, attemptId);
   if (!step || state.status !== 'running') return false;
+  const log = step.attempts[step.attempts.length - 1];
   if (step.status === 'queued') {
     step.status = 'running';
     step.startedAt ??= now;
-    const log = step.attempts[step.attempts.length - 1];
     log.startedAt = now;
+    log.deliveries = [{ at: now, send, redelivery: false }];
     markDirty(state, step.id);
+    return true;
   }
+  const delivery = redeliveryFor(log, send, now);
+  if (!delivery) return false;
+  log.deliveries = [...(log.deliveries ?? []), delivery];
+  markDirty(state, step.id);
   return true;
 }
 
@@ -485,17 +504,39 @@ function finishIfDone(state: RunState, now: number) {
   }
 }
 
-/** Steps whose queue message may have been lost: queued or running for longer than `olderThanMs`. */
-export function staleAttempts(state: RunState, now: number, olderThanMs: number): StepState[] {
+function inFlight(state: RunState): StepState[] {
   if (state.status !== 'running') return [];
-  return Object.values(state.steps).filter((s) => {
-    if (s.status !== 'queued' && s.status !== 'running') return false;
-    const log = s.attempts[s.attempts.length - 1];
-    return log && now - log.queuedAt > olderThanMs;
-  });
+  return Object.values(state.steps).filter(
+    (s) => (s.status === 'queued' || s.status === 'running') && s.attempts.length > 0,
+  );
 }
 
-/** Re-sends an attempt whose message was lost: same attempt id, so a late original is still deduplicated. */
+const latestAttempt = (s: StepState) => s.attempts[s.attempts.length - 1];
+
+/** Attempts past their deadline (attempt-deadlines.ts): not picked up, or claimed and silent. */
+export function overdueAttempts(state: RunState, now: number): StepState[] {
+  return inFlight(state).filter((s) => attemptDeadline(latestAttempt(s)) <= now);
+}
+
+/** The earliest deadline of an attempt in flight, for the run object's alarm. */
+export function nextDeadline(state: RunState): number | null {
+  const times = inFlight(state).map((s) => attemptDeadline(latestAttempt(s)));
+  return times.length ? Math.min(...times) : null;
+}
+
+/** The current message of a step's attempt, e.g. to replay it in tests; changes nothing. */
 export function resendMessage(state: RunState, outputs: Outputs, wf: Workflow, step: StepState): StepMessage {
   return buildMessage(state, outputs, wf, step, stepDef(wf, step.id) as ActionStep);
+}
+
+/**
+ * Sends a lost attempt again: same attempt id and idempotency key, so a late original is
+ * still deduplicated; counted as a new send so its pickup has a deadline of its own.
+ */
+export function resendAttempt(state: RunState, outputs: Outputs, wf: Workflow, step: StepState, now: number) {
+  const log = latestAttempt(step);
+  log.sends = (log.sends ?? 1) + 1;
+  log.sentAt = now;
+  markDirty(state, step.id);
+  return resendMessage(state, outputs, wf, step);
 }

@@ -2,16 +2,24 @@
  * The Queue consumer: executes action attempts. Steps of one batch run concurrently.
  * Per message: ask the run object whether the attempt is still wanted (a redelivered
  * message for a finished attempt stops here, before any side effect), resolve the
- * step's secrets, call the connector, scrub the result of every form of those
- * secrets, report it, then ack. Infrastructure failures retry the message; the run
- * object deduplicates by attempt id, and the connector gets the same idempotency key.
+ * step's secrets, call the connector within the attempt's time limit, scrub the result
+ * of every form of those secrets, report it, then ack. Infrastructure failures retry the
+ * message; the run object deduplicates by attempt id, records a repeated delivery as a
+ * redelivery, and the connector gets the same idempotency key.
  */
 import { depthIssue } from '../lib/json-limits';
-import { runAction, settingsFor, isConnectorError } from '../../../connectors';
+import {
+  ConnectorError,
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  isConnectorError,
+  runAction,
+  settingsFor,
+} from '../../../connectors';
 import { createDb } from '../db/client';
 import { forEachLimited } from '../lib/limited';
 import type { Env } from '../env';
 import { createSecretResolver } from '../secrets/resolver';
+import { ABANDON_AFTER_MS } from './attempt-deadlines';
 import { Redactor } from '../secrets/redactor';
 import { SecretError } from '../secrets/secret-error';
 import { fillSecrets } from './secret-markers';
@@ -46,29 +54,65 @@ function describeError(e: unknown): StepError {
   };
 }
 
-/** Executes one attempt and returns its scrubbed result. Never throws for connector or secret errors. */
+/**
+ * Resolves with `work`, or rejects with a retryable TIMEOUT once the attempt's limit plus
+ * ABANDON_AFTER_MS has passed: a connector that ignores `signal` cannot hold the attempt
+ * (its promise is left behind; the run object goes on with this result).
+ */
+function withinLimit<T>(work: Promise<T>, limitMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const abandoned = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ConnectorError(`The step did not finish within its time limit of ${limitMs} ms`, {
+            retryable: true,
+            code: 'TIMEOUT',
+          }),
+        ),
+      limitMs + ABANDON_AFTER_MS,
+    );
+  });
+  return Promise.race([work, abandoned]).finally(() => {
+    if (timer) clearTimeout(timer);
+  });
+}
+
+/**
+ * Executes one attempt and returns its scrubbed result. Never throws for connector or
+ * secret errors. The attempt's time limit counts from here: `signal` aborts when it
+ * passes, and the attempt is given up shortly after if the connector ignores that.
+ */
 export async function executeAttempt(env: Env, msg: StepMessage): Promise<StepResult> {
   const startedAt = Date.now();
+  const limitMs = msg.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(limitMs);
   let redactor = Redactor.none;
   let result: StepResult;
   try {
-    const resolved = await createSecretResolver(env, createDb(env.DB)).resolveForStep(
-      { id: msg.tenantId, slug: msg.tenantSlug },
-      msg.secrets,
-      { stepId: msg.stepId },
+    const output = await withinLimit(
+      (async () => {
+        const resolved = await createSecretResolver(env, createDb(env.DB)).resolveForStep(
+          { id: msg.tenantId, slug: msg.tenantSlug },
+          msg.secrets,
+          { stepId: msg.stepId },
+        );
+        redactor = resolved.redactor;
+        const params = fillSecrets(msg.params, resolved.values, msg.secretNonce);
+        return runAction(msg.connector, msg.action, params, {
+          tenantId: msg.tenantId,
+          runId: msg.runId,
+          stepId: msg.stepId,
+          attempt: msg.attempt,
+          idempotencyKey: msg.idempotencyKey,
+          secrets: resolved.values,
+          settings: settingsFor(msg.connector, env),
+          allowPrivateNetwork: allowPrivateNetwork(env),
+          signal,
+        });
+      })(),
+      limitMs,
     );
-    redactor = resolved.redactor;
-    const params = fillSecrets(msg.params, resolved.values, msg.secretNonce);
-    const output = await runAction(msg.connector, msg.action, params, {
-      tenantId: msg.tenantId,
-      runId: msg.runId,
-      stepId: msg.stepId,
-      attempt: msg.attempt,
-      idempotencyKey: msg.idempotencyKey,
-      secrets: resolved.values,
-      settings: settingsFor(msg.connector, env),
-      allowPrivateNetwork: allowPrivateNetwork(env),
-    });
     // A remote system's answer is input too: one nested past the limit would overflow what
     // scrubs, records and templates it, and a crash here would send the call again.
     const deep = depthIssue(output, ['output']);
@@ -98,7 +142,7 @@ async function handle(env: Env, message: Message<unknown>): Promise<void> {
   const msg = parsed.data;
   const run = env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(msg.runId));
   try {
-    if (!(await run.claim(msg.attemptId))) {
+    if (!(await run.claim(msg.attemptId, msg.send))) {
       message.ack();
       return;
     }

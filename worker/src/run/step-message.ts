@@ -19,6 +19,10 @@ export const StepMessage = z.object({
   /** Stable for every attempt of this step in this run. */
   idempotencyKey: z.string(),
   secretNonce: z.string(),
+  /** The attempt's time limit (ms), enforced by the consumer; absent in older messages: the default. */
+  timeoutMs: z.int().min(1).optional(),
+  /** Which send of this attempt's message this is: 1, then 2, 3... when the run object re-sends a lost one. */
+  send: z.int().min(1).optional(),
 });
 export type StepMessage = z.infer<typeof StepMessage>;
 

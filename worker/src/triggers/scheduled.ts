@@ -11,8 +11,9 @@ import { runStub, startRecordedRun } from './start-run';
 /**
  * Recovery: a run still `queued` after 30 s was acknowledged but its object never
  * started (the isolate died in between): start it from its D1 record. A run `running`
- * with no D1 update for 5 minutes gets a nudge, so lost queue messages are re-sent and
- * a missed flush is written.
+ * with an attempt in flight and no D1 update for a minute (any running run: 5 minutes)
+ * gets a nudge: its object re-sends the attempts past their own deadline and writes a
+ * missed flush (suspectRuns in run-records.ts).
  */
 export async function sweepRuns(env: Env, now = Date.now()): Promise<{ started: number; nudged: number }> {
   const db = createDb(env.DB);

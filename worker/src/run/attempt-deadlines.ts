@@ -1,0 +1,90 @@
+/**
+ * When an action attempt counts as lost, and what a second delivery of it means.
+ *
+ * A Queue message is normally picked up within a second, and a claimed attempt reports
+ * within its action's time limit (the consumer enforces it). An attempt that has done
+ * neither by its deadline was lost: a consumer that died mid-call, or a local stack
+ * restarted with its in-memory Queue. The run object's alarm fires at the earliest
+ * deadline and re-sends the attempt (same attempt id, same idempotency key). Every
+ * delivery a consumer executes is recorded in the attempt's log, so the Explorer can say
+ * when a call may have happened more than once. docs/execution.md explains the numbers.
+ */
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../../../connectors';
+
+/** A message not picked up this long after it was sent is re-sent. */
+export const PICKUP_TIMEOUT_MS = 60_000;
+/** Each further re-send of a message nobody picked up waits twice as long: a backlog is not a loss. */
+const MAX_PICKUP_TIMEOUT_MS = 10 * 60_000;
+/**
+ * A claimed attempt reports within its time limit plus this: the consumer stops waiting
+ * for the connector ABANDON_AFTER_MS after the limit, then reports through the run object.
+ */
+export const REPORT_MARGIN_MS = 15_000;
+/** How long past its limit the consumer waits for a connector that ignores the abort signal. */
+export const ABANDON_AFTER_MS = 2_000;
+
+export type RedeliveryReason = 'queue redelivery' | 'resent after timeout';
+
+/** One delivery of an attempt that a consumer executed. */
+export interface Delivery {
+  at: number;
+  /** Which send of the attempt's message this was (1 = the first). */
+  send: number;
+  /** True from the second delivery on: the call may have happened before. */
+  redelivery: boolean;
+  reason?: RedeliveryReason;
+}
+
+/** The attempt-log fields these rules read; older records lack the optional ones. */
+export interface AttemptTiming {
+  queuedAt: number;
+  startedAt?: number;
+  /** The attempt's time limit in ms (absent in records from before limits: the default). */
+  timeoutMs?: number;
+  /** How many times the run object has sent the message (absent: 1). */
+  sends?: number;
+  /** When it last sent it (absent: queuedAt). */
+  sentAt?: number;
+  deliveries?: Delivery[];
+}
+
+export const limitOf = (log: AttemptTiming) => log.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+
+/** The latest delivery a consumer executed, if any (records from before delivery logs: the first start). */
+export function lastDelivery(log: AttemptTiming): Delivery | undefined {
+  const recorded = log.deliveries?.[log.deliveries.length - 1];
+  if (recorded) return recorded;
+  return log.startedAt === undefined ? undefined : { at: log.startedAt, send: 1, redelivery: false };
+}
+
+/**
+ * When the attempt counts as lost if nothing more happens: its latest delivery plus its
+ * time limit and the report margin, or, when its latest event is a send nobody picked up,
+ * that send plus the pickup timeout (doubling for each unanswered re-send).
+ */
+export function attemptDeadline(log: AttemptTiming): number {
+  const sentAt = log.sentAt ?? log.queuedAt;
+  const delivered = lastDelivery(log);
+  if (delivered && delivered.at >= sentAt) return delivered.at + limitOf(log) + REPORT_MARGIN_MS;
+  const unanswered = Math.max(1, (log.sends ?? 1) - (delivered?.send ?? 0));
+  return sentAt + Math.min(MAX_PICKUP_TIMEOUT_MS, PICKUP_TIMEOUT_MS * 2 ** (unanswered - 1));
+}
+
+/**
+ * Whether a delivery of an attempt that a consumer already executes should execute too.
+ * The same message again (the Queue redelivers only after its consumer failed) runs;
+ * another copy runs only once the current delivery is past its limit and report margin,
+ * so a re-sent copy that was merely stuck in a backlog does not repeat a live call.
+ */
+export function redeliveryFor(log: AttemptTiming, send: number, now: number): Delivery | null {
+  const previous = lastDelivery(log);
+  if (!previous) return { at: now, send, redelivery: false };
+  if (send === previous.send) return { at: now, send, redelivery: true, reason: 'queue redelivery' };
+  if (now < previous.at + limitOf(log) + REPORT_MARGIN_MS) return null;
+  return {
+    at: now,
+    send,
+    redelivery: true,
+    reason: send > previous.send ? 'resent after timeout' : 'queue redelivery',
+  };
+}
