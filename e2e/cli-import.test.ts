@@ -154,7 +154,7 @@ describe('import errors', () => {
       AUTOMATE_TOKEN: 'atm_not_a_real_token',
     });
     expect(run.code).not.toBe(0);
-    expect(run.output).toMatch(/✗ order_flow\.json: UNAUTHORIZED: Invalid or revoked API token \[request \S+\]/);
+    expect(run.output).toMatch(/✗ order_flow\.json: unauthorized: Invalid or revoked API token \[request \S+\]/);
   });
 
   it('reports an unreachable server', async () => {

@@ -444,6 +444,6 @@ describe('Rule Tester', () => {
     await page.getByRole('button', { name: 'Test rule' }).click();
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent()).toContain('no_such_op');
-    expect(await alert.textContent()).toMatch(/BAD_REQUEST · request req_/);
+    expect(await alert.textContent()).toMatch(/invalid_rule · request req_/);
   });
 });

@@ -1,6 +1,6 @@
 /** Builds the Hono app: request context, errors, body limits, auth, routers, OpenAPI, studio. */
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError } from './errors';
+import { AppError } from './errors';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './lib/json-limits';
 import { authenticate } from './auth/middleware';
 import { onError, onNotFound } from './http/error-handler';
@@ -34,7 +34,7 @@ export function createApp() {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_BODY_BYTES} bytes`);
+        throw new AppError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes`);
       },
     }),
   );

@@ -1,21 +1,13 @@
 /**
- * One error class and one wire shape: `{"error": {"code", "message", "requestId"}}`.
- * `message` is public; `cause` stays internal (logs only) and never carries a secret.
+ * The one error class services, middleware and routes throw: a code from the closed list
+ * (error-codes.ts, docs/errors.md), a public message and the fields at fault. It knows
+ * nothing of HTTP: worker/src/http/error-handler.ts maps codes to statuses and writes
+ * the wire shape. `cause` stays internal (logs only) and never carries a secret.
  */
-export const ERROR_STATUS = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  SERVICE_UNAVAILABLE: 503,
-} as const;
+import type { ZodError } from 'zod';
+import type { ErrorCode } from './error-codes';
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type { ErrorCode } from './error-codes';
 
 export interface FieldIssue {
   /** JSON path of the offending field, e.g. `steps[1].params.url`. */
@@ -23,29 +15,26 @@ export interface FieldIssue {
   message: string;
 }
 
-export class ApiError extends Error {
-  readonly code: ErrorCode;
-  readonly details?: FieldIssue[];
-  readonly headers?: Record<string, string>;
-
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { details?: FieldIssue[]; cause?: unknown; headers?: Record<string, string> } = {},
-  ) {
-    super(message, { cause: opts.cause });
-    this.name = 'ApiError';
-    this.code = code;
-    this.details = opts.details;
-    this.headers = opts.headers;
-  }
-
-  get status(): number {
-    return ERROR_STATUS[this.code];
-  }
+export interface AppErrorOptions {
+  details?: FieldIssue[];
+  cause?: unknown;
+  /** When trying again may succeed: the client should wait this long first. */
+  retryAfterSeconds?: number;
 }
 
-export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not found`);
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: FieldIssue[];
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, message: string, opts: AppErrorOptions = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = opts.details;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
 
 /** Formats a path array from zod as `a.b[2].c`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -55,4 +44,26 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     else out += out ? `.${String(part)}` : String(part);
   }
   return out || '(root)';
+}
+
+export function zodIssues(error: ZodError, prefix: (string | number)[] = []): FieldIssue[] {
+  return error.issues.map((issue) => {
+    // zod reports an unknown key on its parent; name the key itself.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = keys.length === 1 ? [...prefix, ...issue.path, keys[0]] : [...prefix, ...issue.path];
+    return { path: formatPath(path as (string | number)[]), message: issue.message };
+  });
+}
+
+/** An error naming every bad field, its message led by the first: `Invalid body: steps[1].id: ... (+2 more)`. */
+export function validationError(
+  issues: FieldIssue[],
+  what = 'Invalid request',
+  code: ErrorCode = 'invalid_request',
+): AppError {
+  const first = issues[0];
+  const message = first
+    ? `${what}: ${first.path}: ${first.message}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
+    : what;
+  return new AppError(code, message, { details: issues });
 }

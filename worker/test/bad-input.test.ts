@@ -45,14 +45,14 @@ const cases: Case[] = [
     name: 'malformed JSON',
     send: () => call('POST', '/api/workflows/import', { token, rawBody: '{"key": "x", ' }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
   },
   {
     name: 'not JSON at all (content type)',
     send: () =>
       call('POST', '/api/workflows/import', { token, rawBody: 'key=x', headers: { 'content-type': 'text/plain' } }),
     status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
+    code: 'unsupported_media_type',
   },
   {
     name: 'a 2 MiB body',
@@ -62,41 +62,41 @@ const cases: Case[] = [
         body: file((wf) => (wf.description = 'x'.repeat(2 * 1024 * 1024))),
       }),
     status: 413,
-    code: 'PAYLOAD_TOO_LARGE',
+    code: 'payload_too_large',
   },
   {
     name: 'wrong type',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.name = 42)) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'name',
   },
   {
     name: 'missing field',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => delete wf.steps) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps',
   },
   {
     name: 'unknown field (typo)',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[1].paramz = {})) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[1].paramz',
   },
   {
     name: 'unknown step type',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[0].type = 'loop')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[0].type',
   },
   {
     name: 'dangling next',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[0].then = 'nowhere')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[0].then',
   },
   {
@@ -104,7 +104,7 @@ const cases: Case[] = [
     send: () =>
       call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[2].next = 'is_high_value')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[2].next',
   },
   {
@@ -112,14 +112,14 @@ const cases: Case[] = [
     send: () =>
       call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[2].id = 'create_erp_order')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[2].id',
   },
   {
     name: 'undeclared secret in a template',
     send: () => call('POST', '/api/workflows/import', { token, body: file((wf) => delete wf.steps[2].secrets) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[2].params.headers.Authorization',
   },
   {
@@ -127,7 +127,7 @@ const cases: Case[] = [
     send: () =>
       call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[1].secrets.API_KEY = 'plain')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'steps[1].secrets.API_KEY',
   },
   {
@@ -138,7 +138,7 @@ const cases: Case[] = [
         body: file((wf) => (wf.trigger = { type: 'schedule', cron: 'every minute' })),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'trigger.cron',
   },
   {
@@ -149,7 +149,7 @@ const cases: Case[] = [
         body: file((wf) => (wf.steps[2].params.headers.Authorization = 'Bearer sk_live_51HxTqPLkQz8vYw3MnBc')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'hardcoded_credential',
     field: 'steps[2].params.headers.Authorization',
   },
   {
@@ -160,7 +160,7 @@ const cases: Case[] = [
         body: file((wf) => (wf.vars.slack = 'xoxb-1234567890-abcdefghij')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'hardcoded_credential',
     field: 'vars.slack',
   },
   {
@@ -171,7 +171,7 @@ const cases: Case[] = [
         body: file((wf) => (wf.steps[1].params.api_key = 'f9X2kLq8Zr4Tn7Wb1Vc6')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'hardcoded_credential',
     field: 'steps[1].params.api_key',
   },
   {
@@ -179,7 +179,7 @@ const cases: Case[] = [
     send: () =>
       call('POST', '/api/workflows/import', { token, body: file((wf) => (wf.steps[2].params.password = 'hunter22')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'hardcoded_credential',
     field: 'steps[2].params.password',
   },
   {
@@ -190,14 +190,14 @@ const cases: Case[] = [
         body: file((wf) => (wf.vars.sales_hook_url = 'https://bot:s3cr3tpass@hooks.example.com/x')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'hardcoded_credential',
     field: 'vars.sales_hook_url',
   },
   {
     name: 'save with a mismatched key',
     send: () => call('PUT', '/api/workflows/order_flow', { token, body: file((wf) => (wf.key = 'other')) }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'key',
   },
   {
@@ -208,7 +208,7 @@ const cases: Case[] = [
         body: file((wf) => (wf.steps[1].connector = 'sap_r3')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_workflow',
     field: 'steps[1].connector',
   },
   {
@@ -219,34 +219,34 @@ const cases: Case[] = [
         body: file((wf) => (wf.steps[1].action = 'delete_everything')),
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_workflow',
     field: 'steps[1].action',
   },
   {
     name: 'invalid publish flag',
     send: () => call('POST', '/api/workflows/import?publish=yes', { token, body: orderFlow }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'query.publish',
   },
   {
     name: 'non-numeric version',
     send: () => call('POST', '/api/workflows/order_flow/versions/abc/activate', { token }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'param.n',
   },
   {
     name: 'version that does not exist',
     send: () => call('POST', '/api/workflows/order_flow/versions/99/activate', { token }),
     status: 404,
-    code: 'NOT_FOUND',
+    code: 'version_not_found',
   },
   {
     name: 'workflow that does not exist',
     send: () => call('GET', '/api/workflows/nope', { token }),
     status: 404,
-    code: 'NOT_FOUND',
+    code: 'workflow_not_found',
   },
   {
     name: 'sign-up with a bad email',
@@ -255,14 +255,14 @@ const cases: Case[] = [
         body: { tenant: 'X', email: 'not-an-email', password: 'correct horse battery' },
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'email',
   },
   {
     name: 'sign-up with a short password',
     send: () => call('POST', '/api/auth/signup', { body: { tenant: 'X', email: 'x@example.com', password: 'short' } }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'password',
   },
   {
@@ -272,7 +272,7 @@ const cases: Case[] = [
         body: { tenant: 'X', email: 'x@example.com', password: 'correct horse battery', role: 'owner' },
       }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'role',
   },
   {
@@ -282,23 +282,28 @@ const cases: Case[] = [
         body: { tenant: 'X', email: owner.email, password: 'correct horse battery' },
       }),
     status: 409,
-    code: 'CONFLICT',
+    code: 'email_taken',
   },
   {
     name: 'token with an unknown scope',
     send: () => call('POST', '/api/tokens', { session: owner, body: { name: 'x', scopes: ['root'] } }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'scopes[0]',
   },
   {
     name: 'token without a name',
     send: () => call('POST', '/api/tokens', { session: owner, body: {} }),
     status: 400,
-    code: 'BAD_REQUEST',
+    code: 'invalid_request',
     field: 'name',
   },
-  { name: 'no such route', send: () => call('GET', '/api/nothing-here', { token }), status: 404, code: 'NOT_FOUND' },
+  {
+    name: 'no such route',
+    send: () => call('GET', '/api/nothing-here', { token }),
+    status: 404,
+    code: 'route_not_found',
+  },
 ];
 
 describe.each(cases)('$name', (c) => {

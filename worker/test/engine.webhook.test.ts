@@ -125,7 +125,7 @@ describe('refused deliveries', () => {
     const before = await env.DB.prepare('SELECT count(*) AS n FROM runs').first<{ n: number }>();
     const res = await deliver(order(5000), opts);
     expect(res.status).toBe(401);
-    expect(res.json.error.code).toBe('UNAUTHORIZED');
+    expect(res.json.error.code).toBe('invalid_signature');
     const after = await env.DB.prepare('SELECT count(*) AS n FROM runs').first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
     const audit = await call('GET', '/api/audit?action=webhook.rejected', { token: ws.token });

@@ -171,7 +171,7 @@ describe('writing secrets', () => {
     const body = (await res.json()) as any;
     // The operator must fix it; nothing the caller did wrong, and not a crash either.
     expect(res.status).toBe(503);
-    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.error.code).toBe('secrets_not_configured');
     expect(body.error.message).toMatch(/AUTOMATE_MASTER_KEY/);
   });
 });
@@ -304,7 +304,7 @@ describe('governance list and delete refusal', () => {
   it('refuses to delete a secret an active workflow uses, naming the workflows', async () => {
     const res = await call('DELETE', '/api/secrets/API_TOKEN', { session: owner });
     expect(res.status).toBe(409);
-    expect(res.json.error.code).toBe('CONFLICT');
+    expect(res.json.error.code).toBe('secret_in_use');
     expect(res.json.error.message).toBe(
       'Secret "API_TOKEN" is used by active workflows: live_flow (v1). Publish versions that no longer use it first.',
     );

@@ -72,7 +72,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
   it('answers 401 without credentials', async () => {
     const res = await call(route.method, filled(route, a), { body: route.body?.(a) });
     expect(res.status).toBe(401);
-    expect(res.json.error.code).toBe('UNAUTHORIZED');
+    expect(res.json.error.code).toBe('unauthorized');
   });
 
   it('answers 401 for a bogus or foreign-format token', async () => {
@@ -89,7 +89,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
     const token = await createToken(a.members.owner, scopes, `no ${need ?? 'access'}`);
     const res = await call(route.method, filled(route, a), { token, body: route.body?.(a) });
     expect(res.status).toBe(403);
-    expect(res.json.error.code).toBe('FORBIDDEN');
+    expect(res.json.error.code).toBe('forbidden');
   });
 
   it("answers 403 to roles below the route's", async () => {
@@ -108,7 +108,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
       for (const creds of [{ session: b.members.owner }, ...(tokensAllowed ? [{ token: b.fullToken }] : [])]) {
         const res = await call(route.method, filled(route, a), { ...creds, body: route.body?.(a) });
         expect(res.status, `${route.method} ${route.template} as B`).toBe(404);
-        expect(res.json.error.code).toBe('NOT_FOUND');
+        expect(res.json.error.code).toMatch(/^(workflow|version|run|secret|token)_not_found$/);
         expect(res.text).not.toContain(a.hookId);
       }
     });
@@ -272,7 +272,7 @@ describe('login', () => {
       headers: { 'cf-connecting-ip': '198.51.100.99' },
     });
     expect(locked.status).toBe(429);
-    expect(locked.json.error.code).toBe('RATE_LIMITED');
+    expect(locked.json.error.code).toBe('rate_limited');
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../context';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { resolveToken, touchToken } from './api-tokens';
 import { check, type Permission } from './principal';
 import { resolveSession, SESSION_COOKIE } from './sessions';
@@ -32,7 +32,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = match ? await resolveToken(db, match[1]) : null;
-    if (principal?.type !== 'token') throw new ApiError('UNAUTHORIZED', 'Invalid or revoked API token');
+    if (principal?.type !== 'token') throw new AppError('unauthorized', 'Invalid or revoked API token');
     c.set('principal', principal);
     c.set('authVia', 'token');
     c.executionCtx.waitUntil(touchToken(db, principal.tenantId, principal.tokenId).run());
@@ -46,7 +46,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
         !SAFE_METHODS.has(c.req.method) &&
         !isAllowedOrigin(c.req.header('origin'), c.req.url, c.env.ALLOWED_ORIGINS)
       ) {
-        throw new ApiError('FORBIDDEN', 'Cross-site request refused: Origin header missing or not allowed');
+        throw new AppError('origin_not_allowed', 'Cross-site request refused: Origin header missing or not allowed');
       }
       c.set('principal', principal);
       c.set('authVia', 'cookie');
@@ -58,7 +58,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
 export function requirePermission(need: Permission): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get('principal');
-    if (!principal) throw new ApiError('UNAUTHORIZED', 'Sign in or send an API token (Authorization: Bearer ...)');
+    if (!principal) throw new AppError('unauthorized', 'Sign in or send an API token (Authorization: Bearer ...)');
     if (check(principal, need) !== 'ok') {
       const why =
         principal.type === 'token'
@@ -66,7 +66,7 @@ export function requirePermission(need: Permission): MiddlewareHandler<AppEnv> {
             ? `API token lacks scope ${need.scope}`
             : 'This route is not available to API tokens'
           : `Requires role ${need.role} or higher`;
-      throw new ApiError('FORBIDDEN', why);
+      throw new AppError('forbidden', why);
     }
     return next();
   };
@@ -75,6 +75,6 @@ export function requirePermission(need: Permission): MiddlewareHandler<AppEnv> {
 /** The authenticated principal; only call behind `requirePermission`. */
 export function principalOf(c: { get(key: 'principal'): AppEnv['Variables']['principal'] }) {
   const p = c.get('principal');
-  if (!p) throw new ApiError('UNAUTHORIZED', 'Not authenticated');
+  if (!p) throw new AppError('unauthorized', 'Not authenticated');
   return p;
 }

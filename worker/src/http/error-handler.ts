@@ -1,23 +1,55 @@
-/** The single error answer: `{"error": {"code", "message", "requestId", "details?"}}`. */
+/**
+ * The single error answer, `{"error": {"code", "message", "requestId", "details?"}}`, and
+ * the one place where error codes become HTTP statuses (docs/errors.md lists both).
+ */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ZodError } from 'zod';
 import type { AppEnv } from '../context';
-import { ApiError, formatPath, type ErrorCode, type FieldIssue } from '../errors';
+import { AppError, type ErrorCode } from '../errors';
 
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
+export const HTTP_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_request: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  rate_limited: 429,
+  route_not_found: 404,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
+  workflow_not_found: 404,
+  version_not_found: 404,
+  run_not_found: 404,
+  secret_not_found: 404,
+  token_not_found: 404,
+  webhook_not_found: 404,
+  member_not_found: 404,
+  invalid_workflow: 400,
+  hardcoded_credential: 400,
+  invalid_rule: 400,
+  workflow_not_published: 409,
+  trigger_mismatch: 409,
+  run_not_retryable: 409,
+  version_not_runnable: 409,
+  email_taken: 409,
+  last_owner: 409,
+  secret_in_use: 409,
+  concurrent_modification: 409,
+  invalid_signature: 401,
+  signing_secret_unavailable: 503,
+  secrets_not_configured: 503,
+  internal_error: 500,
 };
 
-export function errorResponse(c: Context<AppEnv>, err: ApiError) {
+/** Hono's own refusals (malformed JSON, wrong content type) in our codes. */
+const CODE_OF_HTTP_EXCEPTION: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+export function errorResponse(c: Context<AppEnv>, err: AppError) {
   const body = {
     error: {
       code: err.code,
@@ -26,14 +58,15 @@ export function errorResponse(c: Context<AppEnv>, err: ApiError) {
       ...(err.details?.length ? { details: err.details } : {}),
     },
   };
-  return c.json(body, err.status as ContentfulStatusCode, err.headers);
+  const headers = err.retryAfterSeconds !== undefined ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+  return c.json(body, HTTP_STATUS[err.code], headers);
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  if (err instanceof ApiError) return errorResponse(c, err);
-  if (err instanceof HTTPException) {
-    const code = CODE_BY_STATUS[err.status] ?? (err.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
-    return errorResponse(c, new ApiError(code, err.message || code));
+  if (err instanceof AppError) return errorResponse(c, err);
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = CODE_OF_HTTP_EXCEPTION[err.status] ?? 'invalid_request';
+    return errorResponse(c, new AppError(code, err.message || code));
   }
   // A bug: log the internal detail with the request id, answer nothing internal.
   console.error(
@@ -44,25 +77,8 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       stack: (err as Error)?.stack,
     }),
   );
-  return errorResponse(c, new ApiError('INTERNAL', 'Internal error; quote the requestId when reporting it'));
+  return errorResponse(c, new AppError('internal_error', 'Internal error; quote the requestId when reporting it'));
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(c, new ApiError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
-
-export function zodIssues(error: ZodError, prefix: (string | number)[] = []): FieldIssue[] {
-  return error.issues.map((issue) => {
-    // zod reports an unknown key on its parent; name the key itself.
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const path = keys.length === 1 ? [...prefix, ...issue.path, keys[0]] : [...prefix, ...issue.path];
-    return { path: formatPath(path as (string | number)[]), message: issue.message };
-  });
-}
-
-export function validationError(issues: FieldIssue[], what = 'Invalid request'): ApiError {
-  const first = issues[0];
-  const message = first
-    ? `${what}: ${first.path}: ${first.message}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`
-    : what;
-  return new ApiError('BAD_REQUEST', message, { details: issues });
-}
+  errorResponse(c, new AppError('route_not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));

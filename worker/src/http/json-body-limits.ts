@@ -6,7 +6,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context';
 import { depthIssue } from '../lib/json-limits';
-import { validationError } from './error-handler';
+import { validationError } from '../errors';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 

@@ -7,7 +7,8 @@ import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi
 import type { AppEnv } from '../context';
 import type { Permission } from '../auth/principal';
 import { requirePermission } from '../auth/middleware';
-import { validationError, zodIssues } from './error-handler';
+import { ERROR_CODES } from '../error-codes';
+import { validationError, zodIssues } from '../errors';
 import { jsonBodyLimits } from './json-body-limits';
 
 export function createRouter() {
@@ -27,7 +28,7 @@ export function createRouter() {
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string(),
+      code: z.enum(ERROR_CODES).openapi({ description: 'What went wrong; each code is explained in docs/errors.md' }),
       message: z.string(),
       requestId: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

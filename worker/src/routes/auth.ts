@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { actorOf, ROLES, SCOPES } from '../auth/principal';
 import { isAllowedOrigin } from '../auth/middleware';
 import { createSession, deleteSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions';
@@ -43,7 +43,7 @@ function setSessionCookie(c: Context<AppEnv>, value: string) {
 function refuseForeignOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin');
   if (origin && !isAllowedOrigin(origin, c.req.url, c.env.ALLOWED_ORIGINS))
-    throw new ApiError('FORBIDDEN', 'Cross-site request refused');
+    throw new AppError('origin_not_allowed', 'Cross-site request refused');
 }
 
 export const authRoutes = createRouter()
@@ -87,8 +87,8 @@ export const authRoutes = createRouter()
       const meta = { ip, requestId: c.get('requestId') };
       const wait = await retryAfterSeconds(db, email.toLowerCase(), ip);
       if (wait > 0)
-        throw new ApiError('RATE_LIMITED', `Too many failed sign-in attempts; try again in ${wait} s`, {
-          headers: { 'Retry-After': String(wait) },
+        throw new AppError('rate_limited', `Too many failed sign-in attempts; try again in ${wait} s`, {
+          retryAfterSeconds: wait,
         });
       const { user, knownTenantId, knownUserId } = await checkCredentials(db, email, password);
       if (!user) {
@@ -101,7 +101,7 @@ export const authRoutes = createRouter()
           targetId: knownUserId ?? undefined,
           ...meta,
         });
-        throw new ApiError('UNAUTHORIZED', 'Email or password is wrong');
+        throw new AppError('invalid_credentials', 'Email or password is wrong');
       }
       await clearAccount(db, user.email);
       const session = await createSession(db, user.tenantId, user.id);

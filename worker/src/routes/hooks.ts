@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../context';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { MAX_BODY_BYTES } from '../lib/json-limits';
 import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
@@ -24,7 +24,7 @@ export function parseBody(text: string, contentType: string | undefined): unknow
     try {
       return JSON.parse(text);
     } catch {
-      if (contentType?.includes('json')) throw new ApiError('BAD_REQUEST', 'Body is not valid JSON');
+      if (contentType?.includes('json')) throw new AppError('invalid_request', 'Body is not valid JSON');
     }
   }
   if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
@@ -36,26 +36,29 @@ export const hookRoutes = new Hono<AppEnv>().post(
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `Webhook body larger than ${MAX_BODY_BYTES} bytes`);
+      throw new AppError('payload_too_large', `Webhook body larger than ${MAX_BODY_BYTES} bytes`);
     },
   }),
   async (c) => {
     const hookId = c.req.param('hookId');
-    if (!HOOK_ID.test(hookId)) throw new ApiError('NOT_FOUND', 'Unknown webhook');
+    if (!HOOK_ID.test(hookId)) throw new AppError('webhook_not_found', 'Unknown webhook');
     const db = c.get('db');
     const wf = await activeWorkflowBy(db, { hookId });
-    if (!wf) throw new ApiError('NOT_FOUND', 'Unknown webhook');
-    if (!wf.activeVersion) throw new ApiError('CONFLICT', 'This workflow has no published version yet');
+    if (!wf) throw new AppError('webhook_not_found', 'Unknown webhook');
+    if (!wf.activeVersion) throw new AppError('workflow_not_published', 'This workflow has no published version yet');
     // The version was validated when published; the hot path reads only its trigger
     // (recordRun checks the whole file before anything is recorded).
     let trigger: Trigger;
     try {
       trigger = Trigger.parse((JSON.parse(wf.definition) as { trigger: unknown }).trigger);
     } catch {
-      throw new ApiError('CONFLICT', 'The active version of this workflow cannot run; publish a fixed version');
+      throw new AppError(
+        'version_not_runnable',
+        'The active version of this workflow cannot run; publish a fixed version',
+      );
     }
     if (trigger.type !== 'webhook')
-      throw new ApiError('CONFLICT', `This workflow is triggered by ${trigger.type}, not by webhooks`);
+      throw new AppError('trigger_mismatch', `This workflow is triggered by ${trigger.type}, not by webhooks`);
 
     // Decoded as UTF-8 whatever the declared type (a form or an odd type is still signed as bytes of text).
     const text = new TextDecoder().decode(await c.req.arrayBuffer());
@@ -70,7 +73,7 @@ export const hookRoutes = new Hono<AppEnv>().post(
         context: { reason, hookId },
         ...meta,
       });
-      throw new ApiError('UNAUTHORIZED', `Webhook signature rejected: ${reason}`);
+      throw new AppError('invalid_signature', `Webhook signature rejected: ${reason}`);
     };
 
     let secrets: string[] = [];
@@ -93,9 +96,13 @@ export const hookRoutes = new Hono<AppEnv>().post(
           context: { reason: e.message },
           ...meta,
         });
-        throw new ApiError('SERVICE_UNAVAILABLE', "The workflow's signing secret is not available; retry later", {
-          headers: { 'Retry-After': '60' },
-        });
+        throw new AppError(
+          'signing_secret_unavailable',
+          "The workflow's signing secret is not available; retry later",
+          {
+            retryAfterSeconds: 60,
+          },
+        );
       }
     }
     const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secrets);

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
-import { ApiError, notFound } from '../errors';
+import { AppError } from '../errors';
 import { actorOf } from '../auth/principal';
 import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
@@ -128,12 +128,12 @@ export const runRoutes = createRouter()
       const p = c.get('principal')!;
       const { key } = c.req.valid('param');
       const wf = await activeWorkflowBy(c.get('db'), { tenantId: p.tenantId, key });
-      if (!wf) throw notFound(`Workflow "${key}"`);
+      if (!wf) throw new AppError('workflow_not_found', `Workflow "${key}" not found`);
       if (!wf.activeVersion)
-        throw new ApiError('CONFLICT', `Workflow "${key}" has no published version; publish it first`);
+        throw new AppError('workflow_not_published', `Workflow "${key}" has no published version; publish it first`);
       const idem = c.req.header('idempotency-key');
       if (idem !== undefined && (idem.length < 1 || idem.length > 200))
-        throw new ApiError('BAD_REQUEST', 'Idempotency-Key header: 1 to 200 characters', {
+        throw new AppError('invalid_request', 'Idempotency-Key header: 1 to 200 characters', {
           details: [{ path: 'header.idempotency-key', message: '1 to 200 characters' }],
         });
       const { runId, duplicate, init } = await recordRun(c.env, {
@@ -175,7 +175,7 @@ export const runRoutes = createRouter()
       const q = c.req.valid('query');
       const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
       if (cursor === null)
-        throw new ApiError('BAD_REQUEST', 'query.cursor: not a cursor from this API', {
+        throw new AppError('invalid_request', 'query.cursor: not a cursor from this API', {
           details: [{ path: 'query.cursor', message: 'invalid cursor' }],
         });
       return c.json(await listRuns(c.get('db'), c.get('principal')!.tenantId, { ...q, cursor }), 200);
@@ -194,7 +194,7 @@ export const runRoutes = createRouter()
       const tenantId = c.get('principal')!.tenantId;
       const { id } = c.req.valid('param');
       const run = await getRun(c.get('db'), tenantId, id);
-      if (!run) throw notFound('Run');
+      if (!run) throw new AppError('run_not_found', 'Run not found');
       const steps = await getRunSteps(c.get('db'), tenantId, id);
       return c.json(
         {
@@ -240,13 +240,14 @@ export const runRoutes = createRouter()
       const db = c.get('db');
       const { id } = c.req.valid('param');
       const run = await getRun(db, p.tenantId, id);
-      if (!run) throw notFound('Run');
+      if (!run) throw new AppError('run_not_found', 'Run not found');
       if (run.status !== 'failed')
-        throw new ApiError('CONFLICT', `Only failed runs can be retried; this one is ${run.status}`);
+        throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${run.status}`);
       const wfRow = await requireWorkflow(db, p.tenantId, run.workflowKey);
       // The same version the failed run executed: a retry must not change behaviour under it.
       const version = await getVersion(db, p.tenantId, wfRow.id, run.version);
-      if (!version) throw notFound('Workflow version');
+      if (!version)
+        throw new AppError('version_not_found', `Version ${run.version} of workflow "${run.workflowKey}" not found`);
       const slug = (await activeWorkflowBy(db, { tenantId: p.tenantId, key: run.workflowKey }))!.tenant.slug;
       const { runId, init } = await recordRun(c.env, {
         tenant: { id: p.tenantId, slug },

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { actorOf } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, ErrorBody, jsonBody, jsonResponse } from '../http/router';
@@ -98,7 +98,7 @@ function meta(c: Context<AppEnv>) {
 async function write(c: Context<AppEnv>, key: string, value: string, mode: WriteMode, opts: WriteOptions = {}) {
   const ring = await keyringFromEnv(c.env).catch((e: unknown) => {
     // The deployment is missing its master key: the operator's to fix, not the caller's.
-    if (e instanceof SecretError) throw new ApiError('SERVICE_UNAVAILABLE', e.message);
+    if (e instanceof SecretError) throw new AppError('secrets_not_configured', e.message);
     throw e;
   });
   const p = c.get('principal')!;

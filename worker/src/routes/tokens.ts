@@ -1,7 +1,7 @@
 /** Tenant API tokens: owners and admins manage them in a browser session; tokens cannot mint tokens. */
 import { z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context';
-import { notFound } from '../errors';
+import { AppError } from '../errors';
 import { actorOf, DEFAULT_TOKEN_SCOPES, SCOPES } from '../auth/principal';
 import { createToken, findActiveToken, insertToken, listTokens, revokeToken } from '../auth/api-tokens';
 import { auditInsert } from '../audit/audit-log';
@@ -105,7 +105,7 @@ export const tokenRoutes = createRouter()
       const db = c.get('db');
       const { id } = c.req.valid('param');
       const token = await findActiveToken(db, p.tenantId, id);
-      if (!token) throw notFound('Token');
+      if (!token) throw new AppError('token_not_found', 'Token not found');
       await db.batch([
         revokeToken(db, p.tenantId, id),
         auditInsert(db, {

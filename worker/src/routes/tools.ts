@@ -5,7 +5,7 @@ import { catalog } from '../../../connectors';
 import { actorOf } from '../auth/principal';
 import { auditInsert } from '../audit/audit-log';
 import { workflows } from '../db/schema';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { dryRun } from '../run/dry-run';
@@ -84,7 +84,7 @@ export const toolRoutes = createRouter()
         return c.json(evaluateRule(rule, data ?? {}), 200);
       } catch (e) {
         if (e instanceof RuleError)
-          throw new ApiError('BAD_REQUEST', `rule: ${e.message}`, { details: [{ path: 'rule', message: e.message }] });
+          throw new AppError('invalid_rule', `rule: ${e.message}`, { details: [{ path: 'rule', message: e.message }] });
         throw e;
       }
     },

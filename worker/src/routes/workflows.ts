@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { actorOf } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
@@ -133,7 +133,7 @@ export const workflowRoutes = createRouter()
       const { key } = c.req.valid('param');
       const wf = c.req.valid('json');
       if (wf.key !== key)
-        throw new ApiError('BAD_REQUEST', `key: the file's key "${wf.key}" does not match the URL's "${key}"`, {
+        throw new AppError('invalid_request', `key: the file's key "${wf.key}" does not match the URL's "${key}"`, {
           details: [{ path: 'key', message: 'must match the URL' }],
         });
       const tenantId = c.get('principal')!.tenantId;

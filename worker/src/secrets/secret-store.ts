@@ -6,7 +6,7 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { secrets } from '../db/schema';
-import { ApiError, notFound } from '../errors';
+import { AppError } from '../errors';
 import { auditInsert } from '../audit/audit-log';
 import type { RequestMeta } from '../workflows/workflow-service';
 import { open, seal } from './cipher';
@@ -108,7 +108,7 @@ export interface WriteResult {
 
 /**
  * Creates the secret or replaces its value (`put`), or replaces an existing one's value
- * (`rotate`, 404 otherwise). Every new value is a new version, encrypted under the
+ * (`rotate`; `secret_not_found` otherwise). Every new value is a new version, encrypted under the
  * current master key; the next step that resolves the key gets it, runs in flight included.
  * A rotation keeps the version it replaces (and only that one) for signature checks
  * during the window; every older version is deleted in the same batch.
@@ -125,7 +125,7 @@ export async function writeSecret(
 ): Promise<WriteResult> {
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const current = await currentRow(db, tenantId, key);
-    if (!current && mode === 'rotate') throw notFound(`Secret "${key}"`);
+    if (!current && mode === 'rotate') throw new AppError('secret_not_found', `Secret "${key}" not found`);
     const version = (current?.version ?? 0) + 1;
     const sealed = await seal(ring, { tenantId, key, version }, value);
     const now = Date.now();
@@ -184,7 +184,7 @@ export async function writeSecret(
       if (!isUniqueViolation(e)) throw e;
     }
   }
-  throw new ApiError('CONFLICT', `Secret "${key}" is being changed by someone else right now; retry`);
+  throw new AppError('concurrent_modification', `Secret "${key}" is being changed by someone else right now; retry`);
 }
 
 /** Active workflow versions that use this stored secret. */
@@ -194,15 +194,15 @@ export async function activeUsersOf(db: Db, tenantId: string, key: string): Prom
   );
 }
 
-/** Deletes the secret unless an active workflow version uses it (409 naming each). */
+/** Deletes the secret unless an active workflow version uses it (`secret_in_use` naming each). */
 export async function deleteSecret(db: Db, tenantId: string, key: string, meta: RequestMeta) {
   const current = await currentRow(db, tenantId, key);
-  if (!current) throw notFound(`Secret "${key}"`);
+  if (!current) throw new AppError('secret_not_found', `Secret "${key}" not found`);
   const users = await activeUsersOf(db, tenantId, key);
   if (users.length) {
     const names = [...new Set(users.map((u) => `${u.workflow} (v${u.version})`))];
-    throw new ApiError(
-      'CONFLICT',
+    throw new AppError(
+      'secret_in_use',
       `Secret "${key}" is used by active workflows: ${names.join(', ')}. Publish versions that no longer use it first.`,
       {
         details: users.map((u) => ({

@@ -1,8 +1,8 @@
 /** Tenants and their people: sign-up creates both, login checks a password. */
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { tenants, users } from '../db/schema';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { newId, randomBytes, toHex } from '../lib/crypto';
 import { auditInsert } from '../audit/audit-log';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
@@ -24,39 +24,49 @@ export interface SignupInput {
   password: string;
 }
 
+const SIGNUP_ATTEMPTS = 3;
+
+const emailTaken = (cause?: unknown) =>
+  new AppError('email_taken', 'An account with this email already exists; sign in instead', { cause });
+
 export async function signup(db: Db, input: SignupInput, meta: { ip: string | null; requestId: string }) {
   const email = input.email.toLowerCase();
   const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
-  if (taken) throw new ApiError('CONFLICT', 'An account with this email already exists; sign in instead');
+  if (taken) throw emailTaken();
 
   const passwordHash = await hashPassword(input.password);
   const base = slugify(input.tenant);
-  // A unique slug: the name's own if free, else with a short random suffix.
-  const exists = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, base)).get();
-  const slug = exists ? `${base}-${toHex(randomBytes(3))}` : base;
-  const tenant = { id: newId('tn'), slug, name: input.tenant };
-  const user = { id: newId('usr'), tenantId: tenant.id, email, passwordHash, role: 'owner' as Role };
-  try {
-    await db.batch([
-      db.insert(tenants).values(tenant),
-      db.insert(users).values(user),
-      auditInsert(db, {
-        tenantId: tenant.id,
-        actor: { type: 'user', id: user.id, label: email },
-        action: 'auth.signup',
-        targetType: 'tenant',
-        targetId: tenant.id,
-        context: { slug },
-        ...meta,
-      }),
-    ]);
-  } catch (e) {
-    // Two sign-ups racing for the same email or slug: the unique index decides.
-    if (String(e).includes('UNIQUE'))
-      throw new ApiError('CONFLICT', 'That email or team name was just taken; try again', { cause: e });
-    throw e;
+  for (let attempt = 0; ; attempt++) {
+    // A unique slug: the name's own if free, else with a short random suffix. The
+    // lookup can race another sign-up; the unique index decides and we pick again.
+    const exists = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, base)).get();
+    const slug = exists || attempt > 0 ? `${base}-${toHex(randomBytes(3))}` : base;
+    const tenant = { id: newId('tn'), slug, name: input.tenant };
+    const user = { id: newId('usr'), tenantId: tenant.id, email, passwordHash, role: 'owner' as Role };
+    try {
+      await db.batch([
+        db.insert(tenants).values(tenant),
+        db.insert(users).values(user),
+        auditInsert(db, {
+          tenantId: tenant.id,
+          actor: { type: 'user', id: user.id, label: email },
+          action: 'auth.signup',
+          targetType: 'tenant',
+          targetId: tenant.id,
+          context: { slug },
+          ...meta,
+        }),
+      ]);
+      return { tenant, user: { id: user.id, email, role: user.role } };
+    } catch (e) {
+      const text = `${String(e)} ${String((e as { cause?: unknown })?.cause ?? '')}`;
+      if (!text.includes('UNIQUE')) throw e;
+      // Two sign-ups racing for the same email: the first one wins.
+      if (text.includes('users.email')) throw emailTaken(e);
+      if (attempt + 1 >= SIGNUP_ATTEMPTS)
+        throw new AppError('concurrent_modification', 'That team name was just taken; try again', { cause: e });
+    }
   }
-  return { tenant, user: { id: user.id, email, role: user.role } };
 }
 
 /** The user for these credentials, or null. Takes the same time whether or not the email exists. */
@@ -84,8 +94,6 @@ export async function describeTenant(db: Db, tenantId: string) {
     .get();
 }
 
-export const countUsers = (db: Db) => db.select({ n: sql<number>`count(*)` }).from(users).get();
-
 export async function listMembers(db: Db, tenantId: string) {
   return db
     .select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt })
@@ -102,7 +110,7 @@ export async function addMember(
 ) {
   const email = input.email.toLowerCase();
   const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
-  if (taken) throw new ApiError('CONFLICT', 'An account with this email already exists');
+  if (taken) throw new AppError('email_taken', 'An account with this email already exists');
   const user = {
     id: newId('usr'),
     tenantId,

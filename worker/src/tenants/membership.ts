@@ -7,7 +7,7 @@
 import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { apiTokens, sessions, users } from '../db/schema';
-import { ApiError, notFound } from '../errors';
+import { AppError } from '../errors';
 import { auditInsert } from '../audit/audit-log';
 import type { Actor, Role } from '../auth/principal';
 
@@ -24,12 +24,12 @@ async function findMember(db: Db, tenantId: string, id: string) {
     .from(users)
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id)))
     .get();
-  if (!row) throw notFound('Member');
+  if (!row) throw new AppError('member_not_found', 'Member not found');
   return row;
 }
 
 function requireOwnerFor(meta: Meta, what: string) {
-  if (meta.actorRole !== 'owner') throw new ApiError('FORBIDDEN', `Only an owner can ${what}`);
+  if (meta.actorRole !== 'owner') throw new AppError('forbidden', `Only an owner can ${what}`);
 }
 
 const LAST_OWNER = 'A team needs at least one owner: make someone else owner first';
@@ -57,7 +57,7 @@ export async function changeRole(db: Db, tenantId: string, id: string, role: Rol
     .set({ role })
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id), keepsAnOwner(tenantId, id)))
     .run();
-  if ((res.meta?.changes ?? 0) === 0) throw new ApiError('CONFLICT', LAST_OWNER);
+  if ((res.meta?.changes ?? 0) === 0) throw new AppError('last_owner', LAST_OWNER);
   await auditInsert(db, {
     tenantId,
     actor: meta.actor,
@@ -83,7 +83,7 @@ export async function removeMember(db: Db, tenantId: string, id: string, meta: M
       .where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.createdBy, id), isNull(apiTokens.revokedAt), ok)),
     db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id), keepsAnOwner(tenantId, id))),
   ]);
-  if ((removed.meta?.changes ?? 0) === 0) throw new ApiError('CONFLICT', LAST_OWNER);
+  if ((removed.meta?.changes ?? 0) === 0) throw new AppError('last_owner', LAST_OWNER);
   const tokensRevoked = revoked.meta?.changes ?? 0;
   await auditInsert(db, {
     tenantId,

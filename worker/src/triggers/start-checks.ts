@@ -8,8 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { auditInsert } from '../audit/audit-log';
 import type { Db } from '../db/client';
 import { runs } from '../db/schema';
-import { ApiError, type FieldIssue } from '../errors';
-import { zodIssues } from '../http/error-handler';
+import { AppError, type FieldIssue, zodIssues } from '../errors';
 import { depthIssue, MAX_TRIGGER_BYTES, utf8Bytes } from '../lib/json-limits';
 import { PublishedWorkflow } from '../workflows/workflow-file';
 
@@ -30,11 +29,11 @@ export function definitionIssues(workflow: { id: string; version: number }, defi
   return [];
 }
 
-/** The version cannot run: a 409 naming its first problem, so the caller can publish a fix and send again. */
-export function unrunnableVersion(key: string, version: number, issues: FieldIssue[]): ApiError {
+/** The version cannot run: `version_not_runnable` naming its first problem, so the caller can publish a fix and send again. */
+export function unrunnableVersion(key: string, version: number, issues: FieldIssue[]): AppError {
   const first = issues[0];
-  return new ApiError(
-    'CONFLICT',
+  return new AppError(
+    'version_not_runnable',
     `Version ${version} of workflow "${key}" cannot run (${first.path}: ${first.message}); publish a fixed version`,
     { details: issues },
   );
@@ -43,12 +42,12 @@ export function unrunnableVersion(key: string, version: number, issues: FieldIss
 /** The trigger event as D1 stores it; refuses one nested too deep or too large to record. */
 export function serializeTrigger(trigger: unknown): string {
   const deep = depthIssue((trigger as { body?: unknown }).body, ['body']);
-  if (deep) throw new ApiError('BAD_REQUEST', `Trigger ${deep.path}: ${deep.message}`, { details: [deep] });
+  if (deep) throw new AppError('invalid_request', `Trigger ${deep.path}: ${deep.message}`, { details: [deep] });
   const json = JSON.stringify(trigger);
   const bytes = utf8Bytes(json);
   if (bytes > MAX_TRIGGER_BYTES)
-    throw new ApiError(
-      'PAYLOAD_TOO_LARGE',
+    throw new AppError(
+      'payload_too_large',
       `The trigger event is ${bytes} bytes as recorded (body, headers and query as JSON); at most ${MAX_TRIGGER_BYTES}`,
       { details: [{ path: 'body', message: `at most ${MAX_TRIGGER_BYTES} bytes as recorded` }] },
     );

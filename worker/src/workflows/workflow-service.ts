@@ -7,11 +7,10 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { atomically } from '../db/batch';
 import { workflows, workflowVersions } from '../db/schema';
-import { ApiError, notFound, type FieldIssue } from '../errors';
+import { AppError, type FieldIssue, validationError, zodIssues } from '../errors';
 import { base64url, newId, randomBytes } from '../lib/crypto';
 import { auditInsert } from '../audit/audit-log';
 import type { Actor } from '../auth/principal';
-import { validationError, zodIssues } from '../http/error-handler';
 import { findHardcodedCredentials } from './credential-scan';
 import { Workflow } from './workflow-file';
 import { scheduleIndexStatement } from './schedule-index';
@@ -25,16 +24,19 @@ export interface RequestMeta {
 
 export function refuseHardcodedCredentials(raw: unknown): void {
   const leaks: FieldIssue[] = findHardcodedCredentials(raw);
-  if (leaks.length) throw validationError(leaks, 'Hard-coded credential refused');
+  if (leaks.length) throw validationError(leaks, 'Hard-coded credential refused', 'hardcoded_credential');
 }
 
-/** Validates a workflow file: schema first, then hard-coded credentials. Throws a 400 naming every bad field. */
+/**
+ * Validates a stored workflow file (a draft or version about to go live): schema first, then
+ * hard-coded credentials. Request bodies are validated by their route's schema instead.
+ */
 export function parseWorkflowFile(raw: unknown): Workflow {
   // A stored file may predate the nesting limit: refuse it before any check walks it.
   const deep = depthIssue(raw);
   if (deep) throw validationError([deep], 'Invalid workflow file');
   const parsed = Workflow.safeParse(raw);
-  if (!parsed.success) throw validationError(zodIssues(parsed.error), 'Invalid workflow file');
+  if (!parsed.success) throw validationError(zodIssues(parsed.error), 'Invalid workflow file', 'invalid_workflow');
   refuseHardcodedCredentials(raw);
   return parsed.data;
 }
@@ -51,7 +53,7 @@ async function findRow(db: Db, tenantId: string, key: string) {
 
 export async function requireWorkflow(db: Db, tenantId: string, key: string) {
   const row = await findRow(db, tenantId, key);
-  if (!row) throw notFound(`Workflow "${key}"`);
+  if (!row) throw new AppError('workflow_not_found', `Workflow "${key}" not found`);
   return row;
 }
 
@@ -109,7 +111,9 @@ export async function saveDraft(
     ]);
   } catch (e) {
     if (String(e).includes('UNIQUE'))
-      throw new ApiError('CONFLICT', `Workflow "${wf.key}" was created concurrently; retry`, { cause: e });
+      throw new AppError('concurrent_modification', `Workflow "${wf.key}" was created concurrently; retry`, {
+        cause: e,
+      });
     throw e;
   }
   return { key: wf.key, created: true, workflow: wf };
@@ -168,7 +172,7 @@ export type PublishCheck = (db: Db, tenantId: string, wf: Workflow) => Promise<F
 
 export async function assertPublishable(db: Db, tenantId: string, wf: Workflow, checks: PublishCheck[]) {
   const issues = (await Promise.all(checks.map((check) => check(db, tenantId, wf)))).flat();
-  if (issues.length) throw validationError(issues, 'Cannot publish');
+  if (issues.length) throw validationError(issues, 'Cannot publish', 'invalid_workflow');
 }
 
 /**
@@ -253,7 +257,7 @@ export async function activateVersion(
 ) {
   const row = await requireWorkflow(db, tenantId, key);
   const v = await getVersion(db, tenantId, row.id, version);
-  if (!v) throw notFound(`Version ${version} of workflow "${key}"`);
+  if (!v) throw new AppError('version_not_found', `Version ${version} of workflow "${key}" not found`);
   // An old version may use a secret deleted since: refuse now rather than fail every run.
   const wf = parseWorkflowFile(JSON.parse(v.definition));
   await assertPublishable(db, tenantId, wf, checks);
@@ -282,6 +286,6 @@ export async function exportWorkflow(db: Db, tenantId: string, key: string, vers
   const row = await requireWorkflow(db, tenantId, key);
   if (version === undefined) return row.draft;
   const v = await getVersion(db, tenantId, row.id, version);
-  if (!v) throw notFound(`Version ${version} of workflow "${key}"`);
+  if (!v) throw new AppError('version_not_found', `Version ${version} of workflow "${key}" not found`);
   return v.definition;
 }
