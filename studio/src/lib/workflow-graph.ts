@@ -4,6 +4,8 @@
  * file's `ui.nodes[stepId]` when present, else from a top-down layering (a step sits one
  * row below the deepest step that leads to it; workflows may not loop, so depth is finite).
  */
+// The worker's own derivation of successors, so the canvas draws exactly the links the server checks.
+import { type StepExit, stepExits } from '../../../worker/src/workflows/step-graph';
 import type { DraftStep, DraftFile } from './api';
 
 export interface StepLink {
@@ -24,15 +26,15 @@ export const COLUMN_WIDTH = 240;
 export const ROW_HEIGHT = 130;
 
 export function stepLinks(step: DraftStep): StepLink[] {
-  const links: [string, string | null | undefined][] = [];
-  if (step.type === 'condition') links.push(['then', step.then], ['else', step.else]);
-  else if (step.type === 'branch') {
-    for (const c of step.cases ?? []) links.push([`= ${JSON.stringify(c.equals)}`, c.next]);
-    links.push(['default', step.default]);
-  } else links.push(['', step.next]);
-  return links
-    .filter((l): l is [string, string] => typeof l[1] === 'string' && l[1] !== '')
-    .map(([label, target]) => ({ source: step.id, target, label }));
+  return stepExits(step)
+    .filter((exit): exit is StepExit & { target: string } => typeof exit.target === 'string' && exit.target !== '')
+    .map((exit) => ({ source: step.id, target: exit.target, label: linkLabel(step, exit) }));
+}
+
+/** `then`, `else`, `default`, `= "US"` for a branch's case; nothing for a plain `next`. */
+function linkLabel(step: DraftStep, exit: StepExit): string {
+  if (exit.caseIndex !== undefined) return `= ${JSON.stringify(step.cases?.[exit.caseIndex]?.equals)}`;
+  return exit.field[0] === 'next' ? '' : String(exit.field[0]);
 }
 
 /** Depth of each step: 0 for steps nothing leads to, else one more than its deepest predecessor. */

@@ -3,7 +3,7 @@
  * flush (run row, changed steps, audit entries), coalescing bursts of step events,
  * so D1 sees a handful of writes per run rather than one per field change.
  */
-import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { BatchItem } from '../db/batch';
 import { runs, runSteps } from '../db/schema';
@@ -185,6 +185,3 @@ export async function suspectRuns(db: Db, now: number, limit = 50) {
     .limit(limit);
   return [...stalled, ...quiet.filter((r) => !seen.has(r.id))].slice(0, limit);
 }
-
-export const runCount = (db: Db, tenantId: string) =>
-  db.select({ n: sql<number>`count(*)` }).from(runs).where(eq(runs.tenantId, tenantId)).get();

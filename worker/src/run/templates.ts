@@ -1,6 +1,6 @@
 /**
- * `{{ path }}` templates (CONTRACT §4). A template that is the whole string keeps the
- * value's type; inside a longer string values are interpolated (objects as JSON).
+ * `{{ path }}` templates (docs/workflow-file.md#templates). A template that is the whole
+ * string keeps the value's type; inside a longer string values are interpolated (objects as JSON).
  * `secrets.*` can be rendered as markers instead of values (secret-markers.ts), so
  * plaintext never reaches the run's state or records.
  */

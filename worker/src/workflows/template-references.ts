@@ -18,7 +18,8 @@
  */
 import type { z } from 'zod';
 import { pathKeys, templatePaths } from '../run/templates';
-import { successors, type Step } from './workflow-file';
+import { stepExits } from './step-graph';
+import type { Step } from './workflow-file';
 
 type Path = (string | number)[];
 type Issue = { path: Path; message: string };
@@ -105,7 +106,8 @@ function referencesOf(step: Step, at: Path): { refs: Refs[]; inParams: Refs[] } 
 /** The ids of every step from which a step can be reached, computed on first use per step. */
 function ancestorsOf(steps: Step[]): (id: string) => Set<string> {
   const parents = new Map<string, Set<string>>(steps.map((s) => [s.id, new Set()]));
-  for (const s of steps) for (const next of successors(s)) if (next && parents.has(next)) parents.get(next)!.add(s.id);
+  for (const s of steps)
+    for (const { target } of stepExits(s)) if (target && parents.has(target)) parents.get(target)!.add(s.id);
   const memo = new Map<string, Set<string>>();
   return (id) => {
     let seen = memo.get(id);

@@ -1,5 +1,5 @@
 /**
- * The workflow file (CONTRACT §4): one zod schema validates imports, saves and
+ * The workflow file (docs/workflow-file.md): one zod schema validates imports, saves and
  * publishes, documents them in OpenAPI and types the engine. Objects are strict so a
  * typo (`paramz`) is an error naming its path, not a silently ignored field.
  */
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cronProblem, isTimeZone } from '../triggers/cron';
 import { depthMessage, tooDeepPath } from '../lib/json-limits';
 import { checkTemplateReferences } from './template-references';
+import { stepExits } from './step-graph';
 
 export const SECRET_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -129,43 +130,6 @@ export const Step = z.discriminatedUnion('type', [ActionStep, ConditionStep, Del
 export type Step = z.infer<typeof Step>;
 export type ActionStep = z.infer<typeof ActionStep>;
 
-/** Where each step can go next: used to check references and cycles, and by the engine. */
-export function successors(step: Step): (string | null | undefined)[] {
-  switch (step.type) {
-    case 'condition':
-      return [step.then, step.else];
-    case 'branch':
-      return [...step.cases.map((c) => c.next), step.default];
-    default:
-      return [step.next];
-  }
-}
-
-function successorFields(step: Step): [string, string | null | undefined][] {
-  switch (step.type) {
-    case 'condition':
-      return [
-        ['then', step.then],
-        ['else', step.else],
-      ];
-    case 'branch':
-      return [
-        ...step.cases.map((c, i) => [`cases[${i}].next`, c.next] as [string, string | null | undefined]),
-        ['default', step.default],
-      ];
-    default:
-      return [['next', step.next]];
-  }
-}
-
-/** `cases[1].next` → ['cases', 1, 'next'] */
-function fieldPath(field: string): (string | number)[] {
-  return field
-    .split(/\.|\[|\]/)
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-}
-
 const SECRET_TEMPLATE = /\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}/g;
 
 function findSecretTemplates(
@@ -206,11 +170,11 @@ export const PublishedWorkflow = WorkflowShape.superRefine((wf, ctx) => {
     ids.set(s.id, i);
   });
   wf.steps.forEach((s, i) => {
-    for (const [field, target] of successorFields(s)) {
+    for (const { field, target } of stepExits(s)) {
       if (target && !ids.has(target)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['steps', i, ...fieldPath(field)],
+          path: ['steps', i, ...field],
           message: `no step with id "${target}"`,
         });
       }
@@ -234,12 +198,12 @@ export const PublishedWorkflow = WorkflowShape.superRefine((wf, ctx) => {
   const visit = (id: string) => {
     state.set(id, 'visiting');
     const i = ids.get(id)!;
-    for (const [field, target] of successorFields(wf.steps[i])) {
+    for (const { field, target } of stepExits(wf.steps[i])) {
       if (!target || !ids.has(target)) continue;
       if (state.get(target) === 'visiting') {
         ctx.addIssue({
           code: 'custom',
-          path: ['steps', i, ...fieldPath(field)],
+          path: ['steps', i, ...field],
           message: `goes back to "${target}": workflows may not loop`,
         });
       } else if (!state.has(target)) visit(target);
