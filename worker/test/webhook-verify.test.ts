@@ -1,4 +1,4 @@
-/** Signature schemes as their senders sign them (CONTRACT §5). */
+/** Signature schemes as their senders sign them (docs/webhooks.md#signature-schemes). */
 import { describe, expect, it } from 'vitest';
 import { signGithub, signStandardWebhook, signStripe, verifyWebhook } from '../src/triggers/webhook-verify';
 

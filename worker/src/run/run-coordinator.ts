@@ -1,5 +1,5 @@
 /**
- * One Durable Object per run (CONTRACT §6). It owns the run's state in its own storage,
+ * One Durable Object per run (docs/execution.md). It owns the run's state in its own storage,
  * evaluates conditions and templates, sends ready action steps to the Queue in batches,
  * takes each attempt's result exactly once (by attempt id), and keeps the D1 copy the
  * Explorer reads up to date. Its alarm drives delays, retry backoffs, D1 flush retries
