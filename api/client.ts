@@ -19,8 +19,10 @@ export { DEFAULT_TOKEN_SCOPES, ROLES, SCOPES, type Role, type Scope } from '../w
 
 /** `details[]` of an error: the JSON path of each bad field, e.g. `steps[1].retry.maxAttempts`. */
 export type FieldIssue = NonNullable<Schemas['Error']['error']['details']>[number];
-/** The server's error codes, plus the two a client makes up when there is no server answer. */
-export type ErrorCode = Schemas['Error']['error']['code'] | 'NETWORK_ERROR' | 'HTTP_ERROR';
+/** The server's error codes (docs/errors.md), plus the ones a client makes up without a server answer. */
+export type ErrorCode = Schemas['Error']['error']['code'] | ClientErrorCode;
+/** No answer at all; an answer that is not the API's error shape; an exception in the client itself. */
+export type ClientErrorCode = 'network_error' | 'unexpected_response' | 'client_error';
 
 export interface ClientOptions {
   /** Origin of the deployment, e.g. `http://127.0.0.1:8787`; `''` for the page's own origin. */
@@ -63,8 +65,8 @@ export function createApiClient(options: ClientOptions): ApiClient {
 
 /**
  * A failed call: the server's `{error: {code, message, requestId, details?}}` with the
- * HTTP status, or `NETWORK_ERROR` (no answer) / `HTTP_ERROR` (an answer that is not the
- * API's error shape, e.g. a proxy's 502 page).
+ * HTTP status, or `network_error` (no answer) / `unexpected_response` (an answer that is not
+ * the API's error shape, e.g. a proxy's 502 page).
  */
 export class ApiError extends Error {
   readonly status: number;
@@ -100,7 +102,7 @@ export function toApiError(response: Response, error: unknown): ApiError {
   }
   return new ApiError(
     response.status,
-    'HTTP_ERROR',
+    'unexpected_response',
     `The server answered ${response.status} ${response.statusText}`.trim(),
   );
 }
@@ -113,7 +115,7 @@ export function unreachableReason(cause: unknown): string {
 
 /** The ApiError for a call that got no answer at all (refused, reset, timed out). */
 export function networkError(cause: unknown, baseUrl?: string): ApiError {
-  return new ApiError(0, 'NETWORK_ERROR', `Could not reach ${baseUrl || 'the server'} (${unreachableReason(cause)})`, {
+  return new ApiError(0, 'network_error', `Could not reach ${baseUrl || 'the server'} (${unreachableReason(cause)})`, {
     cause,
   });
 }

@@ -44,7 +44,7 @@ export async function importWorkflow({ baseUrl, token, text, publish }: ImportRe
   if (data) return { ok: true, status: response.status, result: data };
 
   const failure = toApiError(response, error);
-  if (failure.code === 'HTTP_ERROR')
+  if (failure.code === 'unexpected_response')
     return {
       ok: false,
       fatal: response.status >= 500,
@@ -59,7 +59,8 @@ export async function importWorkflow({ baseUrl, token, text, publish }: ImportRe
       : failure.message;
   return {
     ok: false,
-    fatal: response.status === 401,
+    // A bad token fails every file alike: stop at the first (codes: docs/errors.md).
+    fatal: failure.code === 'unauthorized',
     status: response.status,
     message: `${failure.code}: ${failure.message}${ref}`,
     summary: `${lead} (${details.length} problems)${ref}`,

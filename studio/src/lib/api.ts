@@ -74,7 +74,7 @@ export const api = {
     try {
       return await unwrap(client.GET('/auth/me', via(fetchImpl)));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return null;
+      if (err instanceof ApiError && err.code === 'unauthorized') return null;
       throw err;
     }
   },

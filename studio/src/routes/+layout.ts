@@ -11,7 +11,7 @@ export const load: LayoutLoad = async ({ fetch, depends }) => {
   try {
     return { me: await api.me(fetch) };
   } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
+    const e = err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err));
     error(e.status >= 400 ? e.status : 503, { message: e.message, code: e.code, requestId: e.requestId });
   }
 };
