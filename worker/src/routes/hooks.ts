@@ -99,9 +99,7 @@ export const hookRoutes = new Hono<AppEnv>().post(
         throw new AppError(
           'signing_secret_unavailable',
           "The workflow's signing secret is not available; retry later",
-          {
-            retryAfterSeconds: 60,
-          },
+          { retryAfterSeconds: 60 },
         );
       }
     }
