@@ -187,7 +187,7 @@ describe('through the API', () => {
   it('import refuses it with a 400 naming the field and the step, and stores nothing', async () => {
     const res = await call('POST', '/api/workflows/import', { token: ws.token, body: typo('typo_flow') });
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(res.json.error.code).toBe('invalid_request');
     expect(res.json.error.details).toEqual([
       { path: 'steps[1].params.json.sku', message: expect.stringMatching(/step "prpe", which does not exist/) },
     ]);
