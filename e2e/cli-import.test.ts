@@ -86,7 +86,7 @@ describe.each(examples.map((file) => [path.relative(root, file), file]))(
         params: { path: { key: 'order_flow' } },
       });
       expect(response.status).toBe(404);
-      expect(error?.error.code).toBe('NOT_FOUND');
+      expect(error?.error.code).toBe('workflow_not_found');
     });
   },
 );
