@@ -155,7 +155,7 @@ describe('bad input', () => {
   ])('answers 400 naming the field for %s', async (query, path) => {
     const res = await audit(query);
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(res.json.error.code).toBe('invalid_request');
     expect(res.json.error.details.map((d: any) => d.path)).toContain(path);
   });
 });

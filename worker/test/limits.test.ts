@@ -67,7 +67,7 @@ describe('API bodies', () => {
       rawBody: `{"payload": ${deepObjectText(10_000)}}`,
     });
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(res.json.error.code).toBe('invalid_request');
     expect(res.json.error.requestId).toMatch(/^req_/);
     expect(res.json.error.details[0].path).toBe(`payload.${aPath(63)}`);
     expect(await count('runs')).toBe(runs);
@@ -252,7 +252,7 @@ describe('webhook bodies', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(res.status).toBe(413);
-    expect(res.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.json.error.code).toBe('payload_too_large');
     expect(res.json.error.details[0].path).toBe('body');
     expect(MAX_TRIGGER_BYTES).toBeGreaterThan(1024 * 1024);
   });

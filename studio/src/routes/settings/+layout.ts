@@ -10,6 +10,6 @@ export const load: LayoutLoad = async ({ parent }) => {
   if (!can(me, 'governance'))
     error(403, {
       message: `Admin pages (API tokens, stored secrets, members, audit log) are for owners and admins; you are ${me.user?.role ?? 'signed in with a token'}.`,
-      code: 'FORBIDDEN',
+      code: 'forbidden',
     });
 };
