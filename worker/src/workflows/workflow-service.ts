@@ -34,7 +34,7 @@ export function refuseHardcodedCredentials(raw: unknown): void {
 export function parseWorkflowFile(raw: unknown): Workflow {
   // A stored file may predate the nesting limit: refuse it before any check walks it.
   const deep = depthIssue(raw);
-  if (deep) throw validationError([deep], 'Invalid workflow file');
+  if (deep) throw validationError([deep], 'Invalid workflow file', 'invalid_workflow');
   const parsed = Workflow.safeParse(raw);
   if (!parsed.success) throw validationError(zodIssues(parsed.error), 'Invalid workflow file', 'invalid_workflow');
   refuseHardcodedCredentials(raw);
