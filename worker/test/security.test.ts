@@ -108,7 +108,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
       for (const creds of [{ session: b.members.owner }, ...(tokensAllowed ? [{ token: b.fullToken }] : [])]) {
         const res = await call(route.method, filled(route, a), { ...creds, body: route.body?.(a) });
         expect(res.status, `${route.method} ${route.template} as B`).toBe(404);
-        expect(res.json.error.code).toMatch(/^(workflow|version|run|secret|token)_not_found$/);
+        expect(res.json.error.code).toMatch(/^(workflow|version|run|secret|token|member)_not_found$/);
         expect(res.text).not.toContain(a.hookId);
       }
     });
