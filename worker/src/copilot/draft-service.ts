@@ -6,7 +6,8 @@
 import { catalog as readCatalog } from '../../../connectors';
 import type { Db } from '../db/client';
 import type { Env } from '../env';
-import { createSecretResolver, SecretError, type TenantRef } from '../secrets';
+import { createSecretResolver, type TenantRef } from '../secrets/resolver';
+import { SecretError } from '../secrets/secret-error';
 import { findSecretReferences } from '../secrets/references';
 import { listStoredSecrets } from '../secrets/secret-store';
 import type { Workflow } from '../workflows/workflow-file';

@@ -4,7 +4,8 @@
  * deepest step leading to it, so a join sits right of both paths; a step's first
  * successor stays on its row, an `else` (or a later case) opens a new row below.
  */
-import { successors, type Workflow } from '../workflows/workflow-file';
+import { successors } from '../workflows/step-graph';
+import type { Workflow } from '../workflows/workflow-file';
 
 export const COLUMN_WIDTH = 280;
 export const ROW_HEIGHT = 140;

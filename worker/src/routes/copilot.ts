@@ -4,7 +4,7 @@ import { actorOf } from '../auth/principal';
 import { recordAudit } from '../audit/audit-log';
 import { draftWorkflow } from '../copilot/draft-service';
 import { draftsPerMinute, takeDraft } from '../copilot/rate-limit';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, ErrorBody, jsonBody, jsonResponse } from '../http/router';
 import { describeTenant } from '../tenants/accounts';
@@ -49,8 +49,8 @@ export const copilotRoutes = createRouter().openapi(
     const body = c.req.valid('json');
     // A model must never see a secret value: refuse one typed into the prompt or left in the draft.
     if (findHardcodedCredentials({ prompt: body.prompt }).length)
-      throw new ApiError(
-        'BAD_REQUEST',
+      throw new AppError(
+        'hardcoded_credential',
         'The prompt contains what looks like a credential; store it as a secret and name the secret instead',
         {
           details: [{ path: 'prompt', message: 'looks like a credential (value not shown)' }],
@@ -59,8 +59,8 @@ export const copilotRoutes = createRouter().openapi(
     if (body.workflow) refuseHardcodedCredentials({ workflow: body.workflow });
     const wait = await takeDraft(db, p.tenantId, draftsPerMinute(c.env.COPILOT_DRAFTS_PER_MINUTE));
     if (wait > 0)
-      throw new ApiError('RATE_LIMITED', `Too many drafts for this workspace; try again in ${wait} s`, {
-        headers: { 'Retry-After': String(wait) },
+      throw new AppError('rate_limited', `Too many drafts for this workspace; try again in ${wait} s`, {
+        retryAfterSeconds: wait,
       });
     const tenant = (await describeTenant(db, p.tenantId))!;
     const audit = (provider: string, outcome: string) =>

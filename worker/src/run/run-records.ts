@@ -3,7 +3,7 @@
  * flush (run row, changed steps, audit entries), coalescing bursts of step events,
  * so D1 sees a handful of writes per run rather than one per field change.
  */
-import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { BatchItem } from '../db/batch';
 import { runs, runSteps } from '../db/schema';

@@ -25,6 +25,11 @@ export interface StepExit {
   target: Target;
 }
 
+/** The steps a step can lead to (`null`/absent where a path ends), in field order. */
+export function successors(step: LinkedStep): Target[] {
+  return stepExits(step).map((exit) => exit.target);
+}
+
 export function stepExits(step: LinkedStep): StepExit[] {
   switch (step.type) {
     case 'condition':

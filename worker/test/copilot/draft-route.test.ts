@@ -87,7 +87,7 @@ describe('copilot draft', () => {
     const viewer = await addMember(owner, 'viewer');
     const denied = await call('POST', '/api/copilot/draft', { session: viewer, body });
     expect(denied.status).toBe(403);
-    expect(denied.json.error.code).toBe('FORBIDDEN');
+    expect(denied.json.error.code).toBe('forbidden');
     const readOnly = await createToken(owner, ['workflows:read']);
     expect((await call('POST', '/api/copilot/draft', { token: readOnly, body })).status).toBe(403);
     const editor = await addMember(owner, 'editor');
@@ -98,10 +98,10 @@ describe('copilot draft', () => {
 
   it('answers bad input with 400 naming the field', async () => {
     const owner = await signup('Copilot Bad');
-    const bad = async (body: unknown, path: string) => {
+    const bad = async (body: unknown, path: string, code = 'invalid_request') => {
       const res = await call('POST', '/api/copilot/draft', { session: owner, body });
       expect(res.status, res.text).toBe(400);
-      expect(res.json.error.code).toBe('BAD_REQUEST');
+      expect(res.json.error.code).toBe(code);
       expect(res.json.error.requestId).toBeTruthy();
       expect(res.json.error.details.map((d: any) => d.path)).toContain(path);
       return res;
@@ -114,7 +114,11 @@ describe('copilot draft', () => {
       { prompt: SEED, workflow: { key: 'x', name: 'x', trigger: { type: 'api' }, steps: [] } },
       'workflow.steps',
     );
-    const leaked = await bad({ prompt: 'post to slack with token xoxb-1234567890-abcdefghijkl' }, 'prompt');
+    const leaked = await bad(
+      { prompt: 'post to slack with token xoxb-1234567890-abcdefghijkl' },
+      'prompt',
+      'hardcoded_credential',
+    );
     expect(leaked.text).not.toContain('xoxb-1234567890');
     const wfWithValue = {
       key: 'k',
@@ -152,7 +156,7 @@ describe('copilot draft', () => {
     }
     const limited = await call('POST', '/api/copilot/draft', { session: a, body: { prompt: SEED } });
     expect(limited.status).toBe(429);
-    expect(limited.json.error.code).toBe('RATE_LIMITED');
+    expect(limited.json.error.code).toBe('rate_limited');
     expect(limited.json.error.requestId).toBeTruthy();
     const retry = Number(limited.headers.get('retry-after'));
     expect(retry).toBeGreaterThanOrEqual(1);

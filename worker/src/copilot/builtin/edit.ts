@@ -4,7 +4,8 @@
  * the trigger, "don't notify Slack" removes, "make the threshold 2000" changes it.
  */
 import type { CatalogEntry } from '../../../../connectors';
-import { successors, type Step, type Workflow } from '../../workflows/workflow-file';
+import { successors } from '../../workflows/step-graph';
+import type { Step, Workflow } from '../../workflows/workflow-file';
 import type { ProviderOutput } from '../provider';
 import { connectorWords, matchAction } from './catalog-match';
 import { splitClauses } from './clauses';
