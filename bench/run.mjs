@@ -87,7 +87,7 @@ try {
 
 const totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 if (rows.length && !stopping) {
-  const { main, detail, cpu } = renderTables(rows);
+  const { main, detail, cpu, cost } = renderTables(rows);
   console.log(
     `\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`,
   );
@@ -98,6 +98,12 @@ if (rows.length && !stopping) {
   console.log(detail);
   console.log(`\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ${machine().cores})\n`);
   console.log(cpu);
+  if (cost) {
+    console.log(
+      '\nBilled operations per run (AUTOMATE_METER counters; CPU is the local workerd process per run, an upper bound) and $ per million runs at list prices\n',
+    );
+    console.log(cost);
+  }
   const reloaded = rows.filter((r) => r.consumer.reloads);
   if (reloaded.length)
     console.log(

@@ -1,3 +1,4 @@
+import { env as startupEnv } from 'cloudflare:workers';
 import { createApp } from './app';
 import type { Env } from './env';
 import { consumeDeadLetters, consumeSteps } from './run/step-consumer';
@@ -6,8 +7,17 @@ import { sweepRuns } from './triggers/scheduled';
 import { reencryptBatch } from './secrets/secret-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
+import { RunCoordinator as Coordinator } from './run/run-coordinator';
+import { meteredDurableObject } from './meter/metered-durable-object';
+import { meteredHandler } from './meter/metered-handler';
 
-export { RunCoordinator } from './run/run-coordinator';
+/**
+ * Bench only: `AUTOMATE_METER=1` counts every binding call for cost accounting
+ * (docs/metering.md). Decided once at startup; unset, the handlers below are exported as they are.
+ */
+const METERED = startupEnv.AUTOMATE_METER === '1';
+
+export const RunCoordinator = METERED ? meteredDurableObject(Coordinator) : Coordinator;
 
 const app = createApp();
 
@@ -19,7 +29,7 @@ async function phase(name: string, work: () => Promise<unknown>): Promise<void> 
   }
 }
 
-export default {
+const handler = {
   fetch: app.fetch,
 
   async queue(batch, env) {
@@ -42,3 +52,5 @@ export default {
     );
   },
 } satisfies ExportedHandler<Env>;
+
+export default METERED ? meteredHandler(handler) : handler;
