@@ -7,6 +7,7 @@ import { sweepRuns } from './triggers/scheduled';
 import { reencryptBatch } from './secrets/secret-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
+import { pruneExpiredRuns } from './run/retention';
 import { RunCoordinator as Coordinator } from './run/run-coordinator';
 import { meteredDurableObject } from './meter/metered-durable-object';
 import { meteredHandler } from './meter/metered-handler';
@@ -39,10 +40,14 @@ const handler = {
   },
 
   async scheduled(controller, env, ctx) {
-    // Three independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
-    // the others still run, so no tenant's data can stop schedules, recovery or rotation.
+    // Independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
+    // the others still run, so no tenant's data can stop schedules, recovery, retention or rotation.
     await phase('schedules', () => startDueSchedules(env, controller.scheduledTime));
     await phase('sweep', () => sweepRuns(env));
+    await phase('retention', async () => {
+      const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
+      if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));
+    });
     // Master-key rotation: while an old key is still listed, move a batch of secrets off it each minute.
     ctx.waitUntil(
       phase('reencrypt', async () => {
