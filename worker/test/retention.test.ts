@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../src/index';
 import { createDb } from '../src/db/client';
 import { PRUNE_BUDGET, pruneExpiredRuns } from '../src/run/retention';
+import { MAX_RECORDED_BYTES } from '../src/run/limits';
 import { DAY_MS, DEFAULT_RUN_RETENTION_DAYS } from '../src/tenants/settings';
 import { addMember, call, waitForRun } from './helpers/api';
 import { apiFlow } from './helpers/engine';
@@ -200,5 +201,27 @@ describe('pruning by the minute cron', () => {
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_due_%'")).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_young_%'")).toBe(3);
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_openold_%'")).toBe(3);
+  });
+});
+
+describe('what a run record keeps in D1', () => {
+  it('keeps step data up to MAX_RECORDED_BYTES whole and a preview with the size beyond', async () => {
+    await publish(
+      a,
+      apiFlow('sizes', [
+        { id: 'small', type: 'transform', output: { v: '{{ trigger.body.small }}' }, next: 'large' },
+        { id: 'large', type: 'transform', output: { v: '{{ trigger.body.large }}' } },
+      ]),
+    );
+    const small = 's'.repeat(MAX_RECORDED_BYTES - 100);
+    const large = 'l'.repeat(MAX_RECORDED_BYTES + 100);
+    const id = await startRun(a, 'sizes', { small, large });
+    const run = await waitForRun(id, { token: a.token });
+    expect(run.status).toBe('succeeded');
+    const step = (sid: string) => run.steps.find((s: { id: string }) => s.id === sid);
+    expect(step('small').output).toEqual({ v: small });
+    expect(step('large').output).toMatchObject({ $truncated: true, bytes: MAX_RECORDED_BYTES + 108 });
+    expect(step('large').output.preview.length).toBe(2048);
+    expect(MAX_RECORDED_BYTES).toBe(16 * 1024);
   });
 });
