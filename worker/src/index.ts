@@ -14,7 +14,7 @@ import { meteredHandler } from './meter/metered-handler';
 
 /**
  * Bench only: `AUTOMATE_METER=1` counts every binding call for cost accounting
- * (docs/metering.md). Decided once at startup; unset, the handlers below are exported as they are.
+ * (bench/README.md, "Cost per run"). Decided once at startup; unset, the handlers below are exported as they are.
  */
 const METERED = startupEnv.AUTOMATE_METER === '1';
 
