@@ -101,6 +101,8 @@ export function costPerRun(delta, runs, { cpuMsPerRun = null, doActiveSecondsPer
     queueOperations: per(queueOps),
     queueBytesSent: per(delta.queue.bytesSent),
     cpuMs: cpuMsPerRun === null ? null : round(cpuMsPerRun, 2),
+    /** Growth of the D1 database file per run (SQLite pages, indexes included). */
+    d1BytesPerRun: delta.d1Size ? round(delta.d1Size.bytes / runs, 0) : null,
     /** The 3x target's measure: DO requests plus D1 rows written. */
     doRequestsPlusD1RowsWritten: per(doRequests + delta.d1.rowsWritten),
   };

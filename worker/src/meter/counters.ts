@@ -10,6 +10,8 @@ export const counters = {
   doStorage: { rowsWritten: 0, rowsRead: 0, puts: 0, deletes: 0, gets: 0, lists: 0, alarmSets: 0, alarmDeletes: 0 },
   /** readsWithoutMeta: raw()/first()/exec() calls, whose rows read are counted as rows returned (a lower bound). */
   d1: { requests: 0, statements: 0, rowsRead: 0, rowsWritten: 0, readsWithoutMeta: 0 },
+  /** The database's size in bytes after the latest statement that reported it (D1's meta.size_after). */
+  d1Size: { bytes: 0 },
   queue: { sendCalls: 0, messagesSent: 0, bytesSent: 0, batches: 0, messagesDelivered: 0, acks: 0, retries: 0 },
   /** Per RPC method name, per D1 statement verb: where the requests and rows come from. */
   byMethod: {} as Record<string, number>,

@@ -1,6 +1,6 @@
 import { counters } from './counters';
 
-type Meta = { rows_read?: number; rows_written?: number } | undefined;
+type Meta = { rows_read?: number; rows_written?: number; size_after?: number } | undefined;
 
 /** The first keyword and table of a statement: `INSERT runs`, `SELECT workflows`, ... */
 function verbOf(sql: string): string {
@@ -26,7 +26,10 @@ function count(sql: string, read: number, written: number) {
   counters.d1ByVerb[v].rowsWritten += written;
 }
 
-const countMeta = (sql: string, meta: Meta) => count(sql, meta?.rows_read ?? 0, meta?.rows_written ?? 0);
+function countMeta(sql: string, meta: Meta) {
+  count(sql, meta?.rows_read ?? 0, meta?.rows_written ?? 0);
+  if (typeof meta?.size_after === 'number') counters.d1Size.bytes = meta.size_after;
+}
 
 /** The real statement behind a metered one, so that batch() hands D1 what it made. */
 const realOf = new WeakMap<object, D1PreparedStatement>();
