@@ -14,9 +14,10 @@ import { meteredHandler } from './meter/metered-handler';
 
 /**
  * Bench only: `AUTOMATE_METER=1` counts every binding call for cost accounting
- * (bench/README.md, "Cost per run"). Decided once at startup; unset, the handlers below are exported as they are.
+ * (bench/README.md, "Cost per run"). Decided once at startup; unset, the handlers below
+ * are exported as they are. Inert where ENVIRONMENT is production (wrangler.toml's
+ * default), since /__meter answers without authentication.
  */
-// Inert where ENVIRONMENT is production (wrangler.toml's default): /__meter answers without auth.
 const METERED = startupEnv.AUTOMATE_METER === '1' && startupEnv.ENVIRONMENT !== 'production';
 
 export const RunCoordinator = METERED ? meteredDurableObject(Coordinator) : Coordinator;
