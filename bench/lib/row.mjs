@@ -20,13 +20,13 @@ const PREFLIGHT_TIMEOUT_MS = 30_000;
 const FINAL = new Set(['succeeded', 'failed']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function stubRequests(stub, p) {
+export async function stubRequests(stub, p) {
   const res = await fetch(`${stub.url}/__control/requests?path=${encodeURIComponent(p)}`, {
     signal: AbortSignal.timeout(30_000),
   });
   return res.json();
 }
-const stubReset = (stub) =>
+export const stubReset = (stub) =>
   fetch(`${stub.url}/__control/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
 
 /** One delivery through to a succeeded run before any load: proves the pipeline, warms the isolate. */
