@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseOptions, UsageError } from './lib/options.mjs';
 import { machine, renderTables } from './lib/report.mjs';
-import { runRow } from './lib/row.mjs';
+import { runPeerRow } from './lib/peer-n8n.mjs';
+import { runRow, stubReset, stubRequests } from './lib/row.mjs';
 import { killAllStacks, root, snapshotCode, stopAllStacks } from './lib/stack.mjs';
 
 const t0 = Date.now();
@@ -65,6 +66,7 @@ try {
 
 const out = path.resolve(opts.out ?? path.join(root, 'bench/results', opts.quick ? 'quick.json' : 'latest.json'));
 const rows = [];
+let peer = null;
 let failure = null;
 try {
   snapshot = await snapshotCode({ log });
@@ -78,6 +80,11 @@ try {
     const { main } = renderTables([row]);
     log(`batch size ${batchSize} done:\n${main}`);
   }
+  if (opts.peer === 'n8n') {
+    // Same machine, same run, same load client and stub; a free port of its own.
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    peer = await runPeerRow({ opts, stub, log, port, stubRequests, stubReset });
+  }
 } catch (e) {
   failure = e;
 } finally {
@@ -87,7 +94,7 @@ try {
 
 const totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 if (rows.length && !stopping) {
-  const { main, detail, cpu } = renderTables(rows);
+  const { main, detail, cpu, cost } = renderTables(rows);
   console.log(
     `\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`,
   );
@@ -98,6 +105,22 @@ if (rows.length && !stopping) {
   console.log(detail);
   console.log(`\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ${machine().cores})\n`);
   console.log(cpu);
+  if (cost) {
+    console.log(
+      '\nBilled operations per run (AUTOMATE_METER counters; CPU is the local workerd process per run, an upper bound) and $ per million runs at list prices\n',
+    );
+    console.log(cost);
+  }
+  if (peer) {
+    const w = peer.webhooks;
+    console.log(
+      `\nPeer ${peer.peer} (same load): ${w.acked}/${w.requests} acked, ${w.perSecond} acks/s, ack p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms, ${peer.runs.perSecond} runs/s, ${peer.runs.lost} lost\n`,
+    );
+    for (const r of rows)
+      console.log(
+        `ratio Automate (batch ${r.batchSize}) / n8n: acks/s ${(r.webhooks.perSecond / w.perSecond).toFixed(2)}x, runs/s ${(r.runs.perSecond / peer.runs.perSecond).toFixed(2)}x, ack p99 ${(r.webhooks.p99Ms / w.p99Ms).toFixed(2)}x`,
+      );
+  }
   const reloaded = rows.filter((r) => r.consumer.reloads);
   if (reloaded.length)
     console.log(
@@ -119,6 +142,7 @@ if (rows.length && !stopping) {
     complete: !failure && rows.length === opts.batchSizes.length,
     error: failure ? String(failure.message ?? failure) : undefined,
     rows,
+    peer,
   };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -11,6 +11,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --port N               Port for wrangler dev (default: a free one)
   --quick                Smoke run: allows fewer webhooks (default 200), writes results/quick.json
   --out FILE             Where to write the results (default: bench/results/latest.json)
+  --peer n8n             Also run the same load against n8n 1.123 (installed on first use into
+                         ~/.cache/automate-bench/n8n, or $AUTOMATE_BENCH_CACHE) and print ratio rows
   -h, --help             This text`;
 
 function positiveInt(name, text) {
@@ -34,6 +36,7 @@ export function parseOptions(argv) {
         port: { type: 'string' },
         quick: { type: 'boolean', default: false },
         out: { type: 'string' },
+        peer: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -64,5 +67,16 @@ export function parseOptions(argv) {
     values['drain-timeout'] === undefined ? 120 : positiveInt('drain-timeout', values['drain-timeout']);
   const port = values.port === undefined ? undefined : positiveInt('port', values.port);
   if (port !== undefined && port > 65535) throw new UsageError(`--port ${port}: not a TCP port`);
-  return { batchSizes: [...new Set(batchSizes)], webhooks, concurrency, drainTimeoutS, port, quick, out: values.out };
+  if (values.peer !== undefined && values.peer !== 'n8n')
+    throw new UsageError(`--peer ${values.peer}: the only peer is n8n`);
+  return {
+    batchSizes: [...new Set(batchSizes)],
+    webhooks,
+    concurrency,
+    drainTimeoutS,
+    port,
+    quick,
+    out: values.out,
+    peer: values.peer ?? null,
+  };
 }

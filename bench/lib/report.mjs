@@ -144,5 +144,37 @@ export function renderTables(rows) {
     ],
     cpuRows,
   );
-  return { main, detail, cpu };
+  const withCost = rows.filter((r) => r.cost);
+  const cost = table(
+    [
+      'batch',
+      'worker inv',
+      'DO req',
+      'DO rows w',
+      'D1 stmts',
+      'D1 rows r',
+      'D1 rows w',
+      'queue ops',
+      'CPU ms',
+      'DO req + D1 rows w',
+      '$/M runs',
+    ],
+    withCost.map((r) => {
+      const c = r.cost.counts;
+      return [
+        r.batchSize,
+        fmt(c.workerInvocations),
+        fmt(c.doRequests),
+        fmt(c.doRowsWritten),
+        fmt(c.d1Statements),
+        fmt(c.d1RowsRead),
+        fmt(c.d1RowsWritten),
+        fmt(c.queueOperations),
+        fmt(c.cpuMs),
+        fmt(c.doRequestsPlusD1RowsWritten),
+        `${fmt(r.cost.dollarsPerMillionRuns.total)}${r.cost.meterTimedOut ? ' (!)' : ''}`,
+      ];
+    }),
+  );
+  return { main, detail, cpu, cost: withCost.length ? cost : null };
 }

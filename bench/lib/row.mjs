@@ -9,6 +9,7 @@ import path from 'node:path';
 import { getRun, listAllRuns, PATH_A, PATH_B, setUpTenant, unfinishedCount } from './api.mjs';
 import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { closedLoop } from './load.mjs';
+import { costPerRun, d1Breakdown, diff, readMeter, waitQuiet } from './meter.mjs';
 import { round, summary } from './stats.mjs';
 import { startStack, STEP_QUEUE } from './stack.mjs';
 import { delivery } from './webhook.mjs';
@@ -19,13 +20,13 @@ const PREFLIGHT_TIMEOUT_MS = 30_000;
 const FINAL = new Set(['succeeded', 'failed']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function stubRequests(stub, p) {
+export async function stubRequests(stub, p) {
   const res = await fetch(`${stub.url}/__control/requests?path=${encodeURIComponent(p)}`, {
     signal: AbortSignal.timeout(30_000),
   });
   return res.json();
 }
-const stubReset = (stub) =>
+export const stubReset = (stub) =>
   fetch(`${stub.url}/__control/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
 
 /** One delivery through to a succeeded run before any load: proves the pipeline, warms the isolate. */
@@ -154,6 +155,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     const hz = await closedLoop(base, N, C, () => ({ path: '/healthz' }));
     const cpu1 = cpuSnapshot(stack.pid, publicPort);
     const hzOk = hz.results.filter((r) => r.status === 200).length;
+    const meter0 = await readMeter(base);
 
     log(`batch size ${batchSize}: POST /hooks/${hookId.slice(0, 8)}... x ${N} signed, at concurrency ${C}`);
     const tag = `b${batchSize}`;
@@ -179,6 +181,20 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     const firstAck = Math.min(...acked.map((a) => a.end));
     const lastAck = Math.max(...acked.map((a) => a.end));
     const distinctRuns = new Set(acked.map((a) => a.runId));
+
+    // First wait on the counters (reading them costs nothing), so that the Explorer polls
+    // below, which do cost D1 reads, fall outside the metered window.
+    log(`batch size ${batchSize}: ${acked.length} acked; waiting for the stack to go quiet (operation counters)`);
+    let lastMeterLog = Date.now();
+    const quiet = await waitQuiet(base, meter0, {
+      deadline: lastAck + opts.drainTimeoutS * 1000,
+      onPoll: (d) => {
+        if (Date.now() - lastMeterLog < 10_000) return;
+        lastMeterLog = Date.now();
+        log(`batch size ${batchSize}:   ${d.queue.acks} of ${d.queue.messagesSent} step messages acked`);
+      },
+    });
+    const meterDelta = diff(meter0, quiet.meter);
 
     // Wait until the Explorer lists no queued/running run of the workflow and every acked run is final.
     log(
@@ -248,6 +264,25 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         })),
       });
     }
+    const workerCpuMs = ['webhooks', 'drain']
+      .map((k) => (k === 'webhooks' ? cpuBetween(cpu1, cpu2) : cpuBetween(cpu2, cpu3)))
+      .reduce(
+        (sum, p) => (p && sum !== null ? sum + (p.stack['workerd (worker)'] ?? 0) * p.wallSeconds * 1000 : null),
+        0,
+      );
+    const cost = distinctRuns.size
+      ? {
+          ...costPerRun(meterDelta, distinctRuns.size, {
+            cpuMsPerRun: workerCpuMs === null ? null : workerCpuMs / distinctRuns.size,
+          }),
+          meterTimedOut: quiet.timedOut,
+          d1ByStatement: d1Breakdown(meterDelta, distinctRuns.size),
+          doMethods: Object.fromEntries(
+            Object.entries(meterDelta.byMethod ?? {}).map(([k, v]) => [k, round(v / distinctRuns.size, 3)]),
+          ),
+          raw: meterDelta,
+        }
+      : null;
     const wlog = scanLog(readFileSync(stack.logFile, 'utf8'));
     const lost = distinctRuns.size - finished.length;
     let keptLog = null;
@@ -294,6 +329,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         matchesSucceeded: distinctB === succeeded && reqB.length === succeeded,
       },
       breakdown: samples,
+      cost,
       consumer: wlog,
       cpu: { healthz: cpuBetween(cpu0, cpu1), webhooks: cpuBetween(cpu1, cpu2), drain: cpuBetween(cpu2, cpu3) },
       keptLog,

@@ -198,6 +198,9 @@ export async function startStack({ snapshot, batchSize, port }) {
         'ENVIRONMENT:development',
         '--var',
         `AUTOMATE_MASTER_KEY:${masterKey}`,
+        // Counts billed operations per run (worker/src/meter/), read at /__meter; never set in production.
+        '--var',
+        'AUTOMATE_METER:1',
       ],
     }).then((d) => (dev = d));
     await spawning;

@@ -14,6 +14,7 @@ import { memberRoutes } from './routes/members';
 import { runRoutes } from './routes/runs';
 import { secretRoutes } from './routes/secrets';
 import { statsRoutes } from './routes/stats';
+import { settingsRoutes } from './routes/settings';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
@@ -49,6 +50,7 @@ export function createApp() {
   api.route('/', toolRoutes);
   api.route('/', statsRoutes);
   api.route('/', copilotRoutes);
+  api.route('/', settingsRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

@@ -34,6 +34,8 @@ export interface Env {
   COPILOT_DRAFTS_PER_MINUTE?: string;
   /** Workers AI binding; only when `[ai] binding = "AI"` is configured (not needed offline). */
   AI?: import('./copilot/workers-ai').AiBinding;
+  /** Bench only: `1` counts binding calls per run and serves them at /__meter (bench/README.md, "Cost per run"). Never in production. */
+  AUTOMATE_METER?: string;
   /** Tests only: base URL of the local stub servers standing in for third-party APIs. */
   STUB_URL?: string;
 }

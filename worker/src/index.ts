@@ -1,3 +1,4 @@
+import { env as startupEnv } from 'cloudflare:workers';
 import { createApp } from './app';
 import type { Env } from './env';
 import { consumeDeadLetters, consumeSteps } from './run/step-consumer';
@@ -6,8 +7,20 @@ import { sweepRuns } from './triggers/scheduled';
 import { reencryptBatch } from './secrets/secret-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
+import { pruneExpiredRuns } from './run/retention';
+import { RunCoordinator as Coordinator } from './run/run-coordinator';
+import { meteredDurableObject } from './meter/metered-durable-object';
+import { meteredHandler } from './meter/metered-handler';
 
-export { RunCoordinator } from './run/run-coordinator';
+/**
+ * Bench only: `AUTOMATE_METER=1` counts every binding call for cost accounting
+ * (bench/README.md, "Cost per run"). Decided once at startup; unset, the handlers below
+ * are exported as they are. Inert where ENVIRONMENT is production (wrangler.toml's
+ * default), since /__meter answers without authentication.
+ */
+const METERED = startupEnv.AUTOMATE_METER === '1' && startupEnv.ENVIRONMENT !== 'production';
+
+export const RunCoordinator = METERED ? meteredDurableObject(Coordinator) : Coordinator;
 
 const app = createApp();
 
@@ -19,7 +32,7 @@ async function phase(name: string, work: () => Promise<unknown>): Promise<void> 
   }
 }
 
-export default {
+const handler = {
   fetch: app.fetch,
 
   async queue(batch, env) {
@@ -29,10 +42,14 @@ export default {
   },
 
   async scheduled(controller, env, ctx) {
-    // Three independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
-    // the others still run, so no tenant's data can stop schedules, recovery or rotation.
+    // Independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
+    // the others still run, so no tenant's data can stop schedules, recovery, retention or rotation.
     await phase('schedules', () => startDueSchedules(env, controller.scheduledTime));
     await phase('sweep', () => sweepRuns(env));
+    await phase('retention', async () => {
+      const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
+      if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));
+    });
     // Master-key rotation: while an old key is still listed, move a batch of secrets off it each minute.
     ctx.waitUntil(
       phase('reencrypt', async () => {
@@ -42,3 +59,5 @@ export default {
     );
   },
 } satisfies ExportedHandler<Env>;
+
+export default METERED ? meteredHandler(handler) : handler;

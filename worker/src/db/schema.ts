@@ -16,6 +16,8 @@ export const tenants = sqliteTable('tenants', {
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
   createdAt: integer('created_at').notNull().default(now),
+  /** Days the Explorer keeps finished runs; null means the default (worker/src/tenants/settings.ts). */
+  runRetentionDays: integer('run_retention_days'),
 });
 
 export const users = sqliteTable(
@@ -244,7 +246,8 @@ export const webhookEvents = sqliteTable(
   },
   (t) => [
     uniqueIndex('webhook_events_delivery_unique').on(t.workflowId, t.deliveryId),
-    index('webhook_events_tenant_idx').on(t.tenantId),
+    // By age within a tenant, so retention prunes a time window without scanning the tenant's events.
+    index('webhook_events_tenant_received_idx').on(t.tenantId, t.receivedAt),
   ],
 );
 

@@ -4,8 +4,12 @@
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Largest step message sent to the Queue (its limit is 128 KB per message). */
 export const MAX_MESSAGE_BYTES = 120 * 1024;
-/** Largest output the Explorer's D1 record keeps whole; larger ones keep a preview and a marker. */
-export const MAX_RECORDED_BYTES = 64 * 1024;
+/**
+ * Largest step input or output the Explorer's D1 record keeps whole; larger ones keep a
+ * 2 KB preview and their size. 16 KB (was 64 KB): a run's record is what fills the one
+ * D1 database, and a typical step's data is well under 1 KB (docs/retention.md).
+ */
+export const MAX_RECORDED_BYTES = 16 * 1024;
 const PREVIEW_CHARS = 2048;
 
 export interface Truncated {

@@ -234,4 +234,20 @@ export const ROUTES: RouteCase[] = [
     path: () => '/api/stats/overview',
     permission: { role: 'viewer', scope: 'runs:read' },
   },
+  // The settings are the caller's own tenant's (no id in the path): `own-key`.
+  {
+    method: 'GET',
+    template: '/api/settings',
+    path: () => '/api/settings',
+    permission: { role: 'viewer', scope: 'runs:read' },
+    crossTenant: 'own-key',
+  },
+  {
+    method: 'PATCH',
+    template: '/api/settings',
+    path: () => '/api/settings',
+    permission: { role: 'admin' },
+    body: () => ({ runRetentionDays: 30 }),
+    crossTenant: 'own-key',
+  },
 ];
