@@ -7,7 +7,6 @@ import type { Actor } from '../auth/principal';
 import { auditInsert } from '../audit/audit-log';
 import type { Db } from '../db/client';
 import { tenants } from '../db/schema';
-import { notFound } from '../errors';
 
 /**
  * Days a finished run stays in the Explorer when the tenant has not chosen. n8n's default
@@ -33,7 +32,8 @@ const view = (days: number | null): TenantSettings => ({
 
 export async function getSettings(db: Db, tenantId: string): Promise<TenantSettings> {
   const row = await db.select({ days: tenants.runRetentionDays }).from(tenants).where(eq(tenants.id, tenantId)).get();
-  if (!row) throw notFound('Tenant');
+  // Callers are signed in to this tenant, so a missing row is a bug, not a client error.
+  if (!row) throw new Error(`tenant ${tenantId} has no row`);
   return view(row.days);
 }
 
