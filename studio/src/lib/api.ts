@@ -85,6 +85,13 @@ export const api = {
 
   getWorkflow: (workflowKey: string, fetchImpl?: Fetch) =>
     unwrap(client.GET('/workflows/{key}', { ...key(workflowKey), ...via(fetchImpl) })),
+  /** Creates the workflow (or replaces its draft) from a whole file. */
+  importWorkflow: (file: unknown) =>
+    unwrap(client.POST('/workflows/import', { body: file as Schemas['WorkflowFile'] })),
+  /** Every problem the file has (schema, credentials, connectors, secrets); saves nothing. */
+  validateWorkflow: async (file: unknown) =>
+    (await unwrap(client.POST('/workflows/validate', { body: file }))).problems,
+  listConnectors: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/connectors', via(fetchImpl)))).connectors,
   /**
    * Saves the draft; a file the server refuses comes back as an ApiError with `details[].path`.
    * The server validates it: the editor may hold anything.

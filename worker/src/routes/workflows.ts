@@ -19,6 +19,7 @@ import {
   publish,
   requireWorkflow,
   saveDraft,
+  workflowProblems,
 } from '../workflows/workflow-service';
 
 const read = { role: 'viewer', scope: 'workflows:read' } as const;
@@ -96,6 +97,28 @@ export const workflowRoutes = createRouter()
         ? await publish(db, p.tenantId, saved.key, meta(c), publishChecks(c.env))
         : undefined;
       return c.json({ key: saved.key, created: saved.created, ...published }, saved.created ? 201 : 200);
+    },
+  )
+  .openapi(
+    apiRoute({
+      method: 'post',
+      path: '/workflows/validate',
+      permission: { role: 'viewer', scope: 'workflows:read' },
+      summary:
+        'Every problem of a workflow file (schema, hard-coded credentials, unknown connectors, missing secrets), saving nothing',
+      request: jsonBody(z.unknown().openapi({ description: 'A workflow file, valid or not' })),
+      responses: {
+        200: jsonResponse(
+          z
+            .object({ problems: z.array(z.object({ path: z.string(), message: z.string() })) })
+            .openapi('WorkflowProblems'),
+        ),
+      },
+    }),
+    async (c) => {
+      const p = c.get('principal')!;
+      const problems = await workflowProblems(c.get('db'), p.tenantId, await rawBody(c), publishChecks(c.env));
+      return c.json({ problems }, 200);
     },
   )
   .openapi(

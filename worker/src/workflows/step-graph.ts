@@ -48,3 +48,40 @@ export function stepExits(step: LinkedStep): StepExit[] {
       return [{ field: ['next'], target: step.next }];
   }
 }
+
+/**
+ * Each exit as `[field, target]` with the field written as a string (`next`, `then`,
+ * `cases[1].next`, `default`): the studio's canvas uses these as handle and edge ids.
+ */
+export function successorFields(step: LinkedStep): [string, Target][] {
+  return stepExits(step).map((exit) => [
+    exit.field.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join(''),
+    exit.target,
+  ]);
+}
+
+/** `cases[1].next` → ['cases', 1, 'next'] */
+export function fieldPath(field: string): (string | number)[] {
+  return field
+    .split(/\.|\[|\]/)
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** A copy of `step` with the exit `field` (one of its `successorFields`) leading to `target`. */
+export function withSuccessor<S extends LinkedStep>(step: S, field: string, target: string | null): S {
+  const path = fieldPath(field);
+  if (path[0] === 'cases' && typeof path[1] === 'number') {
+    const cases = [...(step.cases ?? [])];
+    cases[path[1]] = { ...cases[path[1]], next: target };
+    return { ...step, cases };
+  }
+  return { ...step, [field]: target };
+}
+
+/** A copy of `step` with every exit that led to `target` cleared (the step was deleted). */
+export function withoutSuccessor<S extends LinkedStep>(step: S, target: string): S {
+  let out = step;
+  for (const [field, to] of successorFields(step)) if (to === target) out = withSuccessor(out, field, null);
+  return out;
+}

@@ -167,6 +167,24 @@ export async function getWorkflowDetail(db: Db, tenantId: string, key: string) {
   };
 }
 
+/**
+ * Every problem the draft has, without saving it: the schema's, hard-coded credentials and
+ * (once the schema passes) the publish checks. What the studio shows as you edit, so that
+ * the first word about a problem is not a refused publish.
+ */
+export async function workflowProblems(
+  db: Db,
+  tenantId: string,
+  raw: unknown,
+  checks: PublishCheck[],
+): Promise<FieldIssue[]> {
+  const parsed = Workflow.safeParse(raw);
+  const credentials = findHardcodedCredentials(raw);
+  if (!parsed.success) return [...zodIssues(parsed.error), ...credentials];
+  const found = await Promise.all(checks.map((check) => check(db, tenantId, parsed.data)));
+  return [...credentials, ...found.flat()];
+}
+
 /** Extra checks a publish must pass (the secrets module adds "every referenced secret exists"). */
 export type PublishCheck = (db: Db, tenantId: string, wf: Workflow) => Promise<FieldIssue[]>;
 
