@@ -23,21 +23,46 @@ const handle = (nodeId: string, field: string) =>
 const targetHandle = (nodeId: string) => page.locator(`.svelte-flow__handle.target[data-nodeid="${nodeId}"]`);
 const panel = () => page.getByTestId('node-panel');
 
-/** Drags a palette item onto the canvas at (x, y) from the canvas's top left. */
-async function dropFromPalette(item: string, x: number, y: number) {
+/**
+ * Drags a palette item onto the canvas at (x, y) from the canvas's top left, and waits for
+ * `arrived`. Chromium occasionally drops the very first synthetic HTML5 drag of a page; a
+ * second drag is made only when the first left no trace.
+ */
+async function dropFromPalette(item: string, x: number, y: number, arrived: Locator) {
   const source = page.locator(`[data-testid="palette-item"][data-item="${item}"]`);
-  await source.scrollIntoViewIfNeeded();
-  await source.dragTo(canvas(), { targetPosition: { x, y } });
+  for (let attempt = 1; ; attempt++) {
+    await source.scrollIntoViewIfNeeded();
+    await source.dragTo(canvas(), { targetPosition: { x, y } });
+    try {
+      await arrived.waitFor({ timeout: 3000 });
+      return;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
 }
 
-/** Drags an edge from one handle to another, as a person does with the mouse. */
-async function connect(from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
+/** Drags an edge from one handle to another, as a person does with the mouse, and waits for the edge. */
+async function connect(from: Locator, to: Locator, edgeId: string) {
+  const edge = page.locator(`.svelte-flow__edge[data-id="${edgeId}"]`);
+  for (let attempt = 1; ; attempt++) {
+    const a = (await from.boundingBox())!;
+    const b = (await to.boundingBox())!;
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2 + 10, { steps: 3 });
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 15 });
+    await page.mouse.up();
+    try {
+      await edge.waitFor({ state: 'attached', timeout: 3000 });
+      return;
+    } catch (err) {
+      if (attempt >= 2) {
+        await browser.screenshot('editor-connect-failed.png');
+        throw err;
+      }
+    }
+  }
 }
 
 async function renameSelected(id: string) {
@@ -75,10 +100,12 @@ describe('the workflow editor', () => {
     expect(await page.getByTestId('new-key').inputValue()).toBe('high_value_order_flow');
     await page.getByTestId('new-key').fill('order_flow');
     await page.getByTestId('start-blank').click();
-    await canvas().waitFor();
+    await page.getByTestId('canvas-trigger').waitFor();
+    await page.locator('[data-testid="palette-item"][data-item="http.request"]').waitFor();
 
     // Trigger: a Standard Webhooks webhook, its secret picked from the tenant's list.
-    await dropFromPalette('Webhook (Standard Webhooks)', 420, 60);
+    await dropFromPalette('Webhook (Standard Webhooks)', 150, 400, page.getByTestId('trigger-scheme'));
+    expect(await page.getByTestId('trigger-scheme').inputValue()).toBe('standard-webhooks');
     const secretPick = panel().getByTestId('trigger-secret');
     await expect.poll(() => secretPick.locator('option').allTextContents()).toContain('SHOP_WEBHOOK_SECRET · ********');
     const options = await secretPick.locator('option').allTextContents();
@@ -86,7 +113,7 @@ describe('the workflow editor', () => {
     await secretPick.selectOption('SHOP_WEBHOOK_SECRET');
 
     // Condition total >= 1000, in the form.
-    await dropFromPalette('condition', 420, 170);
+    await dropFromPalette('condition', 420, 170, node('condition'));
     await renameSelected('is_high_value');
     await node('is_high_value').waitFor();
     await panel().getByLabel('Value read').fill('trigger.body.total');
@@ -94,24 +121,22 @@ describe('the workflow editor', () => {
     await panel().getByLabel('Compared with').fill('1000');
 
     // The ERP order, its API key picked from the list.
-    await dropFromPalette('legacy_erp.create_order', 300, 300);
+    await dropFromPalette('legacy_erp.create_order', 300, 300, node('create_order'));
     await renameSelected('create_erp_order');
     await field('customer_id').fill('{{ trigger.body.customer.id }}');
     await field('items').fill('{{ trigger.body.items }}');
     await panel().getByTestId('secret-API_KEY').selectOption('ERP_API_KEY');
 
     // The sales notification: an http POST.
-    await dropFromPalette('http.request', 300, 430);
+    await dropFromPalette('http.request', 300, 430, node('request'));
     await renameSelected('notify_sales');
     await field('method').selectOption('POST');
     await field('url').fill('https://hooks.example.com/sales');
     await panel().getByRole('button', { name: 'Close the node panel' }).click();
 
     // Wire by dragging edges: then → ERP → notify.
-    await connect(handle('is_high_value', 'then'), targetHandle('create_erp_order'));
-    await connect(handle('create_erp_order', 'next'), targetHandle('notify_sales'));
-    await page.locator('.svelte-flow__edge[data-id="create_erp_order|next"]').waitFor({ state: 'attached' });
-    await page.locator('.svelte-flow__edge[data-id="is_high_value|then"]').waitFor({ state: 'attached' });
+    await connect(handle('is_high_value', 'then'), targetHandle('create_erp_order'), 'is_high_value|then');
+    await connect(handle('create_erp_order', 'next'), targetHandle('notify_sales'), 'create_erp_order|next');
     await browser.screenshot('editor-built.png');
 
     await page.getByTestId('save').click();
@@ -144,6 +169,85 @@ describe('the workflow editor', () => {
       action: 'request',
       params: { method: 'POST', url: 'https://hooks.example.com/sales' },
     });
+  });
+
+  it('publishes a change as v2, shows the diff 1 ↔ 2 on the canvas and in JSON, and rolls back', async () => {
+    await node('notify_sales').click();
+    await field('url').fill('https://hooks.example.com/sales-v2');
+    await page.getByTestId('save').click();
+    await expect.poll(() => page.getByTestId('editor-notice').textContent()).toContain('Draft saved');
+    await expect.poll(() => page.getByTestId('publish').isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.getByTestId('publish').click();
+    await expect.poll(() => page.getByTestId('editor-notice').textContent()).toContain('Published version 2');
+
+    const versions = page.getByTestId('versions-panel');
+    await expect.poll(() => versions.getByTestId('version-row').count()).toBe(2);
+    await versions.getByTestId('diff-left').selectOption('1');
+    await versions.getByTestId('diff-right').selectOption('2');
+    await versions.getByTestId('diff').click();
+    expect(await versions.getByTestId('diff-title').textContent()).toContain('1 step changed');
+    await versions.locator('[data-testid="canvas-node"][data-step="notify_sales"][data-changed="true"]').waitFor();
+    expect(await versions.locator('[data-testid="canvas-node"][data-changed="true"]').count()).toBe(1);
+    const diffText = await versions.getByTestId('json-diff').textContent();
+    expect(diffText).toContain('- ');
+    expect(diffText).toMatch(/\+ +"url": "https:\/\/hooks\.example\.com\/sales-v2"/);
+    await browser.screenshot('editor-diff.png');
+
+    await versions.getByTestId('rollback-1').click();
+    await versions.getByTestId('confirm-rollback').click();
+    await expect
+      .poll(() => versions.getByTestId('versions-notice').textContent())
+      .toContain('Version 1 is active again');
+    const { data } = await account.api.GET('/workflows/{key}', { params: { path: { key: 'order_flow' } } });
+    expect(data!.activeVersion).toBe(1);
+  });
+
+  it("draws a signed webhook's run on the canvas: green when it succeeds, red with error and stack when it fails", async () => {
+    const { data } = await account.api.GET('/workflows/{key}', { params: { path: { key: 'order_flow' } } });
+    const deliver = async (body: unknown) => {
+      const text = JSON.stringify(body);
+      const id = `msg_${randomBytes(6).toString('hex')}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await fetch(`${baseUrl}/hooks/${data!.hookId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': sign(WEBHOOK_SECRET, id, ts, text),
+        },
+        body: text,
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { runId: string }).runId;
+    };
+
+    // A small order: the condition is false and the run ends there, succeeded.
+    const small = await deliver({ total: 10, customer: { id: 'c1' }, items: [{ sku: 'A-1' }] });
+    await page.goto(`${baseUrl}/studio/runs/${small}`);
+    await page.locator('[data-testid="run-status"]', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid="canvas-node"][data-step="is_high_value"][data-status="succeeded"]').waitFor();
+    expect(
+      await page.locator('[data-testid="canvas-node"][data-step="create_erp_order"]').getAttribute('data-status'),
+    ).toBe('skipped');
+    await browser.screenshot('run-on-canvas-succeeded.png');
+
+    // A big order: the ERP has no address configured in this stack, so its step fails.
+    const big = await deliver({ total: 1500, customer: { id: 'c2' }, items: [{ sku: 'B-2', quantity: 1 }] });
+    await page.goto(`${baseUrl}/studio/runs/${big}`);
+    await page.locator('[data-testid="run-status"]', { hasText: 'failed' }).waitFor({ timeout: 30_000 });
+    const failed = page.locator('[data-testid="canvas-node"][data-step="create_erp_order"][data-status="failed"]');
+    await failed.waitFor();
+    const red = await failed.evaluate((el) => getComputedStyle(el).borderTopColor);
+    expect(red).toBe('rgb(180, 35, 24)');
+    await failed.click();
+    const picked = page.getByTestId('picked-step');
+    await picked.getByTestId('step-error').waitFor();
+    expect((await picked.getByTestId('step-error').textContent())!.length).toBeGreaterThan(5);
+    await picked.getByTestId('step-stack').waitFor({ state: 'attached' });
+    await picked.getByTestId('attempts').waitFor();
+    await browser.screenshot('run-on-canvas-failed.png');
+    expect(await page.getByRole('link', { name: 'Audit log' }).getAttribute('href')).toContain(`run=${big}`);
   });
 });
 

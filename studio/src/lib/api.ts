@@ -101,6 +101,14 @@ export const api = {
   publish: (workflowKey: string) => unwrap(client.POST('/workflows/{key}/publish', key(workflowKey))),
   listVersions: async (workflowKey: string, fetchImpl?: Fetch) =>
     (await unwrap(client.GET('/workflows/{key}/versions', { ...key(workflowKey), ...via(fetchImpl) }))).versions,
+  /** A version's file exactly as published (or the draft without `version`). */
+  exportVersion: (workflowKey: string, version?: number, fetchImpl?: Fetch) =>
+    unwrap(
+      client.GET('/workflows/{key}/export', {
+        params: { path: { key: workflowKey }, query: version === undefined ? {} : { version } },
+        ...via(fetchImpl),
+      }),
+    ),
   activateVersion: (workflowKey: string, version: number) =>
     unwrap(
       client.POST('/workflows/{key}/versions/{n}/activate', { params: { path: { key: workflowKey, n: version } } }),

@@ -5,7 +5,10 @@ import type { PageLoad } from './$types';
 export const load: PageLoad = async ({ params, parent, fetch }) => {
   await requireMe(parent);
   try {
-    return { run: await api.getRun(params.id, fetch) };
+    const run = await api.getRun(params.id, fetch);
+    // The version the run used, to draw it on the canvas; the page still works without it.
+    const file = await api.exportVersion(run.workflow, run.version, fetch).catch(() => null);
+    return { run, file };
   } catch (err) {
     failLoad(err);
   }
