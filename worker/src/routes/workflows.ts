@@ -8,6 +8,7 @@ import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
 import { publishChecks } from '../workflows/publish-checks';
+import { deleteWorkflow, disableWorkflow, renameWorkflow, runCounts } from '../workflows/workflow-lifecycle';
 import { SchedulePreview } from '../workflows/schedule-preview';
 import {
   activateVersion,
@@ -165,6 +166,68 @@ export const workflowRoutes = createRouter()
       const saved = await saveDraft(c.get('db'), tenantId, await rawBody(c), wf, meta(c), 'workflow.save');
       return c.json({ key: saved.key, created: saved.created }, 200);
     },
+  )
+  .openapi(
+    apiRoute({
+      method: 'patch',
+      path: '/workflows/{key}',
+      permission: write,
+      summary: "Rename the workflow (the draft's name follows)",
+      request: { params: KeyParam, ...jsonBody(z.strictObject({ name: z.string().trim().min(1).max(200) })) },
+      responses: { 200: jsonResponse(z.object({ key: z.string(), name: z.string() })) },
+    }),
+    async (c) =>
+      c.json(
+        await renameWorkflow(
+          c.get('db'),
+          c.get('principal')!.tenantId,
+          c.req.valid('param').key,
+          c.req.valid('json').name,
+          meta(c),
+        ),
+        200,
+      ),
+  )
+  .openapi(
+    apiRoute({
+      method: 'post',
+      path: '/workflows/{key}/disable',
+      permission: write,
+      summary: 'Disable: no version is active, so webhooks, API calls and the schedule start no run',
+      request: { params: KeyParam },
+      responses: { 200: jsonResponse(z.object({ key: z.string(), activeVersion: z.null() })) },
+    }),
+    async (c) =>
+      c.json(await disableWorkflow(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key, meta(c)), 200),
+  )
+  .openapi(
+    apiRoute({
+      method: 'get',
+      path: '/workflows/{key}/runs/count',
+      permission: read,
+      summary: 'How many runs the workflow has (and how many are in flight): what a delete removes',
+      request: { params: KeyParam },
+      responses: { 200: jsonResponse(z.object({ total: z.number(), inFlight: z.number() })) },
+    }),
+    async (c) => {
+      const tenantId = c.get('principal')!.tenantId;
+      const row = await requireWorkflow(c.get('db'), tenantId, c.req.valid('param').key);
+      return c.json(await runCounts(c.get('db'), tenantId, row.id), 200);
+    },
+  )
+  .openapi(
+    apiRoute({
+      method: 'delete',
+      path: '/workflows/{key}',
+      permission: write,
+      summary: 'Delete the workflow with its versions and run history; refused while a run is in flight',
+      request: { params: KeyParam },
+      responses: {
+        200: jsonResponse(z.object({ key: z.string(), deleted: z.literal(true), runsDeleted: z.number() })),
+      },
+    }),
+    async (c) =>
+      c.json(await deleteWorkflow(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key, meta(c)), 200),
   )
   .openapi(
     apiRoute({

@@ -1,0 +1,119 @@
+/**
+ * A workflow's life beyond its versions: rename, disable (no new runs until a version is
+ * activated again) and delete (with its versions and run history).
+ */
+import { and, count, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import {
+  runSteps,
+  runs,
+  scheduleSlots,
+  webhookEvents,
+  workflowSchedules,
+  workflows,
+  workflowVersions,
+} from '../db/schema';
+import { ApiError } from '../errors';
+import { auditInsert } from '../audit/audit-log';
+import { requireWorkflow, type RequestMeta } from './workflow-service';
+
+/** Renames the workflow; the draft's `name` follows, so export and the editor agree. */
+export async function renameWorkflow(db: Db, tenantId: string, key: string, name: string, meta: RequestMeta) {
+  const row = await requireWorkflow(db, tenantId, key);
+  const draft = JSON.parse(row.draft) as Record<string, unknown>;
+  const renamed = draft && typeof draft === 'object' && !Array.isArray(draft) ? { ...draft, name } : draft;
+  await db.batch([
+    db
+      .update(workflows)
+      .set({ name, draft: JSON.stringify(renamed), updatedAt: Date.now() })
+      .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'workflow.rename',
+      targetType: 'workflow',
+      targetId: key,
+      context: { from: row.name, to: name },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
+  ]);
+  return { key, name };
+}
+
+/**
+ * No version is active any more: webhooks and API calls are refused and the schedule stops.
+ * Activating a version (roll back) enables it again.
+ */
+export async function disableWorkflow(db: Db, tenantId: string, key: string, meta: RequestMeta) {
+  const row = await requireWorkflow(db, tenantId, key);
+  await db.batch([
+    db
+      .update(workflows)
+      .set({ activeVersion: null, updatedAt: Date.now() })
+      .where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    db
+      .delete(workflowSchedules)
+      .where(and(eq(workflowSchedules.tenantId, tenantId), eq(workflowSchedules.workflowId, row.id))),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'workflow.disable',
+      targetType: 'workflow',
+      targetId: key,
+      context: { previous: row.activeVersion },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
+  ]);
+  return { key, activeVersion: null };
+}
+
+/** How many runs the workflow has, and how many are still going: what a delete would remove. */
+export async function runCounts(db: Db, tenantId: string, workflowId: string) {
+  const rows = await db
+    .select({ status: runs.status, n: count() })
+    .from(runs)
+    .where(and(eq(runs.tenantId, tenantId), eq(runs.workflowId, workflowId)))
+    .groupBy(runs.status);
+  const total = rows.reduce((sum, r) => sum + r.n, 0);
+  const inFlight = rows.filter((r) => r.status === 'queued' || r.status === 'running').reduce((s, r) => s + r.n, 0);
+  return { total, inFlight };
+}
+
+/**
+ * Deletes the workflow, its versions and its run history. Refused while a run is in
+ * flight (its run object would write to records that are gone): disable first, then wait.
+ */
+export async function deleteWorkflow(db: Db, tenantId: string, key: string, meta: RequestMeta) {
+  const row = await requireWorkflow(db, tenantId, key);
+  const { total, inFlight } = await runCounts(db, tenantId, row.id);
+  if (inFlight > 0)
+    throw new ApiError('CONFLICT', `Workflow "${key}" has ${inFlight} run(s) in flight; disable it and wait for them`);
+  const mine = and(eq(runs.tenantId, tenantId), eq(runs.workflowId, row.id));
+  const runIds = db.select({ id: runs.id }).from(runs).where(mine);
+  await db.batch([
+    db.delete(runSteps).where(and(eq(runSteps.tenantId, tenantId), inArray(runSteps.runId, runIds))),
+    db.delete(webhookEvents).where(and(eq(webhookEvents.tenantId, tenantId), eq(webhookEvents.workflowId, row.id))),
+    db.delete(scheduleSlots).where(and(eq(scheduleSlots.tenantId, tenantId), eq(scheduleSlots.workflowId, row.id))),
+    db.delete(runs).where(mine),
+    db
+      .delete(workflowSchedules)
+      .where(and(eq(workflowSchedules.tenantId, tenantId), eq(workflowSchedules.workflowId, row.id))),
+    db
+      .delete(workflowVersions)
+      .where(and(eq(workflowVersions.tenantId, tenantId), eq(workflowVersions.workflowId, row.id))),
+    db.delete(workflows).where(and(eq(workflows.tenantId, tenantId), eq(workflows.id, row.id))),
+    auditInsert(db, {
+      tenantId,
+      actor: meta.actor,
+      action: 'workflow.delete',
+      targetType: 'workflow',
+      targetId: key,
+      context: { runsDeleted: total },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    }),
+  ]);
+  return { key, deleted: true as const, runsDeleted: total };
+}
