@@ -4,13 +4,22 @@
  * Secrets are created by API first (their values are never in the studio).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, type Browser } from './browser';
-import { ok, signup, type Account } from './helpers';
+import { ok, root, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+
+/** A screenshot for the docs (docs/screenshots/, linked from the README): the 1280 px viewport. */
+async function docsShot(name: string) {
+  const dir = path.join(root, 'docs/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, name), fullPage: false });
+}
 
 let account: Account;
 let browser: Browser;
@@ -137,7 +146,9 @@ describe('the workflow editor', () => {
     // Wire by dragging edges: then → ERP → notify.
     await connect(handle('is_high_value', 'then'), targetHandle('create_erp_order'), 'is_high_value|then');
     await connect(handle('create_erp_order', 'next'), targetHandle('notify_sales'), 'create_erp_order|next');
-    await browser.screenshot('editor-built.png');
+    await node('is_high_value').click();
+    await docsShot('editor.png');
+    await panel().getByRole('button', { name: 'Close the node panel' }).click();
 
     await page.getByTestId('save').click();
     await page.waitForURL(/\/studio\/wizard\/order_flow$/);
@@ -246,8 +257,26 @@ describe('the workflow editor', () => {
     expect((await picked.getByTestId('step-error').textContent())!.length).toBeGreaterThan(5);
     await picked.getByTestId('step-stack').waitFor({ state: 'attached' });
     await picked.getByTestId('attempts').waitFor();
-    await browser.screenshot('run-on-canvas-failed.png');
+    await failed.scrollIntoViewIfNeeded();
+    await docsShot('run-on-canvas.png');
     expect(await page.getByRole('link', { name: 'Audit log' }).getAttribute('href')).toContain(`run=${big}`);
+  });
+
+  it('renames the workflow, then deletes it after a confirmation naming its runs', async () => {
+    await page.goto(`${baseUrl}/studio/wizard/order_flow`);
+    const lifecycle = page.getByTestId('lifecycle-panel');
+    await lifecycle.getByLabel('Name').fill('Order flow (renamed)');
+    await lifecycle.getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(() => page.getByTestId('workflow-name').textContent()).toBe('Order flow (renamed)');
+
+    await lifecycle.getByTestId('delete').click();
+    const confirmation = lifecycle.getByTestId('delete-confirmation');
+    await confirmation.waitFor();
+    expect(await confirmation.textContent()).toMatch(/Order flow \(renamed\) with its 2 versions and\s+2 runs/);
+    await lifecycle.getByTestId('confirm-delete').click();
+    await page.waitForURL(/\/studio\/$/);
+    const { response } = await account.api.GET('/workflows/{key}', { params: { path: { key: 'order_flow' } } });
+    expect(response.status).toBe(404);
   });
 });
 

@@ -109,6 +109,13 @@ export const api = {
         ...via(fetchImpl),
       }),
     ),
+  renameWorkflow: (workflowKey: string, name: string) =>
+    unwrap(client.PATCH('/workflows/{key}', { ...key(workflowKey), body: { name } })),
+  /** No version active: webhooks, API calls and the schedule start no run until one is activated. */
+  disableWorkflow: (workflowKey: string) => unwrap(client.POST('/workflows/{key}/disable', key(workflowKey))),
+  countRuns: (workflowKey: string) => unwrap(client.GET('/workflows/{key}/runs/count', key(workflowKey))),
+  /** Deletes the workflow with its versions and runs; refused (409) while a run is in flight. */
+  deleteWorkflow: (workflowKey: string) => unwrap(client.DELETE('/workflows/{key}', key(workflowKey))),
   activateVersion: (workflowKey: string, version: number) =>
     unwrap(
       client.POST('/workflows/{key}/versions/{n}/activate', { params: { path: { key: workflowKey, n: version } } }),

@@ -5,7 +5,7 @@
  * row below the deepest step that leads to it; workflows may not loop, so depth is finite).
  */
 // The worker's own derivation of successors, so the canvas draws exactly the links the server checks.
-import { type StepExit, stepExits } from '../../../worker/src/workflows/step-graph';
+import { fieldPath, type StepExit, stepExits } from '../../../worker/src/workflows/step-graph';
 import type { DraftStep, DraftFile } from './api';
 
 export interface StepLink {
@@ -35,6 +35,13 @@ export function stepLinks(step: DraftStep): StepLink[] {
 function linkLabel(step: DraftStep, exit: StepExit): string {
   if (exit.caseIndex !== undefined) return `= ${JSON.stringify(step.cases?.[exit.caseIndex]?.equals)}`;
   return exit.field[0] === 'next' ? '' : String(exit.field[0]);
+}
+
+/** The label of the exit `field` (`then`, `cases[1].next`, ...): the editor's handles and edges. */
+export function outcomeLabel(step: DraftStep, field: string): string {
+  const path = fieldPath(field);
+  const caseIndex = path[0] === 'cases' && typeof path[1] === 'number' ? path[1] : undefined;
+  return linkLabel(step, { field: path, caseIndex, target: null });
 }
 
 /** Depth of each step: 0 for steps nothing leads to, else one more than its deepest predecessor. */

@@ -4,7 +4,7 @@
  */
 import { MarkerType, type Edge, type Node } from '@xyflow/svelte';
 import { successorFields } from '../../../../worker/src/workflows/step-graph.ts';
-import { layoutWorkflow, ROW_HEIGHT } from '../workflow-graph';
+import { layoutWorkflow, outcomeLabel, ROW_HEIGHT } from '../workflow-graph';
 import { TRIGGER_NODE, type EditorFile, type EditorStep } from './draft.svelte.ts';
 
 export interface Problem {
@@ -12,12 +12,7 @@ export interface Problem {
   message: string;
 }
 
-/** What an outcome handle and its edge are called: `then`, `else`, `= "US"`, `default`, or nothing for `next`. */
-export function outcomeLabel(step: EditorStep, field: string): string {
-  const c = /^cases\[(\d+)\]/.exec(field);
-  if (c) return `= ${JSON.stringify(step.cases?.[Number(c[1])]?.equals)}`;
-  return field === 'next' ? '' : field;
-}
+export { outcomeLabel };
 
 /** `steps[2].params.url` → the step's id and the field inside it (`params.url`); `trigger.verify` → the trigger. */
 export function problemOwner(file: EditorFile, path: string): { node: string; field: string } | null {
