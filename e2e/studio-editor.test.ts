@@ -180,6 +180,7 @@ describe('the workflow editor', () => {
       action: 'request',
       params: { method: 'POST', url: 'https://hooks.example.com/sales' },
     });
+    browser.expectCleanConsole();
   });
 
   it('publishes a change as v2, shows the diff 1 ↔ 2 on the canvas and in JSON, and rolls back', async () => {
@@ -211,6 +212,7 @@ describe('the workflow editor', () => {
       .toContain('Version 1 is active again');
     const { data } = await account.api.GET('/workflows/{key}', { params: { path: { key: 'order_flow' } } });
     expect(data!.activeVersion).toBe(1);
+    browser.expectCleanConsole();
   });
 
   it("draws a signed webhook's run on the canvas: green when it succeeds, red with error and stack when it fails", async () => {
@@ -280,7 +282,7 @@ describe('the workflow editor', () => {
   });
 });
 
-export const sign = (secret: string, id: string, timestamp: number, body: string) =>
+const sign = (secret: string, id: string, timestamp: number, body: string) =>
   `v1,${createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
     .update(`${id}.${timestamp}.${body}`)
     .digest('base64')}`;

@@ -5,7 +5,7 @@
 import { MarkerType, type Edge, type Node } from '@xyflow/svelte';
 import { successorFields } from '../../../../worker/src/workflows/step-graph.ts';
 import { layoutWorkflow, outcomeLabel, ROW_HEIGHT } from '../workflow-graph';
-import { TRIGGER_NODE, type EditorFile, type EditorStep } from './draft.svelte.ts';
+import { TRIGGER_NODE, type EditorFile } from './draft.svelte.ts';
 
 export interface Problem {
   path: string;
