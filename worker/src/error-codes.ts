@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'trigger_mismatch',
   'run_not_retryable',
   'version_not_runnable',
+  'workflow_runs_in_flight',
   // Accounts and secrets
   'email_taken',
   'last_owner',

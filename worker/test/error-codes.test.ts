@@ -125,6 +125,13 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
   trigger_mismatch: () => call('POST', `/hooks/${hookOfApiFlow}`, { body: {} }),
   run_not_retryable: () => call('POST', `/api/runs/${runOfApiFlow}/retry`, { token }),
   version_not_runnable: () => call('POST', '/api/workflows/broken_flow/runs', { token, body: {} }),
+  workflow_runs_in_flight: async () => {
+    // A run waiting in a delay is in flight for a minute: the delete must refuse.
+    const slow = { ...apiFlow('slow_flow'), steps: [{ id: 'wait', type: 'delay', delayMs: 60_000, next: null }] };
+    expect((await call('POST', '/api/workflows/import?publish=true', { token, body: slow })).status).toBe(201);
+    expect((await call('POST', '/api/workflows/slow_flow/runs', { token, body: {} })).status).toBe(202);
+    return call('DELETE', '/api/workflows/slow_flow', { token });
+  },
   email_taken: () =>
     call('POST', '/api/auth/signup', { body: { tenant: 'Again', email: owner.email, password: PASSWORD } }),
   last_owner: () => call('PATCH', `/api/members/${owner.user.id}`, { session: owner, body: { role: 'admin' } }),

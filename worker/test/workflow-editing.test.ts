@@ -48,7 +48,7 @@ describe('POST /api/workflows/validate', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(res.json.error.code).toBe('invalid_request');
   });
 });
 

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   trigger_mismatch: 409,
   run_not_retryable: 409,
   version_not_runnable: 409,
+  workflow_runs_in_flight: 409,
   email_taken: 409,
   last_owner: 409,
   secret_in_use: 409,

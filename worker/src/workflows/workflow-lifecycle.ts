@@ -13,7 +13,7 @@ import {
   workflows,
   workflowVersions,
 } from '../db/schema';
-import { ApiError } from '../errors';
+import { AppError } from '../errors';
 import { auditInsert } from '../audit/audit-log';
 import { requireWorkflow, type RequestMeta } from './workflow-service';
 
@@ -89,7 +89,10 @@ export async function deleteWorkflow(db: Db, tenantId: string, key: string, meta
   const row = await requireWorkflow(db, tenantId, key);
   const { total, inFlight } = await runCounts(db, tenantId, row.id);
   if (inFlight > 0)
-    throw new ApiError('CONFLICT', `Workflow "${key}" has ${inFlight} run(s) in flight; disable it and wait for them`);
+    throw new AppError(
+      'workflow_runs_in_flight',
+      `Workflow "${key}" has ${inFlight} run(s) in flight; disable it and wait for them`,
+    );
   const mine = and(eq(runs.tenantId, tenantId), eq(runs.workflowId, row.id));
   const runIds = db.select({ id: runs.id }).from(runs).where(mine);
   await db.batch([
