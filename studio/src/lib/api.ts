@@ -55,6 +55,8 @@ export interface DraftStep {
   default?: string | null;
   connector?: string;
   action?: string;
+  params?: Record<string, unknown>;
+  secrets?: Record<string, { $secret: string; backend?: string }>;
   [field: string]: unknown;
 }
 

@@ -4,32 +4,11 @@
  * at once. Every change is a step of undo history (Ctrl+Z / Ctrl+Shift+Z).
  */
 import { withoutSuccessor, withSuccessor } from '../../../../worker/src/workflows/step-graph.ts';
+import type { DraftFile, DraftStep } from '../api';
 
-export interface EditorStep {
-  id: string;
-  type: string;
-  name?: string;
-  next?: string | null;
-  then?: string | null;
-  else?: string | null;
-  cases?: { equals: unknown; next?: string | null }[];
-  default?: string | null;
-  connector?: string;
-  action?: string;
-  params?: Record<string, unknown>;
-  secrets?: Record<string, { $secret: string; backend?: string }>;
-  [field: string]: unknown;
-}
-
-export interface EditorFile {
-  key: string;
-  name: string;
-  trigger: { type: string; [field: string]: unknown };
-  steps: EditorStep[];
-  /** Studio layout; never read by the engine. */
-  ui?: { nodes?: Record<string, { x: number; y: number }>; [field: string]: unknown };
-  [field: string]: unknown;
-}
+/** The editor's draft is the studio's loose draft file (api.ts): any JSON the user made, read defensively. */
+export type EditorStep = DraftStep;
+export type EditorFile = DraftFile;
 
 /** The trigger's node id on the canvas: not a valid step id, so it never collides with one. */
 export const TRIGGER_NODE = '$trigger';
