@@ -26,6 +26,7 @@ export type TokenSummary = Schemas['TokenSummary'];
 export type CreatedToken = Schemas['CreatedToken'];
 export type SecretSummary = Schemas['SecretSummary'];
 export type SecretWriteResult = Schemas['SecretWriteResult'];
+export type CopilotDraft = Schemas['CopilotDraft'];
 export type Scope = CreatedToken['scopes'][number];
 /** From the page's URL, as typed: the server refuses a status it does not know (400, shown on the page). */
 export type RunFilter = { status?: string; workflow?: string; cursor?: string };
@@ -145,6 +146,27 @@ export const api = {
   testRule: (rule: unknown, data: unknown) =>
     unwrap(client.POST('/rules/test', { body: { rule: rule as Schemas['RuleTestRequest']['rule'], data } })),
 
+  /**
+   * A workflow draft from a sentence, or `workflow` changed by it; saves nothing. A 429
+   * carries `retryAfterSeconds` from the answer's `Retry-After`, so the box can say when.
+   */
+  draftWorkflow: async (prompt: string, workflow?: DraftFile): Promise<CopilotDraft> => {
+    const body = { prompt, ...(workflow ? { workflow: workflow as Schemas['CopilotDraftRequest']['workflow'] } : {}) };
+    let retryAfter: string | null = null;
+    try {
+      return await unwrap(
+        client.POST('/copilot/draft', { body }).then((result) => {
+          retryAfter = result.response.headers.get('retry-after');
+          return result;
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 429 && retryAfter !== null)
+        Object.assign(err, { retryAfterSeconds: Number(retryAfter) });
+      throw err;
+    }
+  },
+
   listTokens: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/tokens', via(fetchImpl)))).tokens,
   /** The answer carries the token's value: show it once, keep it nowhere. */
   createToken: (name: string, scopes: Scope[]) => unwrap(client.POST('/tokens', { body: { name, scopes } })),
@@ -172,8 +194,18 @@ export function describeError(err: unknown): {
   code?: string;
   requestId?: string;
   details?: { path: string; message: string }[];
+  /** A 429's `Retry-After`, where the call kept it (the copilot's). */
+  retryAfterSeconds?: number;
 } {
-  if (err instanceof ApiError)
-    return { message: err.message, code: err.code, requestId: err.requestId, details: err.details };
+  if (err instanceof ApiError) {
+    const { retryAfterSeconds } = err as ApiError & { retryAfterSeconds?: number };
+    return {
+      message: err.message,
+      code: err.code,
+      requestId: err.requestId,
+      details: err.details,
+      ...(retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) ? { retryAfterSeconds } : {}),
+    };
+  }
   return { message: err instanceof Error ? err.message : String(err) };
 }
