@@ -5,10 +5,11 @@
  * (created by API first: values never reach the studio), saved, and published as v1.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, type Browser } from './browser';
-import { ok, signup, type Account } from './helpers';
+import { ok, root, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const SEED = 'When a high value order comes in, create it in the ERP and notify sales on Slack';
@@ -82,6 +83,8 @@ describe('the copilot box', () => {
     await expect.poll(() => page.getByTestId('editor-notice').textContent()).toContain('The copilot changed the draft');
     expect((await notes().allTextContents()).join(' ')).toMatch(/German|DE/);
     expect(await refine.inputValue()).toBe('');
+    await page.getByTestId('copilot-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(root, 'docs/screenshots/copilot.png'), fullPage: false });
 
     // Pick the secrets: the trigger's signing secret, the ERP's API key, the Slack bot token.
     await page.getByTestId('canvas-trigger').click();
@@ -129,6 +132,11 @@ describe('the copilot box', () => {
       if (response.status === 429) break;
       expect(response.status).toBe(200);
     }
+    // The saved workflow's editor opens with the copilot folded away: unfold it from the keyboard.
+    const folded = page.getByTestId('copilot-panel');
+    expect(await folded.getAttribute('open')).toBeNull();
+    await folded.locator('summary').focus();
+    await page.keyboard.press('Enter');
     const refine = page.getByLabel('Change this draft');
     await refine.fill('also email the customer');
     await page.getByRole('button', { name: 'Refine draft' }).click();
