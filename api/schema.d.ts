@@ -946,7 +946,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Every problem of a workflow file (schema, hard-coded credentials, unknown connectors, missing secrets), saving nothing
+         * Every problem of a workflow file (schema, hard-coded credentials, unknown connectors, missing secrets, steps no path reaches), saving nothing
          * @description Requires role `viewer` or a token with `workflows:read`.
          */
         post: {

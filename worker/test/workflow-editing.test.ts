@@ -40,6 +40,39 @@ describe('POST /api/workflows/validate', () => {
     expect(good.json).toEqual({ problems: [] });
   });
 
+  it('names every step no path from the first step reaches; import, save and publish still accept it', async () => {
+    const owner = await signup();
+    const flow = {
+      key: 'islands',
+      name: 'Islands',
+      trigger: { type: 'api' },
+      steps: [
+        { id: 'start', type: 'condition', rule: { '==': [1, 1] }, then: 'yes', else: null as string | null },
+        { id: 'yes', type: 'transform', output: {}, next: null },
+        { id: 'lonely', type: 'transform', output: {}, next: 'also_lonely' },
+        { id: 'also_lonely', type: 'transform', output: {}, next: 'yes' },
+      ],
+    };
+    const res = await call('POST', '/api/workflows/validate', { session: owner, body: flow });
+    expect(res.json.problems).toEqual([
+      { path: 'steps[2]', message: expect.stringContaining('"lonely": no path from the first step reaches it') },
+      { path: 'steps[3]', message: expect.stringContaining('"also_lonely": no path') },
+    ]);
+    // Not a publish check (publish-checks.ts says why): such files import and publish as before.
+    expect((await call('POST', '/api/workflows/import', { session: owner, body: flow })).status).toBe(201);
+    expect((await call('POST', '/api/workflows/islands/publish', { session: owner })).json.version).toBe(1);
+    // Linking the island from the reached part clears it; a step reached only through it counts too.
+    flow.steps[0].else = 'lonely';
+    expect((await call('POST', '/api/workflows/validate', { session: owner, body: flow })).json).toEqual({
+      problems: [],
+    });
+    // A file whose steps[0] is the only step, or that has none left to reach, has no such problem.
+    const single = { ...flow, key: 'single', steps: [flow.steps[1]] };
+    expect((await call('POST', '/api/workflows/validate', { session: owner, body: single })).json).toEqual({
+      problems: [],
+    });
+  });
+
   it('is a 400 for a body that is not JSON', async () => {
     const owner = await signup();
     const res = await call('POST', '/api/workflows/validate', {

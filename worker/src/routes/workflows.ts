@@ -7,7 +7,7 @@ import { actorOf } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { Workflow } from '../workflows/workflow-file';
-import { publishChecks } from '../workflows/publish-checks';
+import { publishChecks, validateChecks } from '../workflows/publish-checks';
 import { deleteWorkflow, disableWorkflow, renameWorkflow, runCounts } from '../workflows/workflow-lifecycle';
 import { SchedulePreview } from '../workflows/schedule-preview';
 import {
@@ -106,7 +106,7 @@ export const workflowRoutes = createRouter()
       path: '/workflows/validate',
       permission: { role: 'viewer', scope: 'workflows:read' },
       summary:
-        'Every problem of a workflow file (schema, hard-coded credentials, unknown connectors, missing secrets), saving nothing',
+        'Every problem of a workflow file (schema, hard-coded credentials, unknown connectors, missing secrets, steps no path reaches), saving nothing',
       request: jsonBody(z.unknown().openapi({ description: 'A workflow file, valid or not' })),
       responses: {
         200: jsonResponse(
@@ -118,7 +118,7 @@ export const workflowRoutes = createRouter()
     }),
     async (c) => {
       const p = c.get('principal')!;
-      const problems = await workflowProblems(c.get('db'), p.tenantId, await rawBody(c), publishChecks(c.env));
+      const problems = await workflowProblems(c.get('db'), p.tenantId, await rawBody(c), validateChecks(c.env));
       return c.json({ problems }, 200);
     },
   )

@@ -85,3 +85,23 @@ export function withoutSuccessor<S extends LinkedStep>(step: S, target: string):
   for (const [field, to] of successorFields(step)) if (to === target) out = withSuccessor(out, field, null);
   return out;
 }
+
+/**
+ * The indexes of the steps no path from the first step (`steps[0]`, where runs start) reaches,
+ * in file order. Links to steps that do not exist are ignored (the schema reports those).
+ */
+export function unreachableSteps(steps: readonly (LinkedStep & { id: string })[]): number[] {
+  const index = new Map(steps.map((s, i) => [s.id, i]));
+  const seen = new Set<number>();
+  const todo = steps.length ? [0] : [];
+  while (todo.length) {
+    const i = todo.pop()!;
+    if (seen.has(i)) continue;
+    seen.add(i);
+    for (const target of successors(steps[i])) {
+      const j = target ? index.get(target) : undefined;
+      if (j !== undefined && !seen.has(j)) todo.push(j);
+    }
+  }
+  return steps.map((_, i) => i).filter((i) => !seen.has(i));
+}
