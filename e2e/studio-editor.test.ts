@@ -4,22 +4,14 @@
  * Secrets are created by API first (their values are never in the studio).
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, type Browser } from './browser';
-import { ok, root, signup, type Account } from './helpers';
+import { docsShot } from './docs-screenshot';
+import { ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-
-/** A screenshot for the docs (docs/screenshots/, linked from the README): the 1280 px viewport. */
-async function docsShot(name: string) {
-  const dir = path.join(root, 'docs/screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, name), fullPage: false });
-}
 
 let account: Account;
 let browser: Browser;
@@ -143,11 +135,25 @@ describe('the workflow editor', () => {
     await field('url').fill('https://hooks.example.com/sales');
     await panel().getByRole('button', { name: 'Close the node panel' }).click();
 
-    // Wire by dragging edges: then → ERP → notify.
+    // Nothing leads to the two new steps yet: each is a problem on its node and in the list.
+    const unreached = (id: string) => `step "${id}": no path from the first step reaches it`;
+    const listed = (id: string) => page.getByTestId('problems').getByText(unreached(id));
+    await expect.poll(() => listed('notify_sales').count(), { timeout: 10_000 }).toBe(1);
+    expect(await listed('create_erp_order').count()).toBe(1);
+    expect(await node('notify_sales').getByTestId('node-problems').isVisible()).toBe(true);
+    expect(await node('notify_sales').getAttribute('title')).toContain(unreached('notify_sales'));
+
+    // Wire by dragging edges: then → ERP → notify; each link clears the step it reaches.
     await connect(handle('is_high_value', 'then'), targetHandle('create_erp_order'), 'is_high_value|then');
+    // (While the changed draft is being checked the list is empty: wait for the server's new answer.)
+    const counts = async () => [await listed('create_erp_order').count(), await listed('notify_sales').count()];
+    await expect.poll(counts, { timeout: 10_000 }).toEqual([0, 1]);
     await connect(handle('create_erp_order', 'next'), targetHandle('notify_sales'), 'create_erp_order|next');
+    await expect.poll(counts, { timeout: 10_000 }).toEqual([0, 0]);
+    expect(await node('notify_sales').getByTestId('node-problems').count()).toBe(0);
+    // Publish, enabled below only once the server answers no problem at all, confirms it.
     await node('is_high_value').click();
-    await docsShot('editor.png');
+    await docsShot(page, 'editor.png');
     await panel().getByRole('button', { name: 'Close the node panel' }).click();
 
     await page.getByTestId('save').click();
@@ -260,7 +266,7 @@ describe('the workflow editor', () => {
     await picked.getByTestId('step-stack').waitFor({ state: 'attached' });
     await picked.getByTestId('attempts').waitFor();
     await failed.scrollIntoViewIfNeeded();
-    await docsShot('run-on-canvas.png');
+    await docsShot(page, 'run-on-canvas.png');
     expect(await page.getByRole('link', { name: 'Audit log' }).getAttribute('href')).toContain(`run=${big}`);
   });
 

@@ -3,18 +3,16 @@
  * show the runs this test starts (some failed), the Audit Log filters and pages them with
  * secrets masked, and a viewer added on the Members page sees no write controls, then
  * gains some when made editor, then is signed out when removed. Screenshots of the
- * dashboard and the audit log go to docs/screenshots/.
+ * dashboard and the audit log go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (docs-screenshot.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink, openBrowser, type Browser } from './browser';
-import { ok, root, signup, type Account } from './helpers';
+import { docsShot } from './docs-screenshot';
+import { ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
-const docsShots = path.join(root, 'docs/screenshots');
 // The signed-out page's own /api/auth/me answer; the only console line a test may expect.
 const SIGNED_OUT = /status of 401/;
 
@@ -65,14 +63,6 @@ async function finished(runId: string): Promise<any> {
     if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** A screenshot for the docs: the visible 1280 px wide viewport, not the whole page. */
-async function docsShot(name: string) {
-  mkdirSync(docsShots, { recursive: true });
-  const file = path.join(docsShots, name);
-  await page.screenshot({ path: file, fullPage: false });
-  return statSync(file).size;
 }
 
 beforeAll(async () => {
@@ -149,7 +139,7 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByTestId('workflow-row').count()).toBe(2);
     expect(await page.getByTestId('tenant-name').textContent()).toBe('Governance Co');
 
-    const bytes = await docsShot('dashboard.png');
+    const { bytes } = await docsShot(page, 'dashboard.png');
     expect(bytes).toBeLessThan(400_000);
   });
 
@@ -242,7 +232,7 @@ describe('audit log', () => {
     const failedAttempt = rows().filter({ hasText: failedRuns[1] }).first();
     await failedAttempt.locator('summary').click();
     await page.setViewportSize({ width: 1280, height: 1100 });
-    const bytes = await docsShot('audit-log.png');
+    const { bytes } = await docsShot(page, 'audit-log.png');
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(bytes).toBeLessThan(400_000);
   });
@@ -318,6 +308,27 @@ describe('members and roles', () => {
     await v.getByTestId('read-only').waitFor();
     expect(await v.getByRole('button', { name: 'Test rule' }).count()).toBe(0);
 
+    // Typing the editor's address draws the canvas and panels read-only.
+    await v.goto(`${baseUrl}/studio/wizard/broken`);
+    await v.getByTestId('editor-readonly').waitFor();
+    const callNode = v.locator('[data-testid="canvas-node"][data-step="call"]');
+    await callNode.waitFor();
+    expect(await v.getByRole('region', { name: 'Palette' }).count()).toBe(0);
+    expect(await v.getByTestId('copilot-panel').count()).toBe(0);
+    expect(await v.locator('.svelte-flow__handle.connectable').count()).toBe(0);
+    for (const name of ['Save draft', 'Publish', 'Undo', 'Redo', 'Rename', 'Disable', 'Disable…', 'Delete…'])
+      expect(await v.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    expect(await v.getByTestId('workflow-name-input').getAttribute('readonly')).not.toBeNull();
+    await callNode.click();
+    await v.getByTestId('node-panel').waitFor();
+    expect(await v.getByTestId('step-id').isDisabled()).toBe(true);
+    await v.keyboard.press('Delete');
+    expect(await callNode.count()).toBe(1);
+    // And the new-workflow address says why there is nothing to start.
+    await v.goto(`${baseUrl}/studio/wizard/`);
+    expect(await v.getByTestId('wizard-not-allowed').textContent()).toContain('cannot create workflows');
+    expect(await v.getByTestId('start-blank').count()).toBe(0);
+
     // Typing a governance address shows why, and asks the API for nothing it would refuse.
     for (const p of ['members', 'audit', 'tokens', 'secrets']) {
       await v.goto(`${baseUrl}/studio/settings/${p}`);
@@ -358,16 +369,40 @@ describe('members and roles', () => {
 });
 
 describe('narrow screens', () => {
-  it('fits the dashboard, audit log and members pages in 390 px', async () => {
+  it('fits the dashboard, audit log, members pages, wizard and editor in 390 px', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {
-      for (const p of ['', 'settings/audit', 'settings/members', 'settings/tokens']) {
+      for (const p of ['', 'settings/audit', 'settings/members', 'settings/tokens', 'wizard/', 'wizard/broken']) {
         await page.goto(`${baseUrl}/studio/${p}`);
         await page.getByRole('heading', { level: 1 }).waitFor();
         await browser.screenshot(`narrow-${p.replace('/', '-') || 'home'}.png`);
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(width, `/studio/${p}`).toBeLessThanOrEqual(390);
       }
+      const fits = async (what: string) => {
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, what).toBeLessThanOrEqual(390);
+      };
+      const within = async (what: string, testId: string) => {
+        const box = (await page.getByTestId(testId).boundingBox())!;
+        expect(box.x, what).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, what).toBeLessThanOrEqual(390);
+      };
+      // The editor with a node's panel open: palette, canvas and panel stack in one column.
+      await page.locator('[data-testid="canvas-node"][data-step="call"]').click();
+      await page.getByTestId('node-panel').waitFor();
+      await within('node panel', 'node-panel');
+      await within('canvas', 'editor-canvas');
+      await fits('editor with the node panel');
+      await browser.screenshot('narrow-editor-panel.png');
+      // A blank start in the wizard opens the same editor, palette included.
+      await page.goto(`${baseUrl}/studio/wizard/`);
+      await page.getByTestId('new-name').fill('Narrow flow');
+      await page.getByTestId('start-blank').click();
+      await page.getByTestId('workflow-editor').waitFor();
+      await page.getByRole('region', { name: 'Palette' }).waitFor();
+      await within('canvas of a new workflow', 'editor-canvas');
+      await fits('new workflow editor');
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
