@@ -5,11 +5,11 @@
  * (created by API first: values never reach the studio), saved, and published as v1.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, type Browser } from './browser';
-import { ok, root, signup, type Account } from './helpers';
+import { docsShot } from './docs-screenshot';
+import { ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const SEED = 'When a high value order comes in, create it in the ERP and notify sales on Slack';
@@ -84,7 +84,7 @@ describe('the copilot box', () => {
     expect((await notes().allTextContents()).join(' ')).toMatch(/German|DE/);
     expect(await refine.inputValue()).toBe('');
     await page.getByTestId('copilot-panel').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(root, 'docs/screenshots/copilot.png'), fullPage: false });
+    await docsShot(page, 'copilot.png');
 
     // Pick the secrets: the trigger's signing secret, the ERP's API key, the Slack bot token.
     await page.getByTestId('canvas-trigger').click();
