@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   // Webhooks and the deployment
   'invalid_signature',
   'signing_secret_unavailable',
+  'run_start_unavailable',
   'secrets_not_configured',
   'internal_error',
 ] as const;

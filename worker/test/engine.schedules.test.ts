@@ -6,10 +6,9 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../src/index';
-import { recordRun } from '../src/triggers/start-run';
 import { call, waitForRun } from './helpers/api';
 import { apiFlow } from './helpers/engine';
-import { publish, workspace, type Workspace } from './helpers/tenant';
+import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 const MINUTE = 60_000;
 
@@ -309,29 +308,13 @@ describe('isolation', () => {
         .first(),
     ).rejects.toThrow(/malformed JSON/);
 
-    // A run acknowledged a minute ago whose object never started.
-    const wf = await env.DB.prepare(
-      "SELECT w.id, v.definition FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version WHERE w.key = 'b_stuck' AND w.tenant_id = ?",
-    )
-      .bind(b.owner.tenant.id)
-      .first<{ id: string; definition: string }>();
-    const { runId: stuck } = await recordRun(env, {
-      tenant: { id: b.owner.tenant.id, slug: b.owner.tenant.slug },
-      workflow: { id: wf!.id, key: 'b_stuck', version: 1 },
-      definition: wf!.definition,
-      triggerType: 'api',
-      trigger: { body: {}, headers: {}, query: {} },
-    });
-    await env.DB.prepare('UPDATE runs SET created_at = created_at - 60000 WHERE id = ?').bind(stuck).run();
-
     const at = minuteFromNow(6);
     await minuteCron(at);
 
-    // B's schedule fired, and the sweeper started B's stuck run, in the same invocation.
+    // B's schedule fired.
     const bRuns = await runsOf(b, 'b_tick');
     expect(bRuns).toHaveLength(1);
     expect((await waitForRun(bRuns[0].id, { token: b.token })).status).toBe('succeeded');
-    expect((await waitForRun(stuck, { token: b.token })).status).toBe('succeeded');
 
     // A's deep definition is no problem for the index: it fired too.
     expect(await runsOf(a, 'a_deep')).toHaveLength(1);
@@ -362,20 +345,12 @@ describe('isolation', () => {
 
   it('runs the sweeper even when the whole schedule phase fails', async () => {
     const c = await workspace('Sweep Anyway Co');
-    await publish(c, apiFlow('c_stuck', [{ id: 'x', type: 'transform', output: { ok: true } }]));
-    const wf = await env.DB.prepare(
-      "SELECT w.id, v.definition FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version WHERE w.key = 'c_stuck' AND w.tenant_id = ?",
-    )
-      .bind(c.owner.tenant.id)
-      .first<{ id: string; definition: string }>();
-    const { runId } = await recordRun(env, {
-      tenant: { id: c.owner.tenant.id, slug: c.owner.tenant.slug },
-      workflow: { id: wf!.id, key: 'c_stuck', version: 1 },
-      definition: wf!.definition,
-      triggerType: 'api',
-      trigger: { body: {}, headers: {}, query: {} },
-    });
-    await env.DB.prepare('UPDATE runs SET created_at = created_at - 60000 WHERE id = ?').bind(runId).run();
+    // A run waiting on a long delay, whose Explorer row has been quiet for 10 minutes: the sweeper nudges it.
+    await publish(c, apiFlow('c_quiet', [{ id: 'wait', type: 'delay', delayMs: 3_600_000 }]));
+    const runId = await startRun(c, 'c_quiet', {});
+    await waitForRun(runId, { token: c.token }, (r: any) => r.steps[0]?.status === 'waiting');
+    const quietSince = Date.now() - 10 * MINUTE;
+    await env.DB.prepare('UPDATE runs SET updated_at = ? WHERE id = ?').bind(quietSince, runId).run();
     // The schedule query itself fails (its table is gone for this invocation).
     await env.DB.prepare('ALTER TABLE workflow_schedules RENAME TO workflow_schedules_away').run();
     try {
@@ -383,6 +358,15 @@ describe('isolation', () => {
     } finally {
       await env.DB.prepare('ALTER TABLE workflow_schedules_away RENAME TO workflow_schedules').run();
     }
-    expect((await waitForRun(runId, { token: c.token })).status).toBe('succeeded');
+    // The nudge made the run object write its row again.
+    const deadline = Date.now() + 5_000;
+    let updatedAt = quietSince;
+    while (updatedAt === quietSince && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      updatedAt = (await env.DB.prepare('SELECT updated_at FROM runs WHERE id = ?')
+        .bind(runId)
+        .first<{ updated_at: number }>())!.updated_at;
+    }
+    expect(updatedAt).toBeGreaterThan(quietSince);
   });
 });

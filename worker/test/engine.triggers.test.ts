@@ -3,8 +3,6 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { beforeAll, describe, expect, it } from 'vitest';
 import { erpOrders, requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import worker from '../src/index';
-import { recordRun } from '../src/triggers/start-run';
-import { sweepRuns } from '../src/triggers/scheduled';
 import { call, putSecrets, waitForRun } from './helpers/api';
 import { apiFlow, http } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
@@ -137,31 +135,6 @@ describe('schedule trigger', () => {
     const run = await waitForRun(list.json.runs[0].id, auth());
     expect(run.triggerType).toBe('schedule');
     expect(run.steps[0].output).toEqual({ at: new Date(slot).toISOString() });
-  });
-});
-
-describe('recovery', () => {
-  it('starts a run that was recorded but never handed to its object', async () => {
-    await publish(ws, apiFlow('orphan', [{ id: 'x', type: 'transform', output: { ok: true } }]));
-    const wf = await env.DB.prepare(
-      "SELECT w.id, w.key, w.tenant_id, t.slug, v.definition FROM workflows w JOIN tenants t ON t.id = w.tenant_id JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version WHERE w.key = 'orphan' AND w.tenant_id = ?",
-    )
-      .bind(ws.owner.tenant.id)
-      .first<any>();
-    // As if the isolate died right after acknowledging the trigger.
-    const { runId } = await recordRun(env, {
-      tenant: { id: wf.tenant_id, slug: wf.slug },
-      workflow: { id: wf.id, key: wf.key, version: 1 },
-      definition: wf.definition,
-      triggerType: 'api',
-      trigger: { body: {}, headers: {}, query: {} },
-    });
-    const before = await call('GET', `/api/runs/${runId}`, auth());
-    expect(before.json.status).toBe('queued');
-    const swept = await sweepRuns(env, Date.now() + 60_000);
-    expect(swept.started).toBeGreaterThanOrEqual(1);
-    const run = await waitForRun(runId, auth());
-    expect(run.status).toBe('succeeded');
   });
 });
 

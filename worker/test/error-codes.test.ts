@@ -46,6 +46,30 @@ async function callWith(changed: Partial<Env>, method: string, path: string, ini
 
 const NO_MASTER_KEY = { AUTOMATE_MASTER_KEY: undefined } as Partial<Env>;
 
+/**
+ * The platform failing to reach run objects: the real namespace (ids made as in production),
+ * whose stubs fail every call the way an unreachable object's do. Fault injection for the
+ * one case no real local object produces on demand.
+ */
+const UNREACHABLE_RUNS = {
+  RUN_COORDINATOR: new Proxy(env.RUN_COORDINATOR, {
+    get(target, prop) {
+      if (prop === 'get')
+        return () =>
+          new Proxy(
+            {},
+            {
+              get: () => async () => {
+                throw new Error('Network connection lost.');
+              },
+            },
+          );
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }),
+} as Partial<Env>;
+
 beforeAll(async () => {
   owner = await signup('Error Codes Co');
   await putSecrets(owner);
@@ -148,6 +172,11 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
       body: '{}',
     });
   },
+  run_start_unavailable: () =>
+    callWith(UNREACHABLE_RUNS, 'POST', '/api/workflows/api_flow/runs', {
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: {} }),
+    }),
   secrets_not_configured: () =>
     callWith(NO_MASTER_KEY, 'PUT', '/api/secrets/ANY_KEY', {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -175,7 +204,7 @@ describe('every error code', () => {
       expect(res.status).toBe(HTTP_STATUS[code]);
       expect(res.json.error.requestId).toMatch(/^req_/);
       expect(res.json.error.message.length).toBeGreaterThan(5);
-      if (code === 'rate_limited' || code === 'signing_secret_unavailable')
+      if (code === 'rate_limited' || code === 'signing_secret_unavailable' || code === 'run_start_unavailable')
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       if (code === 'internal_error') expect(res.text).not.toContain('internal detail');
     },

@@ -18,6 +18,12 @@ export const tenants = sqliteTable('tenants', {
   createdAt: integer('created_at').notNull().default(now),
   /** Days the Explorer keeps finished runs; null means the default (worker/src/tenants/settings.ts). */
   runRetentionDays: integer('run_retention_days'),
+  /**
+   * Bumped in the same batch as every write to the tenant's stored secrets: isolates that
+   * cache decrypted signing secrets compare it (read with the webhook's workflow lookup)
+   * so a rotation made anywhere is honoured by the very next webhook.
+   */
+  secretsRevision: integer('secrets_revision').notNull().default(0),
 });
 
 export const users = sqliteTable(

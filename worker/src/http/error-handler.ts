@@ -39,6 +39,7 @@ export const HTTP_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   concurrent_modification: 409,
   invalid_signature: 401,
   signing_secret_unavailable: 503,
+  run_start_unavailable: 503,
   secrets_not_configured: 503,
   internal_error: 500,
 };

@@ -1,7 +1,7 @@
 /**
- * Webhooks from third parties (docs/webhooks.md): verify the signature, record the event and
- * its run durably, answer 202 with the run id. A delivery id seen before answers the
- * same run id and starts nothing. The run object is started after the answer.
+ * Webhooks from third parties (docs/webhooks.md): verify the signature, hand the event to
+ * its run object (named after the workflow and delivery id, which stores it durably), answer
+ * 202 with the run id. A delivery id seen before answers the same run id and starts nothing.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -12,9 +12,9 @@ import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
 import { createSecretResolver } from '../secrets/resolver';
 import { SecretError } from '../secrets/secret-error';
-import { activeWorkflowBy, kickRun, recordableHeaders, recordRun } from '../triggers/start-run';
+import { activeWorkflowBy, recordableHeaders, startRun } from '../triggers/start-run';
+import { triggerOf } from '../triggers/version-cache';
 import { verifyWebhook } from '../triggers/webhook-verify';
-import { Trigger } from '../workflows/workflow-file';
 
 const HOOK_ID = /^hk_[A-Za-z0-9_-]{20,64}$/;
 
@@ -46,17 +46,14 @@ export const hookRoutes = new Hono<AppEnv>().post(
     const wf = await activeWorkflowBy(db, { hookId });
     if (!wf) throw new AppError('webhook_not_found', 'Unknown webhook');
     if (!wf.activeVersion) throw new AppError('workflow_not_published', 'This workflow has no published version yet');
-    // The version was validated when published; the hot path reads only its trigger
-    // (recordRun checks the whole file before anything is recorded).
-    let trigger: Trigger;
-    try {
-      trigger = Trigger.parse((JSON.parse(wf.definition) as { trigger: unknown }).trigger);
-    } catch {
+    // The version was validated when published; the hot path reads only its trigger, parsed
+    // once per isolate (startRun checks the whole file, also once per isolate and version).
+    const trigger = wf.file ? triggerOf(wf.file) : null;
+    if (!trigger)
       throw new AppError(
         'version_not_runnable',
         'The active version of this workflow cannot run; publish a fixed version',
       );
-    }
     if (trigger.type !== 'webhook')
       throw new AppError('trigger_mismatch', `This workflow is triggered by ${trigger.type}, not by webhooks`);
 
@@ -106,27 +103,20 @@ export const hookRoutes = new Hono<AppEnv>().post(
     const verdict = await verifyWebhook(trigger.verify.scheme, c.req.raw.headers, text, secrets);
     if (!verdict.ok) return reject(verdict.reason);
 
-    // recordRun refuses a body past the nesting or size limits (lib/json-limits.ts) with a 4xx naming where.
+    // startRun refuses a body past the nesting or size limits (lib/json-limits.ts) with a 4xx naming where.
     const event = {
       body: parseBody(text, c.req.header('content-type')),
       headers: recordableHeaders(c.req.raw.headers),
       query: c.req.query(),
     };
-    const { runId, duplicate, init } = await recordRun(c.env, {
+    // Returns once the run object has stored the event: the 202 means it is durable.
+    const { runId, duplicate } = await startRun(c.env, {
       ...wf,
       triggerType: 'webhook',
       trigger: event,
       triggerRef: verdict.deliveryId,
       dedup: verdict.deliveryId ? { kind: 'delivery', id: verdict.deliveryId } : undefined,
     });
-    if (!duplicate)
-      c.executionCtx.waitUntil(
-        kickRun(c.env, init).catch((e) =>
-          console.error(
-            JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
-          ),
-        ),
-      );
     return c.json({ runId, duplicate }, 202);
   },
 );

@@ -8,8 +8,11 @@ import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { decodeCursor, getRun, getRunSteps, listRuns } from '../run/run-records';
-import { activeWorkflowBy, kickRun, recordableHeaders, recordRun, retrySeed } from '../triggers/start-run';
-import { getVersion, requireWorkflow } from '../workflows/workflow-service';
+import type { RunView } from '../run/run-coordinator';
+import type { RunInit } from '../run/run-state';
+import { activeWorkflowBy, recordableHeaders, runStubOrNull, startRun } from '../triggers/start-run';
+import { versionFile } from '../triggers/version-cache';
+import { requireWorkflow } from '../workflows/workflow-service';
 
 const trigger = { role: 'editor', scope: 'runs:trigger' } as const;
 const read = { role: 'viewer', scope: 'runs:read' } as const;
@@ -136,7 +139,7 @@ export const runRoutes = createRouter()
         throw new AppError('invalid_request', 'Idempotency-Key header: 1 to 200 characters', {
           details: [{ path: 'header.idempotency-key', message: '1 to 200 characters' }],
         });
-      const { runId, duplicate, init } = await recordRun(c.env, {
+      const { runId, duplicate } = await startRun(c.env, {
         ...wf,
         triggerType: p.type === 'token' ? 'api' : 'manual',
         trigger: {
@@ -147,14 +150,6 @@ export const runRoutes = createRouter()
         triggerRef: p.type === 'token' ? p.tokenName : p.email,
         dedup: idem ? { kind: 'delivery', id: `api:${idem}` } : undefined,
       });
-      if (!duplicate)
-        c.executionCtx.waitUntil(
-          kickRun(c.env, init).catch((e) =>
-            console.error(
-              JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
-            ),
-          ),
-        );
       return c.json({ runId, duplicate }, 202);
     },
   )
@@ -239,42 +234,48 @@ export const runRoutes = createRouter()
       const p = c.get('principal')!;
       const db = c.get('db');
       const { id } = c.req.valid('param');
-      const run = await getRun(db, p.tenantId, id);
-      if (!run) throw new AppError('run_not_found', 'Run not found');
-      if (run.status !== 'failed')
-        throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${run.status}`);
-      const wfRow = await requireWorkflow(db, p.tenantId, run.workflowKey);
+      // The failed run's own object holds its steps and outputs: the retry is seeded from it.
+      const view = (await runStubOrNull(c.env, id)?.snapshot()) as RunView | null | undefined;
+      const old = view?.state;
+      if (!view || !old || old.tenant.id !== p.tenantId) throw new AppError('run_not_found', 'Run not found');
+      if (old.status !== 'failed')
+        throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${old.status}`);
+      const wfRow = await requireWorkflow(db, p.tenantId, old.workflow.key);
       // The same version the failed run executed: a retry must not change behaviour under it.
-      const version = await getVersion(db, p.tenantId, wfRow.id, run.version);
-      if (!version)
-        throw new AppError('version_not_found', `Version ${run.version} of workflow "${run.workflowKey}" not found`);
-      const slug = (await activeWorkflowBy(db, { tenantId: p.tenantId, key: run.workflowKey }))!.tenant.slug;
-      const { runId, init } = await recordRun(c.env, {
-        tenant: { id: p.tenantId, slug },
-        workflow: { id: wfRow.id, key: wfRow.key, version: run.version },
-        definition: version.definition,
+      const file = wfRow.id === old.workflow.id ? await versionFile(db, wfRow.id, old.workflow.version) : null;
+      if (!file)
+        throw new AppError(
+          'version_not_found',
+          `Version ${old.workflow.version} of workflow "${old.workflow.key}" not found`,
+        );
+      const { runId } = await startRun(c.env, {
+        tenant: old.tenant,
+        workflow: { id: wfRow.id, key: wfRow.key, version: old.workflow.version },
+        definition: file.definition,
         triggerType: 'retry',
-        trigger: run.trigger ?? { body: null, headers: {}, query: {} },
-        triggerRef: run.id,
-        retryOf: run.id,
-        seed: await retrySeed(db, p.tenantId, run.id),
+        trigger: { body: old.trigger.body, headers: old.trigger.headers, query: old.trigger.query },
+        triggerRef: id,
+        retryOf: id,
+        seed: retrySeed(view),
       });
-      // The run is recorded: if its object cannot be reached now, the sweeper starts it (as for a trigger).
-      await kickRun(c.env, init).catch((e) =>
-        console.error(
-          JSON.stringify({ level: 'error', runId, message: 'run start deferred to sweeper', error: String(e) }),
-        ),
-      );
       await recordAudit(db, {
         tenantId: p.tenantId,
         actor: actorOf(p),
         action: 'run.retry',
         targetType: 'run',
-        targetId: run.id,
+        targetId: id,
         runId,
-        context: { retryOf: run.id },
+        context: { retryOf: id },
         ...meta(c),
       });
       return c.json({ runId, duplicate: false }, 202);
     },
   );
+
+/** What a retry starts from: the outputs of the failed run's succeeded steps, and its failed steps. */
+function retrySeed(view: RunView): NonNullable<RunInit['seed']> {
+  const steps = Object.values(view.state.steps);
+  const outputs: Record<string, unknown> = {};
+  for (const s of steps) if (s.status === 'succeeded') outputs[s.id] = view.outputs[s.id] ?? null;
+  return { outputs, start: steps.filter((s) => s.status === 'failed').map((s) => s.id) };
+}

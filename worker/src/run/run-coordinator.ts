@@ -1,9 +1,12 @@
 /**
- * One Durable Object per run (docs/execution.md). It owns the run's state in its own storage,
- * evaluates conditions and templates, sends ready action steps to the Queue in batches,
- * takes each attempt's result exactly once (by attempt id), and keeps the D1 copy the
- * Explorer reads up to date. Its alarm drives delays, retry backoffs, D1 flush retries
- * and the re-sending of attempts lost past their deadline (attempt-deadlines.ts).
+ * One Durable Object per run (docs/execution.md), named after what makes the run unique
+ * (start-run.ts): its storage is the durable record of the trigger event and the run's
+ * deduplication record. It owns the run's state, evaluates conditions and templates, sends
+ * ready action steps to the Queue in batches (or hands them straight back to the consumer
+ * that reports the step before them, already claimed), takes each attempt's result exactly
+ * once (by attempt id), and keeps the D1 copy the Explorer reads up to date. Its alarm
+ * drives delays, retry backoffs, D1 flush retries and the re-sending of attempts lost past
+ * their deadline (attempt-deadlines.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { createDb, type Db } from '../db/client';
@@ -14,6 +17,7 @@ import { flushStatements } from './run-records';
 import {
   applyResult,
   claim,
+  currentStepOf,
   initState,
   nextDeadline,
   nextWake,
@@ -39,6 +43,13 @@ export interface RunView {
   outputs: Outputs;
 }
 
+export interface Reported {
+  /** False: a duplicate or stale report, which changed nothing. */
+  applied: boolean;
+  /** The run's next ready attempts, already claimed for the reporting consumer to execute now. */
+  next: StepMessage[];
+}
+
 export class RunCoordinator extends DurableObject<Env> {
   private state: RunState | null = null;
   private outputs: Outputs = {};
@@ -48,6 +59,8 @@ export class RunCoordinator extends DurableObject<Env> {
   private flushAgain = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private flushDue = 0;
+  /** The alarm as last set (null: none), so an event that does not move it writes nothing. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,6 +68,7 @@ export class RunCoordinator extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<RunState>('state');
       if (!stored) return;
+      this.alarmAt = await ctx.storage.getAlarm();
       this.state = stored;
       this.wf = parseDefinition(stored.definition);
       const outs = await ctx.storage.list<unknown>({ prefix: 'out:' });
@@ -62,11 +76,16 @@ export class RunCoordinator extends DurableObject<Env> {
     });
   }
 
-  /** Starts the run; calling it again (a retried trigger, the sweeper) changes nothing. */
-  async start(init: RunInit): Promise<{ runId: string; status: string }> {
+  /**
+   * Starts the run: once this returns, the trigger event is in this object's storage. A
+   * second start (a repeated delivery, a schedule slot fired twice) changes nothing and
+   * answers the first run's id with `duplicate: true`. The first attempts' Queue messages
+   * are sent after the answer; one that is lost is re-sent at its pickup deadline.
+   */
+  async start(init: RunInit): Promise<{ runId: string; status: string; duplicate: boolean }> {
     if (this.state) {
       this.scheduleFlushIfDirty();
-      return { runId: this.state.runId, status: this.state.status };
+      return { runId: this.state.runId, status: this.state.status, duplicate: true };
     }
     const now = Date.now();
     const { state, outputs, wf } = initState(init, now);
@@ -74,7 +93,7 @@ export class RunCoordinator extends DurableObject<Env> {
     this.outputs = outputs;
     this.wf = wf;
     await this.advance(now);
-    return { runId: state.runId, status: state.status };
+    return { runId: state.runId, status: state.status, duplicate: false };
   }
 
   /**
@@ -94,14 +113,18 @@ export class RunCoordinator extends DurableObject<Env> {
     return ok;
   }
 
-  /** An attempt's outcome. Duplicates (redelivered messages) are ignored. */
-  async report(attemptId: string, result: StepResult): Promise<boolean> {
-    if (!this.state || !this.wf) return false;
+  /**
+   * An attempt's outcome. Duplicates (redelivered messages) are ignored. Up to `take` of
+   * the attempts it makes ready come back claimed, for the reporting consumer to execute
+   * at once (no Queue round trip, no claim); the rest go to the Queue.
+   */
+  async report(attemptId: string, result: StepResult, take = 0): Promise<Reported> {
+    if (!this.state || !this.wf) return { applied: false, next: [] };
     const now = Date.now();
-    const stepId = this.state.steps && Object.values(this.state.steps).find((s) => s.attemptId === attemptId)?.id;
-    if (!applyResult(this.state, this.outputs, this.wf, attemptId, result, now)) return false;
-    await this.advance(now, stepId ? [stepId] : []);
-    return true;
+    const stepId = currentStepOf(this.state, attemptId)?.id;
+    if (!applyResult(this.state, this.outputs, this.wf, attemptId, result, now)) return { applied: false, next: [] };
+    const next = await this.advance(now, stepId ? [stepId] : [], [], take);
+    return { applied: true, next };
   }
 
   /** Called by the minute sweeper for runs that look stuck: re-sends attempts past their deadline, re-flushes. */
@@ -117,6 +140,8 @@ export class RunCoordinator extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
+    // A fired alarm is gone; setAlarm() arms the next one if the run still needs it.
+    this.alarmAt = null;
     if (!this.state || !this.wf) return;
     const now = Date.now();
     wake(this.state, this.outputs, this.wf, now);
@@ -140,16 +165,29 @@ export class RunCoordinator extends DurableObject<Env> {
     await this.advance(now, [], resend);
   }
 
-  /** Runs control steps, persists, sends messages, sets the alarm, flushes to D1. */
-  private async advance(now: number, changedOutputs: string[] = [], extra: StepMessage[] = []) {
+  /**
+   * Runs control steps, claims up to `take` of the ready attempts for the caller, then
+   * one storage put, the alarm if its time changed, the Queue messages for the rest, the
+   * D1 flush. Returns the claimed attempts' messages.
+   */
+  private async advance(now: number, changedOutputs: string[] = [], extra: StepMessage[] = [], take = 0) {
     const state = this.state!;
     const { messages } = pump(state, this.outputs, this.wf!, now);
+    const claimed: StepMessage[] = [];
+    const toSend: StepMessage[] = [...extra];
+    for (const m of messages) {
+      if (claimed.length < take && claim(state, m.attemptId, now, m.send)) claimed.push(m);
+      else toSend.push(m);
+    }
     const outputsToSave = new Set(changedOutputs);
     for (const id of state.dirty) if (id in this.outputs) outputsToSave.add(id);
     await this.persist([...outputsToSave]);
-    await this.send([...messages, ...extra]);
     await this.setAlarm();
+    // After the answer: a send that fails or is lost leaves the attempt queued, and the
+    // alarm re-sends it at its pickup deadline.
+    if (toSend.length) this.ctx.waitUntil(this.send(toSend));
     this.scheduleFlush();
+    return claimed;
   }
 
   private async persist(outputIds: string[]) {
@@ -178,12 +216,21 @@ export class RunCoordinator extends DurableObject<Env> {
     }
   }
 
-  /** The earliest of: a delay or backoff ending, an attempt in flight reaching its deadline. */
+  /**
+   * Arms the alarm for the earliest of: a delay or backoff ending, an attempt in flight
+   * reaching its deadline. Each write is a billed storage row, so an alarm already set
+   * earlier is left alone: firing early finds nothing due and arms the right time (which
+   * only runs that outlive an attempt's deadline pay for).
+   */
   private async setAlarm() {
     const state = this.state!;
     const candidates = [nextWake(state), nextDeadline(state)].filter((t): t is number => t !== null);
-    if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
-    else await this.ctx.storage.deleteAlarm();
+    const at = candidates.length ? Math.min(...candidates) : null;
+    if (at === null) {
+      if (this.alarmAt !== null) await this.ctx.storage.deleteAlarm();
+    } else if (this.alarmAt === null || at < this.alarmAt) await this.ctx.storage.setAlarm(at);
+    else return;
+    this.alarmAt = at;
   }
 
   private scheduleFlushIfDirty() {
@@ -241,7 +288,8 @@ export class RunCoordinator extends DurableObject<Env> {
       state.audit.unshift(...audit);
       state.runDirty ||= runDirty;
       await this.ctx.storage.put('state', state);
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      this.alarmAt = Date.now() + FLUSH_RETRY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
       console.error(
         JSON.stringify({
           level: 'error',

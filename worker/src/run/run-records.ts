@@ -24,17 +24,31 @@ export function flushStatements(
   const items: BatchItem[] = [];
   const now = Date.now();
   if (runDirty) {
+    // The run's row first appears here: nothing is written to D1 before the trigger's 202.
+    const changing = {
+      status: state.status,
+      error: state.error ?? null,
+      startedAt: state.startedAt,
+      finishedAt: state.finishedAt ?? null,
+      updatedAt: now,
+    };
     items.push(
       db
-        .update(runs)
-        .set({
-          status: state.status,
-          error: state.error ?? null,
-          startedAt: state.startedAt,
-          finishedAt: state.finishedAt ?? null,
-          updatedAt: now,
+        .insert(runs)
+        .values({
+          id: state.runId,
+          tenantId: state.tenant.id,
+          workflowId: state.workflow.id,
+          workflowKey: state.workflow.key,
+          version: state.workflow.version,
+          triggerType: state.trigger.type,
+          triggerRef: state.triggerRef ?? null,
+          trigger: { body: state.trigger.body, headers: state.trigger.headers, query: state.trigger.query },
+          retryOf: state.retryOf ?? null,
+          createdAt: state.createdAt,
+          ...changing,
         })
-        .where(and(eq(runs.tenantId, state.tenant.id), eq(runs.id, state.runId))),
+        .onConflictDoUpdate({ target: runs.id, set: changing }),
     );
   }
   for (const id of dirty) {

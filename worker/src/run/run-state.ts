@@ -54,6 +54,8 @@ export interface RunInit {
   /** The version's file as published. */
   definition: unknown;
   trigger: { type: string; body: unknown; headers: Record<string, string>; query: Record<string, string> };
+  /** What started it: webhook delivery id, schedule slot, token or user (the Explorer's `trigger_ref`). */
+  triggerRef?: string | null;
   createdAt: number;
   retryOf?: string;
   /** For a retry: outputs of the steps that succeeded before, and where to start again. */

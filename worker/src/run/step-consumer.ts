@@ -3,9 +3,12 @@
  * Per message: ask the run object whether the attempt is still wanted (a redelivered
  * message for a finished attempt stops here, before any side effect), resolve the
  * step's secrets, call the connector within the attempt's time limit, scrub the result
- * of every form of those secrets, report it, then ack. Infrastructure failures retry the
+ * of every form of those secrets, report it, then ack. The report hands back the run's
+ * next ready attempt already claimed, and the same lane executes it at once (no Queue
+ * round trip, no claim), and so on along the run. Infrastructure failures retry the
  * message; the run object deduplicates by attempt id, records a repeated delivery as a
- * redelivery, and the connector gets the same idempotency key.
+ * redelivery, and the connector gets the same idempotency key. A continued attempt has no
+ * message: if its lane dies, the run object re-sends it at its deadline.
  */
 import { depthIssue } from '../lib/json-limits';
 import {
@@ -23,7 +26,14 @@ import { ABANDON_AFTER_MS } from './attempt-deadlines';
 import { Redactor } from '../secrets/redactor';
 import { SecretError } from '../secrets/secret-error';
 import { fillSecrets } from './secret-markers';
+import { runStub, runStubOrNull } from '../triggers/start-run';
 import { StepMessage, type StepError, type StepResult } from './step-message';
+
+/**
+ * A lane continues a run's next attempts only this long into an invocation (a consumer
+ * invocation has a wall-time limit); later ones go through the Queue.
+ */
+const CONTINUE_FOR_MS = 60_000;
 
 /** Backoff for messages whose processing failed for infrastructure reasons. */
 function redeliveryDelaySeconds(attempts: number): number {
@@ -131,24 +141,31 @@ export async function executeAttempt(env: Env, msg: StepMessage): Promise<StepRe
   return redactor.scrub(result) as StepResult;
 }
 
-async function handle(env: Env, message: Message<unknown>): Promise<void> {
+/** Executes a delivered message's attempt; returns the run's next attempt, claimed, if the report handed one back. */
+async function handle(env: Env, message: Message<unknown>, take: () => number): Promise<StepMessage | undefined> {
   const parsed = StepMessage.safeParse(message.body);
   if (!parsed.success) {
     // Nothing can run it and retrying will not fix it.
     console.error(JSON.stringify({ level: 'error', message: 'malformed step message dropped', id: message.id }));
     message.ack();
-    return;
+    return undefined;
   }
   const msg = parsed.data;
-  const run = env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(msg.runId));
+  const run = runStubOrNull(env, msg.runId);
+  if (!run) {
+    console.error(JSON.stringify({ level: 'error', message: 'step message for no run dropped', id: message.id }));
+    message.ack();
+    return undefined;
+  }
   try {
     if (!(await run.claim(msg.attemptId, msg.send))) {
       message.ack();
-      return;
+      return undefined;
     }
     const result = await executeAttempt(env, msg);
-    await run.report(msg.attemptId, result);
+    const { next } = await run.report(msg.attemptId, result, take());
     message.ack();
+    return next[0];
   } catch (e) {
     console.error(
       JSON.stringify({
@@ -161,6 +178,29 @@ async function handle(env: Env, message: Message<unknown>): Promise<void> {
       }),
     );
     message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+    return undefined;
+  }
+}
+
+/** Executes an attempt a report handed back (already claimed); returns the next one, if any. */
+async function continueAttempt(env: Env, msg: StepMessage, take: () => number): Promise<StepMessage | undefined> {
+  try {
+    const result = await executeAttempt(env, msg);
+    const { next } = await runStub(env, msg.runId).report(msg.attemptId, result, take());
+    return next[0];
+  } catch (e) {
+    // No message to retry: the run object re-sends the attempt at its deadline (same idempotency key).
+    console.error(
+      JSON.stringify({
+        level: 'warn',
+        message: 'continued step not reported; the run re-sends it at its deadline',
+        runId: msg.runId,
+        stepId: msg.stepId,
+        attempt: msg.attempt,
+        error: String(e),
+      }),
+    );
+    return undefined;
   }
 }
 
@@ -176,7 +216,12 @@ export function executionBatchSize(env: Env): number {
  * gets; keep the two equal, as shipped, unless a connector needs gentler concurrency.
  */
 export async function consumeSteps(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  await forEachLimited(batch.messages, executionBatchSize(env), (m) => handle(env, m));
+  const began = Date.now();
+  const take = () => (Date.now() - began < CONTINUE_FOR_MS ? 1 : 0);
+  await forEachLimited(batch.messages, executionBatchSize(env), async (m) => {
+    let next = await handle(env, m, take);
+    while (next) next = await continueAttempt(env, next, take);
+  });
 }
 
 /**
@@ -189,10 +234,9 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
       const parsed = StepMessage.safeParse(message.body);
       if (parsed.success) {
         const msg = parsed.data;
-        const run = env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(msg.runId));
         const now = Date.now();
         try {
-          await run.report(msg.attemptId, {
+          await runStub(env, msg.runId).report(msg.attemptId, {
             ok: false,
             error: {
               message: `Step could not be executed: its message was dead-lettered after ${message.attempts} deliveries`,

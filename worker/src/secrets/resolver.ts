@@ -13,10 +13,16 @@ import { keyringFromEnv } from './keyring';
 import { createRedactor, type Redactor } from './redactor';
 import { SecretError } from './secret-error';
 import { readSigningValues, readStoredValues, type SigningValues, touchStoredSecrets } from './secret-store';
+import { cachedSigningValues, rememberSigningValues, touchDue } from './signing-cache';
 
 export interface TenantRef {
   id: string;
   slug: string;
+  /**
+   * The tenant's `secrets_revision` as just read from D1. Given, a stored signing secret
+   * may come from this isolate's cache (signing-cache.ts) when read under the same revision.
+   */
+  secretsRevision?: number;
 }
 
 export interface ResolvedSecrets {
@@ -43,8 +49,9 @@ export interface SecretResolver {
   /**
    * A webhook trigger's signing secret: every value a signature may be made with. That is
    * the current value, plus the previous one for 24 hours after a stored secret's rotation
-   * (docs/webhooks.md); an env secret has only its current value. Read afresh on every
-   * call, so the very next webhook after a rotation sees it.
+   * (docs/webhooks.md); an env secret has only its current value. Read afresh unless
+   * `tenant.secretsRevision` matches a cached read, so the very next webhook after a
+   * rotation (which bumps the revision) sees it.
    * @throws SecretError naming the key, never a value.
    */
   resolveSigningSecrets(tenant: TenantRef, ref: SecretRef, opts?: ResolveOptions): Promise<string[]>;
@@ -73,15 +80,29 @@ export function createSecretResolver(env: Env, db: Db): SecretResolver {
   return {
     async resolveSigningSecrets(tenant, ref, opts = {}) {
       const stored = (ref.backend ?? 'stored') === 'stored';
+      const now = Date.now();
+      const revision = tenant.secretsRevision;
+      const cached =
+        stored && revision !== undefined
+          ? cachedSigningValues(tenant.id, ref.$secret, revision, env.AUTOMATE_MASTER_KEY, now)
+          : null;
       let read: SigningValues = { values: [] };
-      try {
-        read = stored
-          ? await readSigningValues(db, await keyringFromEnv(env), tenant.id, ref.$secret)
-          : { values: [readEnvSecret(env, tenant.slug, ref.$secret)] };
-      } catch (e) {
-        withStep(e, opts.stepId);
+      if (cached) read = { values: cached };
+      else {
+        try {
+          read = stored
+            ? await readSigningValues(db, await keyringFromEnv(env), tenant.id, ref.$secret, now)
+            : { values: [readEnvSecret(env, tenant.slug, ref.$secret)] };
+        } catch (e) {
+          withStep(e, opts.stepId);
+        }
+        if (stored && revision !== undefined)
+          rememberSigningValues(tenant.id, ref.$secret, revision, env.AUTOMATE_MASTER_KEY, read.values, read.changesAt);
       }
-      const touched = touch(db, tenant.id, stored ? [ref.$secret] : [], stored ? [] : [ref.$secret]);
+      // Last-used times are minute-grained: this isolate writes one at most once a minute per secret.
+      const touched = touchDue(tenant.id, `${ref.backend ?? 'stored'}:${ref.$secret}`, now)
+        ? touch(db, tenant.id, stored ? [ref.$secret] : [], stored ? [] : [ref.$secret])
+        : Promise.resolve();
       await afterUse(read.prune ? Promise.all([touched, read.prune()]) : touched, opts);
       return read.values;
     },

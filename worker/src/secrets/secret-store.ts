@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { secrets } from '../db/schema';
+import { secrets, tenants } from '../db/schema';
 import { AppError } from '../errors';
 import { auditInsert } from '../audit/audit-log';
 import type { RequestMeta } from '../workflows/workflow-service';
@@ -25,6 +25,18 @@ export const MAX_SECRET_BYTES = 16 * 1024;
 /** Write last-used time at most this often per secret: a D1 write per step is not worth it. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 const WRITE_ATTEMPTS = 3;
+
+/**
+ * Goes in the same batch as every change to a tenant's stored secret values: isolates
+ * caching decrypted signing secrets (signing-cache.ts) see the new revision on the next
+ * webhook's lookup and read the secret again.
+ */
+export function bumpSecretsRevision(db: Db, tenantId: string) {
+  return db
+    .update(tenants)
+    .set({ secretsRevision: sql`${tenants.secretsRevision} + 1` })
+    .where(eq(tenants.id, tenantId));
+}
 
 const metaColumns = {
   key: secrets.key,
@@ -146,6 +158,7 @@ export async function writeSecret(
       // hits the unique index and its whole batch, audit entry included, rolls back.
       await db.batch([
         db.insert(secrets).values(row),
+        bumpSecretsRevision(db, tenantId),
         db
           .delete(secrets)
           .where(
@@ -214,6 +227,7 @@ export async function deleteSecret(db: Db, tenantId: string, key: string, meta: 
   }
   await db.batch([
     db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key))),
+    bumpSecretsRevision(db, tenantId),
     auditInsert(db, {
       tenantId,
       actor: meta.actor,
@@ -308,6 +322,8 @@ export interface SigningValues {
   values: string[];
   /** Deletes a previous version whose window has passed, if there is one. */
   prune?: () => Promise<unknown>;
+  /** When the previous value stops verifying, so `values` changes without any write. */
+  changesAt?: number;
 }
 
 /**
@@ -352,13 +368,14 @@ export async function readSigningValues(
         .where(and(eq(secrets.tenantId, tenantId), eq(secrets.key, key), lt(secrets.version, current.version)));
     return { values, prune };
   }
+  const changesAt = previousValidUntil(current, true, now) ?? undefined;
   try {
     values.push(await open(ring, { tenantId, key, version: previous.version }, previous));
   } catch (e) {
     // An unreadable previous value must not stop the current one from verifying.
     if (!(e instanceof SecretError)) throw e;
   }
-  return { values };
+  return { values, changesAt };
 }
 
 /** Marks stored secrets used now, at most once a minute each. */

@@ -6,11 +6,12 @@
  */
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log';
+import { AppError } from '../errors';
 import { createDb, type Db } from '../db/client';
 import { tenants, workflowSchedules, workflows, workflowVersions } from '../db/schema';
 import type { Env } from '../env';
 import { cronProblem, latestDueSlot, nextFireAfter } from './cron';
-import { kickRun, recordRun } from './start-run';
+import { startRun } from './start-run';
 
 /** Due schedules are read 100 at a time, up to 1,000 a minute; the rest (oldest first) are next minute's. */
 const DUE_PAGE_SIZE = 100;
@@ -69,7 +70,7 @@ function advance(db: Db, row: DueRow, next: number | null) {
     );
 }
 
-function parseDefinition(row: DueRow): { trigger: { payload?: unknown } } {
+function parseDefinition(row: DueRow): { trigger?: { payload?: unknown } } {
   if (row.definition === null) throw new Error(`version ${row.version} of the workflow was not found`);
   try {
     return JSON.parse(row.definition);
@@ -92,29 +93,34 @@ async function fire(env: Env, db: Db, row: DueRow, now: number): Promise<string 
   }
   // The cron did not run for some minutes: fire once, for the latest missed slot.
   const slot = latestDueSlot(schedule, row.nextFireAt!, now);
-  const def = parseDefinition(row);
+  const definition = parseDefinition(row);
   const scheduledAt = new Date(slot).toISOString();
-  const { runId, duplicate, init } = await recordRun(env, {
-    tenant: { id: row.tenantId, slug: row.slug },
-    workflow: { id: row.workflowId, key: row.key, version: row.version },
-    definition: row.definition!,
-    triggerType: 'schedule',
-    trigger: { body: def.trigger?.payload ?? { scheduledAt }, headers: {}, query: {} },
-    triggerRef: scheduledAt,
-    dedup: { kind: 'slot', slot },
-  });
-  if (!duplicate) {
-    try {
-      await kickRun(env, init);
-    } catch (e) {
-      // The run is recorded, so the slot is not lost: the sweeper starts it from D1.
-      console.error(
-        JSON.stringify({ level: 'warn', message: 'scheduled run left for the sweeper', runId, error: String(e) }),
-      );
-    }
+  let started: { runId: string; duplicate: boolean };
+  try {
+    // The run object named after the slot is its record: a second fire of the slot starts nothing.
+    started = await startRun(env, {
+      tenant: { id: row.tenantId, slug: row.slug },
+      workflow: { id: row.workflowId, key: row.key, version: row.version },
+      definition,
+      triggerType: 'schedule',
+      trigger: { body: definition.trigger?.payload ?? { scheduledAt }, headers: {}, query: {} },
+      triggerRef: scheduledAt,
+      dedup: { kind: 'slot', slot },
+    });
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'run_start_unavailable') throw e;
+    // Not advanced: the next minute fires this slot (or a later one) again; nothing is lost.
+    console.error(
+      JSON.stringify({
+        level: 'warn',
+        message: 'scheduled run not started; next minute retries',
+        workflowId: row.workflowId,
+      }),
+    );
+    return null;
   }
   await advance(db, row, next);
-  return duplicate ? null : runId;
+  return started.duplicate ? null : started.runId;
 }
 
 /** Logs and audits a failed schedule, then moves it past this slot so it fails once per slot, not every minute. */

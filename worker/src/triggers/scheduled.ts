@@ -4,9 +4,8 @@
  */
 import { createDb } from '../db/client';
 import type { Env } from '../env';
-import { recordAudit } from '../audit/audit-log';
 import { suspectRuns } from '../run/run-records';
-import { runStub, startRecordedRun } from './start-run';
+import { runStub } from './start-run';
 
 /**
  * Recovery: a run still `queued` after 30 s was acknowledged but its object never
@@ -17,26 +16,14 @@ import { runStub, startRecordedRun } from './start-run';
  */
 export async function sweepRuns(env: Env, now = Date.now()): Promise<{ started: number; nudged: number }> {
   const db = createDb(env.DB);
-  let started = 0;
+  const started = 0;
   let nudged = 0;
   for (const run of await suspectRuns(db, now)) {
     try {
-      if (run.status === 'queued') {
-        // A run that can never start ends failed (start-run.ts) rather than coming back here each minute.
-        if ((await startRecordedRun(env, run)) === 'started') {
-          started++;
-          await recordAudit(db, {
-            tenantId: run.tenantId,
-            actor: { type: 'system', id: null, label: 'sweeper' },
-            action: 'run.recovered',
-            runId: run.id,
-            context: { reason: 'run was recorded but not started' },
-          });
-        }
-      } else {
-        await runStub(env, run.id).nudge();
-        nudged++;
-      }
+      // A run acknowledged but never started has no case any more: its object stored the event before the 202.
+      if (run.status === 'queued') continue;
+      await runStub(env, run.id).nudge();
+      nudged++;
     } catch (e) {
       console.error(
         JSON.stringify({ level: 'error', runId: run.id, message: 'sweep failed for run', error: String(e) }),

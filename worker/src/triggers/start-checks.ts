@@ -1,13 +1,8 @@
 /**
- * What a run needs to start, checked before its trigger is acknowledged, and what
- * happens to an acknowledged run that still cannot start: it ends `failed` with the
- * reason in D1 (the Explorer shows it), rather than staying `queued` for the sweeper
- * to try every minute for ever.
+ * What a run needs to start, checked before its run object is asked to take it (and so
+ * before its trigger is acknowledged): a version file the object can parse, and an event
+ * it can record. A run that passes these is one its object can always start.
  */
-import { and, eq } from 'drizzle-orm';
-import { auditInsert } from '../audit/audit-log';
-import type { Db } from '../db/client';
-import { runs } from '../db/schema';
 import { AppError, type FieldIssue, zodIssues } from '../errors';
 import { depthIssue, MAX_TRIGGER_BYTES, utf8Bytes } from '../lib/json-limits';
 import { PublishedWorkflow } from '../workflows/workflow-file';
@@ -39,7 +34,7 @@ export function unrunnableVersion(key: string, version: number, issues: FieldIss
   );
 }
 
-/** The trigger event as D1 stores it; refuses one nested too deep or too large to record. */
+/** The trigger event as recorded; refuses one nested too deep or too large to record. */
 export function serializeTrigger(trigger: unknown): string {
   const deep = depthIssue((trigger as { body?: unknown }).body, ['body']);
   if (deep) throw new AppError('invalid_request', `Trigger ${deep.path}: ${deep.message}`, { details: [deep] });
@@ -54,56 +49,12 @@ export function serializeTrigger(trigger: unknown): string {
   return json;
 }
 
-/** Why the run object could never take this run, or null. */
-export function startProblem(init: {
-  workflow: { id: string; key: string; version: number };
-  definition: unknown;
-  trigger: { body: unknown };
-}): string | null {
-  const issues = definitionIssues(init.workflow, init.definition);
-  if (issues.length)
-    return `version ${init.workflow.version} of the workflow cannot run: ${issues[0].path}: ${issues[0].message}`;
-  const deep = depthIssue(init.trigger.body, ['trigger', 'body']);
-  return deep ? `${deep.path}: ${deep.message}` : null;
-}
-
-/** Past this age a run that still could not start is failed, whatever the error said. */
-export const START_GIVE_UP_MS = 60 * 60_000;
-
 /**
  * An error thrown by the run object's own code (a definition or trigger it refuses),
  * as opposed to the platform failing to reach it (`retryable`, `overloaded`, or not
- * `remote`), which the sweeper tries again.
+ * `remote`), which the trigger's sender tries again after a 503.
  */
 export function isPermanentStartError(e: unknown): boolean {
   const err = e as { remote?: boolean; retryable?: boolean; overloaded?: boolean } | null;
   return !!err && err.remote === true && err.retryable !== true && err.overloaded !== true;
-}
-
-const MAX_REASON_CHARS = 1000;
-
-/** Ends a run that never started: `failed`, with the reason, unless something already moved it on. */
-export async function failUnstartable(
-  db: Db,
-  run: { runId: string; tenantId: string; workflowKey: string },
-  reason: string,
-): Promise<void> {
-  const now = Date.now();
-  const message = `Run could not start: ${reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason}`;
-  await db.batch([
-    db
-      .update(runs)
-      .set({ status: 'failed', error: { message }, finishedAt: now, updatedAt: now })
-      .where(and(eq(runs.tenantId, run.tenantId), eq(runs.id, run.runId), eq(runs.status, 'queued'))),
-    auditInsert(db, {
-      tenantId: run.tenantId,
-      actor: { type: 'system', id: null, label: 'engine' },
-      action: 'run.start_failed',
-      targetType: 'workflow',
-      targetId: run.workflowKey,
-      runId: run.runId,
-      context: { reason: message },
-    }),
-  ]);
-  console.error(JSON.stringify({ level: 'error', runId: run.runId, message: 'run failed to start', reason: message }));
 }

@@ -4,11 +4,12 @@ import { env } from 'cloudflare:test';
 import worker from '../../src/index';
 import type { RunView } from '../../src/run/run-coordinator';
 import { resendMessage } from '../../src/run/run-state';
+import { runStub } from '../../src/triggers/start-run';
 import type { StepMessage } from '../../src/run/step-message';
 import { Workflow } from '../../src/workflows/workflow-file';
 
 export function runObject(runId: string) {
-  return env.RUN_COORDINATOR.get(env.RUN_COORDINATOR.idFromName(runId));
+  return runStub(env, runId);
 }
 
 /** The queue message of a step's latest attempt, exactly as the run object sends it. */

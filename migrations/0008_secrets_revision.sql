@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `secrets_revision` integer DEFAULT 0 NOT NULL;
