@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { erpOrders, requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import worker from '../src/index';
 import { call, putSecrets, waitForRun } from './helpers/api';
-import { apiFlow, http } from './helpers/engine';
+import { apiFlow, http, listedRuns } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 let ws: Workspace;
@@ -130,9 +130,10 @@ describe('schedule trigger', () => {
     const off = createExecutionContext();
     await worker.scheduled!(createScheduledController({ scheduledTime: slot + 60_000 }), env, off);
     await waitOnExecutionContext(off);
-    const list = await call('GET', '/api/runs?workflow=every_5', auth());
-    expect(list.json.runs).toHaveLength(1);
-    const run = await waitForRun(list.json.runs[0].id, auth());
+    const listed = await listedRuns('workflow=every_5', 1, ws.token);
+    expect(listed).toHaveLength(1);
+    const run = await waitForRun(listed[0].id, auth());
+    expect((await call('GET', '/api/runs?workflow=every_5', auth())).json.runs).toHaveLength(1);
     expect(run.triggerType).toBe('schedule');
     expect(run.steps[0].output).toEqual({ at: new Date(slot).toISOString() });
   });
@@ -281,6 +282,7 @@ describe('authoring tools', () => {
     await publish(ws, apiFlow('paged', [{ id: 'x', type: 'transform', output: {} }]));
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await startRun(ws, 'paged', { i }));
+    await listedRuns('workflow=paged', 5, ws.token);
     const page1 = await call('GET', '/api/runs?workflow=paged&limit=2', auth());
     const page2 = await call('GET', `/api/runs?workflow=paged&limit=2&cursor=${page1.json.nextCursor}`, auth());
     const page3 = await call('GET', `/api/runs?workflow=paged&limit=2&cursor=${page2.json.nextCursor}`, auth());

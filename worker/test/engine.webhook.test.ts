@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import orderFlow from '../../workflows/order_flow.json';
 import { erpOrders, requests, uniquePath } from '../../connectors/testing/stub-client';
 import { signStandardWebhook } from '../src/triggers/webhook-verify';
+import type { RunView } from '../src/run/run-coordinator';
 import { call, ORDER_FLOW_SECRETS, waitForRun } from './helpers/api';
+import { runObject } from './helpers/engine';
 import { publish, workspace, type Workspace } from './helpers/tenant';
 
 let ws: Workspace;
@@ -102,15 +104,15 @@ describe('signed webhook', () => {
     expect(await erpOrders('', { messageId: `${first.json.runId}.create_erp_order` })).toHaveLength(1);
   });
 
-  it('records the event before answering: the run row holds the body and headers', async () => {
+  it('records the event before answering: the run object holds the body and headers', async () => {
     const res = await deliver(order(5, 'ord-recorded'));
-    const row = await env.DB.prepare('SELECT trigger, status FROM runs WHERE id = ?')
-      .bind(res.json.runId)
-      .first<{ trigger: string }>();
-    expect(row).not.toBeNull();
-    const trigger = JSON.parse(row!.trigger);
-    expect(trigger.body.id).toBe('ord-recorded');
-    expect(trigger.headers['webhook-id']).toMatch(/^msg_/);
+    // Read at once after the 202: the run object (its dedup record too) stored the event before answering.
+    const view = (await runObject(res.json.runId).snapshot()) as unknown as RunView;
+    expect(view.state.trigger.body).toMatchObject({ id: 'ord-recorded' });
+    expect(view.state.trigger.headers['webhook-id']).toMatch(/^msg_/);
+    // The Explorer's copy follows from the object.
+    const run = await waitForRun(res.json.runId, { token: ws.token });
+    expect(run.trigger.body.id).toBe('ord-recorded');
   });
 });
 

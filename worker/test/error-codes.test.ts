@@ -18,7 +18,7 @@ import type { Env } from '../src/env';
 import { ERROR_CODES, type ErrorCode } from '../src/error-codes';
 import { HTTP_STATUS, onError } from '../src/http/error-handler';
 import { requestContext } from '../src/http/request-context';
-import { BASE, call, createToken, PASSWORD, putSecrets, type Result, type Session, signup } from './helpers/api';
+import { BASE, call, createToken, PASSWORD, putSecrets, type Result, type Session, signup, waitForRun } from './helpers/api';
 
 let owner: Session;
 let token: string;
@@ -153,7 +153,10 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
     // A run waiting in a delay is in flight for a minute: the delete must refuse.
     const slow = { ...apiFlow('slow_flow'), steps: [{ id: 'wait', type: 'delay', delayMs: 60_000, next: null }] };
     expect((await call('POST', '/api/workflows/import?publish=true', { token, body: slow })).status).toBe(201);
-    expect((await call('POST', '/api/workflows/slow_flow/runs', { token, body: {} })).status).toBe(202);
+    const started = await call('POST', '/api/workflows/slow_flow/runs', { token, body: {} });
+    expect(started.status).toBe(202);
+    // The run's object writes its Explorer row (which the delete checks) just after the 202.
+    await waitForRun(started.json.runId, { token }, () => true);
     return call('DELETE', '/api/workflows/slow_flow', { token });
   },
   email_taken: () =>

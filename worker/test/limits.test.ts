@@ -343,9 +343,14 @@ describe('runs that cannot start', () => {
     expect(res.json.error.message).toMatch(/^Version 1 of workflow "broken_active" cannot run \(steps: /);
     expect(res.json.error.details[0].path).toBe('steps');
     expect(await count('runs')).toBe(runs);
-    // Not JSON at all: the same answer, not a 500.
-    await plantActiveDefinition('broken_active', '{"key": not json');
-    const notJson = await call('POST', '/api/workflows/broken_active/runs', { token: ws.token, body: { payload: {} } });
+    // Not JSON at all: the same answer, not a 500. (Another workflow: a version's file is
+    // immutable, and isolates cache it once read.)
+    await publish(ws, apiFlow('not_json_active', [{ id: 'x', type: 'transform', output: {} }]));
+    await plantActiveDefinition('not_json_active', '{"key": not json');
+    const notJson = await call('POST', '/api/workflows/not_json_active/runs', {
+      token: ws.token,
+      body: { payload: {} },
+    });
     expect(notJson.status).toBe(409);
     expect(notJson.json.error.details[0]).toEqual({ path: '(root)', message: 'the stored file is not valid JSON' });
   });

@@ -57,13 +57,18 @@ async function rows(key: string) {
   ).results.map((r) => r.version);
 }
 
-/** Moves the last rotation of `key` back in time, as if `ms` had passed since. */
+/**
+ * Moves the last rotation of `key` back in time, as if `ms` had passed since. Isolates
+ * cache signing secrets until the window's end as it was when read, so this rewrite of
+ * history bumps the tenant's secrets revision, as every write to a secret does.
+ */
 async function age(key: string, ms: number) {
-  await env.DB.prepare(
-    'UPDATE secrets SET rotated_at = rotated_at - ? WHERE tenant_id = ? AND key = ? AND version = (SELECT max(version) FROM secrets WHERE tenant_id = ? AND key = ?)',
-  )
-    .bind(ms, ws.owner.tenant.id, key, ws.owner.tenant.id, key)
-    .run();
+  await env.DB.batch([
+    env.DB.prepare(
+      'UPDATE secrets SET rotated_at = rotated_at - ? WHERE tenant_id = ? AND key = ? AND version = (SELECT max(version) FROM secrets WHERE tenant_id = ? AND key = ?)',
+    ).bind(ms, ws.owner.tenant.id, key, ws.owner.tenant.id, key),
+    env.DB.prepare('UPDATE tenants SET secrets_revision = secrets_revision + 1 WHERE id = ?').bind(ws.owner.tenant.id),
+  ]);
 }
 
 beforeAll(async () => {
@@ -183,7 +188,8 @@ describe('readSigningValues', () => {
     expect(previousValidUntil).not.toBeNull();
 
     const inside = await readSigningValues(db, ring, tenantId, 'UNIT_KEY', previousValidUntil! - 1);
-    expect(inside).toEqual({ values: ['value-two-0002', 'value-one-0001'] });
+    // changesAt: when the set changes by itself, so a cached copy expires then.
+    expect(inside).toEqual({ values: ['value-two-0002', 'value-one-0001'], changesAt: previousValidUntil });
     const outside = await readSigningValues(db, ring, tenantId, 'UNIT_KEY', previousValidUntil!);
     expect(outside.values).toEqual(['value-two-0002']);
     expect(outside.prune).toEqual(expect.any(Function));

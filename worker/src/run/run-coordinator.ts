@@ -93,6 +93,8 @@ export class RunCoordinator extends DurableObject<Env> {
     this.outputs = outputs;
     this.wf = wf;
     await this.advance(now);
+    // The Explorer's row is written right away, not debounced: before it, only this object knows the run.
+    this.scheduleFlush(0);
     return { runId: state.runId, status: state.status, duplicate: false };
   }
 

@@ -7,6 +7,7 @@ import { resendMessage } from '../../src/run/run-state';
 import { runStub } from '../../src/triggers/start-run';
 import type { StepMessage } from '../../src/run/step-message';
 import { Workflow } from '../../src/workflows/workflow-file';
+import { call } from './api';
 
 export function runObject(runId: string) {
   return runStub(env, runId);
@@ -40,3 +41,16 @@ export const http = (id: string, url: string, extra: Record<string, unknown> = {
 });
 
 export const apiFlow = (key: string, steps: unknown[]) => ({ key, name: key, trigger: { type: 'api' }, steps });
+
+/**
+ * The Explorer's list once it holds `n` runs: a run's row is written by its object just
+ * after the trigger is acknowledged (the object's own storage is the record before that).
+ */
+export async function listedRuns(query: string, n: number, token: string, timeoutMs = 5_000): Promise<any[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call('GET', `/api/runs?${query}`, { token });
+    if (res.json.runs?.length >= n || Date.now() > deadline) return res.json.runs;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
