@@ -1,0 +1,253 @@
+/**
+ * The guarantees of the hot path (docs/execution.md): the run object named after the
+ * delivery is the dedup record and stores the event before the 202; a report hands the
+ * next attempt back claimed; caches of active versions and signing secrets follow every
+ * publish, activate and rotation. Real D1, Durable Objects and Queues throughout.
+ */
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requests, script, uniquePath } from '../../connectors/testing/stub-client';
+import { REPORT_MARGIN_MS } from '../src/run/attempt-deadlines';
+import type { Reported, RunCoordinator, RunView } from '../src/run/run-coordinator';
+import { signStandardWebhook } from '../src/triggers/webhook-verify';
+import { call, waitForRun } from './helpers/api';
+import { deliver as deliverMessages, http, messageFor, runObject } from './helpers/engine';
+import { publish, workspace, type Workspace } from './helpers/tenant';
+
+const SECRET = 'whsec_aG90LXBhdGgtc2lnbmluZy1zZWNyZXQtMDAx';
+const ROTATED = 'whsec_aG90LXBhdGgtcm90YXRlZC1zZWNyZXQtMDAy';
+const REPLACED = 'whsec_aG90LXBhdGgtcmVwbGFjZWQtc2VjcmV0LTAz';
+
+let ws: Workspace;
+const auth = () => ({ token: ws.token });
+
+const hookFlow = (key: string, steps: unknown[], secret = 'HOT_HOOK_SECRET') => ({
+  key,
+  name: key,
+  trigger: { type: 'webhook', verify: { scheme: 'standard-webhooks', secret: { $secret: secret } } },
+  steps,
+});
+
+async function send(hookId: string, body: unknown, opts: { id?: string; secret?: string } = {}) {
+  const text = JSON.stringify(body);
+  const id = opts.id ?? `msg_${crypto.randomUUID()}`;
+  const ts = Math.floor(Date.now() / 1000);
+  return call('POST', `/hooks/${hookId}`, {
+    rawBody: text,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': await signStandardWebhook(opts.secret ?? SECRET, id, ts, text),
+    },
+  });
+}
+
+async function putSecret(key: string, value: string) {
+  const res = await call('PUT', `/api/secrets/${key}`, { token: ws.token, body: { value } });
+  expect([200, 201]).toContain(res.status);
+}
+
+/** Moves every time of the step's latest attempt back, as if `ms` had passed since (its consumer died). */
+async function age(runId: string, stepId: string, ms: number) {
+  await runInDurableObject(
+    runObject(runId) as unknown as DurableObjectStub<RunCoordinator>,
+    async (instance, state) => {
+      const run = (instance as unknown as { state: RunView['state'] }).state;
+      const log = run.steps[stepId].attempts.at(-1)!;
+      log.queuedAt -= ms;
+      if (log.sentAt !== undefined) log.sentAt -= ms;
+      if (log.startedAt !== undefined) log.startedAt -= ms;
+      for (const d of log.deliveries ?? []) d.at -= ms;
+      await state.storage.put('state', run);
+    },
+  );
+}
+
+/** Waits until the run object (not yet its Explorer copy) has the step running. */
+async function runningInObject(runId: string, stepId: string) {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const view = (await runObject(runId).snapshot()) as unknown as RunView | null;
+    if (view?.state.steps[stepId]?.status === 'running') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`step ${stepId} of ${runId} never ran`);
+}
+
+beforeAll(async () => {
+  ws = await workspace('Hot Path Co');
+  await putSecret('HOT_HOOK_SECRET', SECRET);
+});
+
+describe('one run per delivery: the run object is the record', () => {
+  it('answers the same delivery sent twice at once, and again later, with one run and one side effect', async () => {
+    const path = uniquePath();
+    const { hookId } = await publish(ws, hookFlow('dup_hook', [http('call', `${env.STUB_URL}${path}`)]));
+    const id = `msg_${crypto.randomUUID()}`;
+    const [a, b] = await Promise.all([send(hookId, { n: 1 }, { id }), send(hookId, { n: 1 }, { id })]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(a.json.runId).toBe(b.json.runId);
+    expect([a.json.duplicate, b.json.duplicate].sort()).toEqual([false, true]);
+    expect(a.json.runId).toMatch(/^run_[0-9a-f]{64}$/);
+    const run = await waitForRun(a.json.runId, auth());
+    expect(run.status).toBe('succeeded');
+    const again = await send(hookId, { n: 1 }, { id });
+    expect(again.status).toBe(202);
+    expect(again.json).toEqual({ runId: a.json.runId, duplicate: true });
+    expect(await requests(path)).toHaveLength(1);
+    const listed = await call('GET', '/api/runs?workflow=dup_hook', auth());
+    expect(listed.json.runs).toHaveLength(1);
+    // Nothing of the acknowledgement went to D1's old dedup table.
+    const events = await env.DB.prepare('SELECT count(*) AS n FROM webhook_events WHERE tenant_id = ?')
+      .bind(ws.owner.tenant.id)
+      .first<{ n: number }>();
+    expect(events!.n).toBe(0);
+  });
+
+  it('answers 404 for a run id that is not one, at the Explorer and at retry', async () => {
+    const notOurs = `run_${'0'.repeat(64)}`;
+    for (const id of ['run_nope', notOurs, 'run_ZZZZ'.padEnd(68, 'Z')]) {
+      expect((await call('GET', `/api/runs/${id}`, auth())).status).toBe(404);
+      const retry = await call('POST', `/api/runs/${id}/retry`, auth());
+      expect(retry.status, retry.text).toBe(404);
+      expect(retry.json.error.code).toBe('run_not_found');
+    }
+  });
+});
+
+describe('a report hands back the next step', () => {
+  it('runs the next step in the same consumer invocation; a redelivered message of either step changes nothing', async () => {
+    const path = uniquePath();
+    const { hookId } = await publish(
+      ws,
+      hookFlow('chain', [http('a', `${env.STUB_URL}${path}/a`, { next: 'b' }), http('b', `${env.STUB_URL}${path}/b`)]),
+    );
+    const res = await send(hookId, { n: 2 });
+    const run = await waitForRun(res.json.runId, auth());
+    expect(run.status).toBe('succeeded');
+    // b was continued by the consumer that reported a: one delivery, its first send, no Queue message of its own.
+    const b = run.steps.find((s: any) => s.id === 'b').attemptLog[0];
+    expect(b.sends).toBe(1);
+    expect(b.deliveries).toHaveLength(1);
+    // Both messages again, as a Queue redelivery would bring them: skipped before any side effect.
+    const again = await deliverMessages('automate-steps', [
+      await messageFor(res.json.runId, 'a'),
+      await messageFor(res.json.runId, 'b'),
+    ]);
+    expect(again.result.explicitAcks).toHaveLength(2);
+    expect(await requests(`${path}/a`)).toHaveLength(1);
+    expect(await requests(`${path}/b`)).toHaveLength(1);
+  });
+
+  it('re-sends a handed-back step whose consumer died before executing it, with the same idempotency key', async () => {
+    const path = uniquePath();
+    // a answers slowly, so the test can report it first, as a consumer that then dies.
+    await script(`${path}/a`, [{ status: 200, body: { ok: 'a' }, delayMs: 1500 }]);
+    const { hookId } = await publish(
+      ws,
+      hookFlow('crash', [http('a', `${env.STUB_URL}${path}/a`, { next: 'b' }), http('b', `${env.STUB_URL}${path}/b`)]),
+    );
+    const runId = (await send(hookId, { n: 3 })).json.runId;
+    await waitForRun(runId, auth(), (r) => r.steps.find((s: any) => s.id === 'a')?.status === 'running');
+    const a = await messageFor(runId, 'a');
+    const now = Date.now();
+    // The dying consumer: reports a, takes b (claimed for it), and is gone before executing it.
+    const { applied, next } = (await runObject(runId).report(
+      a.attemptId,
+      {
+        ok: true,
+        output: { status: 200, body: { ok: 'a' } },
+        startedAt: now,
+        finishedAt: now,
+      },
+      1,
+    )) as unknown as Reported;
+    expect(applied).toBe(true);
+    expect(next.map((m) => m.stepId)).toEqual(['b']);
+    const running = (await runObject(runId).snapshot()) as unknown as RunView;
+    expect(running.state.steps.b.status).toBe('running');
+    // Its deadline passes (limit plus margin); the alarm fires and re-sends b.
+    await age(runId, 'b', next[0].timeoutMs! + REPORT_MARGIN_MS + 1000);
+    expect(await runDurableObjectAlarm(runObject(runId) as unknown as DurableObjectStub<RunCoordinator>)).toBe(true);
+    const run = await waitForRun(runId, auth());
+    expect(run.status, JSON.stringify(run.steps)).toBe('succeeded');
+    const b = run.steps.find((s: any) => s.id === 'b').attemptLog[0];
+    expect(b.sends).toBe(2);
+    expect(b.deliveries.map((d: any) => [d.send, d.redelivery, d.reason ?? null])).toEqual([
+      [1, false, null],
+      [2, true, 'resent after timeout'],
+    ]);
+    // The dead consumer never called b: one call, with the step's stable key.
+    const calls = await requests(`${path}/b`);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].headers['idempotency-key']).toBe(`${runId}.b`);
+    // The real consumer's late report of a changed nothing.
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(await requests(`${path}/a`)).toHaveLength(1);
+    expect((await waitForRun(runId, auth())).steps.find((s: any) => s.id === 'a').output).toEqual({
+      status: 200,
+      body: { ok: 'a' },
+    });
+  }, 30_000);
+
+  it('finishes a run whose object is evicted while each step is in flight, one side effect per step', async () => {
+    const path = uniquePath();
+    await script(`${path}/a`, [{ status: 200, body: { ok: 'a' }, delayMs: 400 }]);
+    await script(`${path}/b`, [{ status: 200, body: { ok: 'b' }, delayMs: 400 }]);
+    const { hookId } = await publish(
+      ws,
+      hookFlow('evict', [http('a', `${env.STUB_URL}${path}/a`, { next: 'b' }), http('b', `${env.STUB_URL}${path}/b`)]),
+    );
+    const runId = (await send(hookId, { n: 4 })).json.runId;
+    // Evicted while a runs, then while b (handed back by a's report) runs.
+    for (const step of ['a', 'b']) {
+      await runningInObject(runId, step);
+      await evictDurableObject(runObject(runId));
+    }
+    const run = await waitForRun(runId, auth());
+    expect(run.status).toBe('succeeded');
+    expect(await requests(`${path}/a`)).toHaveLength(1);
+    expect(await requests(`${path}/b`)).toHaveLength(1);
+  }, 20_000);
+});
+
+describe('isolate caches follow every change', () => {
+  const echo = (v: number) => [{ id: 'echo', type: 'transform', output: { v } }];
+
+  it('runs the newly published, then the re-activated, version on the very next webhook', async () => {
+    const { hookId } = await publish(ws, hookFlow('versions', echo(1)));
+    const output = async () => {
+      const res = await send(hookId, {});
+      expect(res.status).toBe(202);
+      return (await waitForRun(res.json.runId, auth())).steps[0].output;
+    };
+    expect(await output()).toEqual({ v: 1 });
+    await publish(ws, hookFlow('versions', echo(2)));
+    expect(await output()).toEqual({ v: 2 });
+    const activate = await call('POST', '/api/workflows/versions/versions/1/activate', auth());
+    expect(activate.status).toBe(200);
+    expect(await output()).toEqual({ v: 1 });
+  });
+
+  it('honours a rotated signing secret on the very next webhook, the old one per the window, a replaced one not', async () => {
+    await putSecret('HOT_ROTATING', SECRET);
+    const { hookId } = await publish(ws, hookFlow('rotating', echo(1), 'HOT_ROTATING'));
+    // Read and cached by this isolate.
+    expect((await send(hookId, {}, { secret: SECRET })).status).toBe(202);
+    expect((await send(hookId, {}, { secret: ROTATED })).status).toBe(401);
+    const rotated = await call('POST', '/api/secrets/HOT_ROTATING/rotate', {
+      token: ws.token,
+      body: { value: ROTATED },
+    });
+    expect(rotated.status).toBe(200);
+    expect((await send(hookId, {}, { secret: ROTATED })).status).toBe(202);
+    // Within 24 hours of a rotation the previous value still verifies.
+    expect((await send(hookId, {}, { secret: SECRET })).status).toBe(202);
+    // A plain replacement keeps no previous value: the old ones stop at once.
+    await putSecret('HOT_ROTATING', REPLACED);
+    expect((await send(hookId, {}, { secret: REPLACED })).status).toBe(202);
+    expect((await send(hookId, {}, { secret: ROTATED })).status).toBe(401);
+    expect((await send(hookId, {}, { secret: SECRET })).status).toBe(401);
+  });
+});
