@@ -3243,7 +3243,7 @@ export interface components {
                  * @description What went wrong; each code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "secret_in_use" | "concurrent_modification" | "invalid_signature" | "signing_secret_unavailable" | "secrets_not_configured" | "internal_error";
+                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "secret_in_use" | "concurrent_modification" | "invalid_signature" | "signing_secret_unavailable" | "run_start_unavailable" | "secrets_not_configured" | "internal_error";
                 message: string;
                 requestId: string;
                 details?: {

@@ -18,7 +18,17 @@ import type { Env } from '../src/env';
 import { ERROR_CODES, type ErrorCode } from '../src/error-codes';
 import { HTTP_STATUS, onError } from '../src/http/error-handler';
 import { requestContext } from '../src/http/request-context';
-import { BASE, call, createToken, PASSWORD, putSecrets, type Result, type Session, signup, waitForRun } from './helpers/api';
+import {
+  BASE,
+  call,
+  createToken,
+  PASSWORD,
+  putSecrets,
+  type Result,
+  type Session,
+  signup,
+  waitForRun,
+} from './helpers/api';
 
 let owner: Session;
 let token: string;
