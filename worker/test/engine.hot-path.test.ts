@@ -4,15 +4,25 @@
  * next attempt back claimed; caches of active versions and signing secrets follow every
  * publish, activate and rotation. Real D1, Durable Objects and Queues throughout.
  */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  env,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
+import { createApp } from '../src/app';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import { REPORT_MARGIN_MS } from '../src/run/attempt-deadlines';
 import type { Reported, RunCoordinator, RunView } from '../src/run/run-coordinator';
+import type { Env } from '../src/env';
+import { startDueSchedules } from '../src/triggers/due-schedules';
 import { signStandardWebhook } from '../src/triggers/webhook-verify';
-import { call, waitForRun } from './helpers/api';
+import { BASE, call, waitForRun } from './helpers/api';
 import { deliver as deliverMessages, http, messageFor, runObject } from './helpers/engine';
 import { publish, workspace, type Workspace } from './helpers/tenant';
+import { UNREACHABLE_RUNS } from './helpers/unreachable-runs';
 
 const SECRET = 'whsec_aG90LXBhdGgtc2lnbmluZy1zZWNyZXQtMDAx';
 const ROTATED = 'whsec_aG90LXBhdGgtcm90YXRlZC1zZWNyZXQtMDAy';
@@ -113,6 +123,61 @@ describe('one run per delivery: the run object is the record', () => {
       expect(retry.status, retry.text).toBe(404);
       expect(retry.json.error.code).toBe('run_not_found');
     }
+  });
+});
+
+describe('a run object that cannot be reached', () => {
+  it('answers a webhook 503 with Retry-After, records nothing, and the retried delivery starts one run', async () => {
+    const path = uniquePath();
+    const { hookId } = await publish(ws, hookFlow('unreachable', [http('call', `${env.STUB_URL}${path}`)]));
+    const id = `msg_${crypto.randomUUID()}`;
+    const body = JSON.stringify({ n: 5 });
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': await signStandardWebhook(SECRET, id, ts, body),
+    };
+    const refused = await createApp().request(
+      `${BASE}/hooks/${hookId}`,
+      { method: 'POST', headers, body },
+      { ...env, ...UNREACHABLE_RUNS } as Env,
+      createExecutionContext(),
+    );
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused.json()) as any).error.code).toBe('run_start_unavailable');
+    // The sender retries the same delivery: one run, one call.
+    const retried = await call('POST', `/hooks/${hookId}`, { rawBody: body, headers });
+    expect(retried.status).toBe(202);
+    expect(retried.json.duplicate).toBe(false);
+    expect((await waitForRun(retried.json.runId, auth())).status).toBe('succeeded');
+    expect(await requests(path)).toHaveLength(1);
+  });
+
+  it('leaves a schedule slot whose run could not start to the next minute, which starts it once', async () => {
+    await publish(ws, {
+      key: 'slot_retry',
+      name: 'slot_retry',
+      trigger: { type: 'schedule', cron: '* * * * *' },
+      steps: [{ id: 'tick', type: 'transform', output: { at: '{{ trigger.body.scheduledAt }}' } }],
+    });
+    const row = () =>
+      env.DB.prepare(
+        "SELECT s.next_fire_at AS at FROM workflow_schedules s JOIN workflows w ON w.id = s.workflow_id WHERE w.key = 'slot_retry' AND w.tenant_id = ?",
+      )
+        .bind(ws.owner.tenant.id)
+        .first<{ at: number }>();
+    const slot = (await row())!.at;
+    const down = await startDueSchedules({ ...env, ...UNREACHABLE_RUNS } as Env, slot);
+    expect(down.started).toEqual([]);
+    expect((await row())!.at).toBe(slot);
+    const up = await startDueSchedules(env, slot + 5_000);
+    expect(up.started).toHaveLength(1);
+    expect((await row())!.at).toBe(slot + 60_000);
+    const run = await waitForRun(up.started[0], auth());
+    expect(run.steps[0].output).toEqual({ at: new Date(slot).toISOString() });
   });
 });
 

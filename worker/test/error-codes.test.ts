@@ -18,6 +18,7 @@ import type { Env } from '../src/env';
 import { ERROR_CODES, type ErrorCode } from '../src/error-codes';
 import { HTTP_STATUS, onError } from '../src/http/error-handler';
 import { requestContext } from '../src/http/request-context';
+import { UNREACHABLE_RUNS } from './helpers/unreachable-runs';
 import {
   BASE,
   call,
@@ -55,30 +56,6 @@ async function callWith(changed: Partial<Env>, method: string, path: string, ini
 }
 
 const NO_MASTER_KEY = { AUTOMATE_MASTER_KEY: undefined } as Partial<Env>;
-
-/**
- * The platform failing to reach run objects: the real namespace (ids made as in production),
- * whose stubs fail every call the way an unreachable object's do. Fault injection for the
- * one case no real local object produces on demand.
- */
-const UNREACHABLE_RUNS = {
-  RUN_COORDINATOR: new Proxy(env.RUN_COORDINATOR, {
-    get(target, prop) {
-      if (prop === 'get')
-        return () =>
-          new Proxy(
-            {},
-            {
-              get: () => async () => {
-                throw new Error('Network connection lost.');
-              },
-            },
-          );
-      const value = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }),
-} as Partial<Env>;
 
 beforeAll(async () => {
   owner = await signup('Error Codes Co');
