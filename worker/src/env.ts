@@ -34,6 +34,21 @@ export interface Env {
   COPILOT_DRAFTS_PER_MINUTE?: string;
   /** Workers AI binding; only when `[ai] binding = "AI"` is configured (not needed offline). */
   AI?: import('./copilot/workers-ai').AiBinding;
+  /**
+   * Mail (docs/accounts.md): `outbox` (default in development/test, refused in production),
+   * `cloudflare` (the send_email binding MAIL) or `http` (a Resend-style JSON API).
+   */
+  MAIL_TRANSPORT?: string;
+  /** Sender, e.g. `Automate <no-reply@example.com>`; its domain must be allowed by the transport. */
+  MAIL_FROM?: string;
+  /** `http` transport: the API's base URL (messages go to `<base>/emails`). */
+  MAIL_HTTP_URL?: string;
+  /** `http` transport: the NAME of the Worker secret holding the API key (e.g. `RESEND_API_KEY`). */
+  MAIL_HTTP_KEY_SECRET?: string;
+  /** Cloudflare Email Service binding, with `[[send_email]] name = "MAIL"` in wrangler.toml. */
+  MAIL?: SendEmail;
+  /** Public origin of the studio for links in mails, e.g. `https://automate.example.com`. */
+  PUBLIC_URL?: string;
   /** Bench only: `1` counts binding calls per run and serves them at /__meter (bench/README.md, "Cost per run"). Never in production. */
   AUTOMATE_METER?: string;
   /** Tests only: base URL of the local stub servers standing in for third-party APIs. */

@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'forbidden',
   'origin_not_allowed',
+  'email_not_verified',
+  'invalid_link',
   // Objects that do not exist (or belong to another tenant)
   'workflow_not_found',
   'version_not_found',
@@ -25,6 +27,7 @@ export const ERROR_CODES = [
   'token_not_found',
   'webhook_not_found',
   'member_not_found',
+  'invitation_not_found',
   // Workflows and runs
   'invalid_workflow',
   'hardcoded_credential',

@@ -114,6 +114,12 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
   forbidden: async () => call('GET', '/api/audit', { token: await createToken(owner, ['workflows:read']) }),
   origin_not_allowed: () =>
     call('POST', '/api/workflows/api_flow/publish', { session: owner, headers: { origin: 'https://evil.example' } }),
+  email_not_verified: async () => {
+    const unverified = await signup('Unverified Co', { verify: false });
+    return call('POST', '/api/tokens', { session: unverified, body: { name: 'ci' } });
+  },
+  invalid_link: () => call('POST', '/api/auth/verify-email', { body: { token: 'x'.repeat(43) } }),
+  invitation_not_found: () => call('DELETE', '/api/invitations/inv_nope', { session: owner }),
   workflow_not_found: () => call('GET', '/api/workflows/nope', { token }),
   version_not_found: () => call('POST', '/api/workflows/order_flow/versions/99/activate', { token }),
   run_not_found: () => call('GET', '/api/runs/run_nope', { token }),

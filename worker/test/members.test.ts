@@ -112,9 +112,10 @@ describe('removing members', () => {
     expect(sessions?.n).toBe(0);
     expect(await roleOf(owner, admin.user.id)).toBeUndefined();
 
-    const again = await call('POST', '/api/members', {
+    // The address is free again: it can be invited anew.
+    const again = await call('POST', '/api/invitations', {
       session: owner,
-      body: { email: admin.email, password: admin.password, role: 'viewer' },
+      body: { email: admin.email, role: 'viewer' },
     });
     expect(again.status).toBe(201);
 

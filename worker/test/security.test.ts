@@ -39,7 +39,12 @@ async function fixture(name: string): Promise<Fixture> {
   });
   const secretKey = `ONLY_${name.toUpperCase().replace(/\W+/g, '_')}`;
   await putSecrets(owner, { [secretKey]: `value-of-${secretKey}` });
+  const invitation = await call('POST', '/api/invitations', {
+    session: owner,
+    body: { email: `pending-${crypto.randomUUID()}@example.com`, role: 'viewer' },
+  });
   return {
+    invitationId: invitation.json.id,
     members,
     fullToken,
     tokenId: spareToken.json.id,
@@ -108,7 +113,7 @@ describe.each(ROUTES.filter((r) => r.permission !== 'public'))('$method $templat
       for (const creds of [{ session: b.members.owner }, ...(tokensAllowed ? [{ token: b.fullToken }] : [])]) {
         const res = await call(route.method, filled(route, a), { ...creds, body: route.body?.(a) });
         expect(res.status, `${route.method} ${route.template} as B`).toBe(404);
-        expect(res.json.error.code).toMatch(/^(workflow|version|run|secret|token|member)_not_found$/);
+        expect(res.json.error.code).toMatch(/^(workflow|version|run|secret|token|member|invitation)_not_found$/);
         expect(res.text).not.toContain(a.hookId);
       }
     });

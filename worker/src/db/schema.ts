@@ -37,6 +37,10 @@ export const users = sqliteTable(
     passwordHash: text('password_hash').notNull(),
     role: text('role', { enum: ['owner', 'admin', 'editor', 'viewer'] }).notNull(),
     createdAt: integer('created_at').notNull().default(now),
+    /** What they call themselves (set when accepting an invitation); null for accounts made before. */
+    name: text('name'),
+    /** When they proved the address (verification link, reset link or invitation); null until then. */
+    emailVerifiedAt: integer('email_verified_at'),
   },
   // One account per email across the platform: login needs no tenant picker.
   (t) => [uniqueIndex('users_email_unique').on(t.email), index('users_tenant_idx').on(t.tenantId)],
@@ -85,6 +89,80 @@ export const loginAttempts = sqliteTable('login_attempts', {
   windowStart: integer('window_start').notNull(),
   failures: integer('failures').notNull(),
 });
+
+/**
+ * Single-use links mailed to an account's address: email verification and password reset.
+ * Only the SHA-256 of the link's token is stored (32 random bytes: a slow hash buys nothing).
+ */
+export const accountLinks = sqliteTable(
+  'account_links',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    purpose: text('purpose', { enum: ['verify_email', 'reset_password'] }).notNull(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The address the link was sent to: a verification only counts for the address it reached. */
+    email: text('email').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('account_links_user_idx').on(t.tenantId, t.userId, t.purpose)],
+);
+
+/** Invitations to join a tenant with a role; the link's token is stored as its SHA-256 only. */
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'editor', 'viewer'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: text('invited_by').notNull(),
+    invitedByLabel: text('invited_by_label'),
+    createdAt: integer('created_at').notNull().default(now),
+    expiresAt: integer('expires_at').notNull(),
+    acceptedAt: integer('accepted_at'),
+    acceptedUserId: text('accepted_user_id'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('invitations_token_unique').on(t.tokenHash),
+    index('invitations_tenant_idx').on(t.tenantId, t.email),
+  ],
+);
+
+/** Mail-sending requests per fixed window, keyed by address or client IP (reset and verification links). */
+export const mailSendCounters = sqliteTable('mail_send_counters', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  sends: integer('sends').notNull(),
+});
+
+/**
+ * The local outbox: every message the Worker "sends" in development and tests, read at
+ * GET /api/dev/outbox and /studio/dev/outbox. Never written in production (worker/src/mail/).
+ */
+export const mailOutbox = sqliteTable(
+  'mail_outbox',
+  {
+    id: text('id').primaryKey(),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    template: text('template').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('mail_outbox_to_idx').on(t.to, t.createdAt)],
+);
 
 /** Copilot drafts per tenant per fixed window (the endpoint's rate limit). */
 export const copilotUsage = sqliteTable('copilot_usage', {

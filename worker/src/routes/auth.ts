@@ -10,12 +10,13 @@ import { createSession, deleteSession, SESSION_COOKIE, SESSION_TTL_MS } from '..
 import { clearAccount, recordFailure, retryAfterSeconds } from '../auth/login-throttle';
 import { checkCredentials, describeTenant, signup } from '../tenants/accounts';
 import { recordAudit } from '../audit/audit-log';
+import { isEmailVerified, sendVerification } from '../accounts/email-verification';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 
 const Email = z.email().max(254);
 // OWASP: at least 8 with MFA, 15 without; we ask 12 and allow long passphrases.
-const Password = z.string().min(12, 'at least 12 characters').max(256);
+export const Password = z.string().min(12, 'at least 12 characters').max(256);
 
 const SignupBody = z
   .strictObject({ tenant: z.string().trim().min(1).max(100), email: Email, password: Password })
@@ -24,12 +25,21 @@ const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max
 const Me = z
   .object({
     tenant: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
-    user: z.object({ id: z.string(), email: z.string(), role: z.enum(ROLES) }).optional(),
+    user: z
+      .object({
+        id: z.string(),
+        email: z.string(),
+        role: z.enum(ROLES),
+        emailVerified: z.boolean().optional().openapi({
+          description: 'False until the address is confirmed (docs/accounts.md); set by /auth/me and sign-up',
+        }),
+      })
+      .optional(),
     token: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)) }).optional(),
   })
   .openapi('Me');
 
-function setSessionCookie(c: Context<AppEnv>, value: string) {
+export function setSessionCookie(c: Context<AppEnv>, value: string) {
   setCookie(c, SESSION_COOKIE, value, {
     httpOnly: true,
     sameSite: 'Lax',
@@ -40,7 +50,7 @@ function setSessionCookie(c: Context<AppEnv>, value: string) {
 }
 
 /** Login CSRF: a browser form on another site must not sign a victim into an attacker's account. */
-function refuseForeignOrigin(c: Context<AppEnv>) {
+export function refuseForeignOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin');
   if (origin && !isAllowedOrigin(origin, c.req.url, c.env.ALLOWED_ORIGINS))
     throw new AppError('origin_not_allowed', 'Cross-site request refused');
@@ -63,8 +73,9 @@ export const authRoutes = createRouter()
         requestId: c.get('requestId'),
       });
       const session = await createSession(c.get('db'), tenant.id, user.id);
+      await sendVerification(c, { tenantId: tenant.id, userId: user.id, email: user.email }, clientIp(c));
       setSessionCookie(c, session.value);
-      return c.json({ tenant, user }, 201);
+      return c.json({ tenant, user: { ...user, emailVerified: false } }, 201);
     },
   )
   .openapi(
@@ -154,7 +165,10 @@ export const authRoutes = createRouter()
     async (c) => {
       const p = c.get('principal')!;
       const tenant = (await describeTenant(c.get('db'), p.tenantId))!;
-      if (p.type === 'user') return c.json({ tenant, user: { id: p.userId, email: p.email, role: p.role } }, 200);
+      if (p.type === 'user') {
+        const emailVerified = await isEmailVerified(c.get('db'), p.tenantId, p.userId);
+        return c.json({ tenant, user: { id: p.userId, email: p.email, role: p.role, emailVerified } }, 200);
+      }
       return c.json({ tenant, token: { id: p.tokenId, name: p.tokenName, scopes: p.scopes } }, 200);
     },
   );

@@ -1,28 +1,26 @@
-/** People in a tenant: owners and admins add members, change their roles and remove them. */
+/**
+ * People in a tenant: owners and admins change their roles and remove them. People join by
+ * invitation (routes/invitations.ts): nobody types a password for someone else.
+ */
 import { z } from '@hono/zod-openapi';
 import { actorOf, type Principal, ROLES } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, ErrorBody, jsonBody, jsonResponse } from '../http/router';
-import { addMember, listMembers } from '../tenants/accounts';
+import { listMembers } from '../tenants/accounts';
 import { changeRole, removeMember } from '../tenants/membership';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 
 const manage = { role: 'admin' } as const;
 const Member = z
-  .object({ id: z.string(), email: z.string(), role: z.enum(ROLES), createdAt: z.number() })
-  .openapi('Member');
-const AddMemberBody = z
-  .strictObject({
-    email: z.email().max(254),
-    password: z
-      .string()
-      .min(12, 'at least 12 characters')
-      .max(256)
-      .openapi({ description: 'Initial password; the member should change it' }),
-    role: z.enum(['admin', 'editor', 'viewer']),
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable().openapi({ description: 'As they gave it when accepting their invitation' }),
+    role: z.enum(ROLES),
+    createdAt: z.number(),
   })
-  .openapi('AddMemberRequest');
+  .openapi('Member');
 const MemberParams = z.object({ id: z.string().min(1).max(100) });
 const ChangeRoleBody = z
   .strictObject({ role: z.enum(['owner', 'admin', 'editor', 'viewer']) })
@@ -44,25 +42,6 @@ export const memberRoutes = createRouter()
       responses: { 200: jsonResponse(z.object({ members: z.array(Member) })) },
     }),
     async (c) => c.json({ members: await listMembers(c.get('db'), c.get('principal')!.tenantId) }, 200),
-  )
-  .openapi(
-    apiRoute({
-      method: 'post',
-      path: '/members',
-      permission: manage,
-      summary: 'Add a member with a role',
-      request: jsonBody(AddMemberBody),
-      responses: { 201: jsonResponse(Member) },
-    }),
-    async (c) => {
-      const p = c.get('principal')!;
-      const member = await addMember(c.get('db'), p.tenantId, c.req.valid('json'), {
-        actor: actorOf(p),
-        ip: clientIp(c),
-        requestId: c.get('requestId'),
-      });
-      return c.json(member, 201);
-    },
   )
   .openapi(
     apiRoute({

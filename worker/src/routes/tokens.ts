@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { actorOf, DEFAULT_TOKEN_SCOPES, SCOPES } from '../auth/principal';
 import { createToken, findActiveToken, insertToken, listTokens, revokeToken } from '../auth/api-tokens';
 import { auditInsert } from '../audit/audit-log';
+import { requireVerifiedEmail } from '../accounts/email-verification';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import type { Context } from 'hono';
@@ -45,6 +46,7 @@ export const tokenRoutes = createRouter()
       path: '/tokens',
       permission: manage,
       summary: 'Create an API token (its value is shown once)',
+      description: 'Refused (403 `email_not_verified`) until the signed-in user has confirmed their email address.',
       request: jsonBody(CreateTokenBody),
       responses: {
         201: jsonResponse(
@@ -62,6 +64,8 @@ export const tokenRoutes = createRouter()
     async (c) => {
       const p = c.get('principal')!;
       const db = c.get('db');
+      // A token outlives the session: only an account whose address is proven may mint one.
+      if (p.type === 'user') await requireVerifiedEmail(db, p.tenantId, p.userId);
       const body = c.req.valid('json');
       const scopes = [...new Set(body.scopes ?? DEFAULT_TOKEN_SCOPES)];
       const actor = actorOf(p);

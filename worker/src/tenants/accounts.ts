@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { newId, randomBytes, toHex } from '../lib/crypto';
 import { auditInsert } from '../audit/audit-log';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
-import type { Actor, Role } from '../auth/principal';
+import type { Role } from '../auth/principal';
 
 export function slugify(name: string): string {
   const s = name
@@ -96,41 +96,8 @@ export async function describeTenant(db: Db, tenantId: string) {
 
 export async function listMembers(db: Db, tenantId: string) {
   return db
-    .select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt })
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
     .from(users)
     .where(eq(users.tenantId, tenantId))
     .orderBy(users.createdAt);
-}
-
-export async function addMember(
-  db: Db,
-  tenantId: string,
-  input: { email: string; password: string; role: Exclude<Role, 'owner'> },
-  meta: { actor: Actor; ip: string | null; requestId: string },
-) {
-  const email = input.email.toLowerCase();
-  const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
-  if (taken) throw new AppError('email_taken', 'An account with this email already exists');
-  const user = {
-    id: newId('usr'),
-    tenantId,
-    email,
-    passwordHash: await hashPassword(input.password),
-    role: input.role,
-    createdAt: Date.now(),
-  };
-  await db.batch([
-    db.insert(users).values(user),
-    auditInsert(db, {
-      tenantId,
-      actor: meta.actor,
-      action: 'member.add',
-      targetType: 'user',
-      targetId: user.id,
-      context: { email, role: input.role },
-      ip: meta.ip,
-      requestId: meta.requestId,
-    }),
-  ]);
-  return { id: user.id, email, role: user.role, createdAt: user.createdAt };
 }

@@ -20,7 +20,7 @@ interface Meta {
 
 async function findMember(db: Db, tenantId: string, id: string) {
   const row = await db
-    .select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt })
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
     .from(users)
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id)))
     .get();

@@ -85,15 +85,49 @@ export async function expectStatus<T>(
   return { data: data as T, response };
 }
 
-/** A new tenant with its owner signed in. */
-export async function signup(name = `Tenant ${++counter}`): Promise<Session> {
+/** A new tenant with its owner signed in and their address confirmed (API tokens need that). */
+export async function signup(name = `Tenant ${++counter}`, opts: { verify?: boolean } = {}): Promise<Session> {
   const email = `owner${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const { data, response } = await expectStatus(
     'signup',
     201,
     client().POST('/auth/signup', { body: { tenant: name, email, password: PASSWORD } }),
   );
+  if (opts.verify !== false) {
+    const token = linkToken(await mailTo(email, 'verify_email'));
+    await expectStatus('verify', 200, client().POST('/auth/verify-email', { body: { token } }));
+  }
   return { cookie: sessionCookie(response), email, password: PASSWORD, tenant: data.tenant, user: data.user! };
+}
+
+export type OutboxMessage = Schemas['OutboxMessage'];
+
+/**
+ * The newest message of this template to this address in the dev outbox. Mail goes out
+ * after the answer (waitUntil), so this waits for it, up to `timeoutMs`.
+ */
+export async function mailTo(to: string, template: string, opts: { after?: number; timeoutMs?: number } = {}) {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
+  for (;;) {
+    const messages = await outbox(to);
+    const found = messages.find((m) => m.template === template && m.createdAt >= (opts.after ?? 0));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${template} mail to ${to} (outbox has ${messages.length})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function outbox(to?: string): Promise<OutboxMessage[]> {
+  const res = await call('GET', `/api/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ''}`);
+  if (res.status !== 200) throw new Error(`outbox: ${res.status} ${res.text}`);
+  return res.json.messages;
+}
+
+/** The token of the one link in a mail (`.../studio/<page>#token=...`). */
+export function linkToken(message: { text: string }): string {
+  const m = /#token=([A-Za-z0-9_-]+)/.exec(message.text);
+  if (!m) throw new Error(`no link in: ${message.text}`);
+  return m[1];
 }
 
 export async function login(email: string, password = PASSWORD): Promise<Session> {
@@ -105,15 +139,17 @@ export async function login(email: string, password = PASSWORD): Promise<Session
   return { cookie: sessionCookie(response), email, password, tenant: data.tenant, user: data.user! };
 }
 
-/** A member with this role in the owner's tenant, signed in. */
-export async function addMember(owner: Session, role: 'admin' | 'editor' | 'viewer'): Promise<Session> {
+/** A member with this role in the owner's tenant, invited by the owner and signed in from the accepted invitation. */
+export async function addMember(owner: Session, role: 'admin' | 'editor' | 'viewer' | 'owner'): Promise<Session> {
   const email = `${role}${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  await expectStatus(
-    'add member',
+  await expectStatus('invite', 201, client({ session: owner }).POST('/invitations', { body: { email, role } }));
+  const token = linkToken(await mailTo(email, 'invitation'));
+  const { data, response } = await expectStatus(
+    'accept',
     201,
-    client({ session: owner }).POST('/members', { body: { email, password: PASSWORD, role } }),
+    client().POST('/auth/invitation/accept', { body: { token, name: `The ${role}`, password: PASSWORD } }),
   );
-  return login(email);
+  return { cookie: sessionCookie(response), email, password: PASSWORD, tenant: data.tenant, user: data.user };
 }
 
 export async function createToken(owner: Session, scopes?: Scope[], name = 'test token'): Promise<string> {

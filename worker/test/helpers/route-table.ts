@@ -11,6 +11,8 @@ export interface Fixture {
   runId: string;
   /** A stored secret of this tenant. */
   secretKey: string;
+  /** A pending invitation of this tenant. */
+  invitationId: string;
 }
 
 type Role = 'viewer' | 'editor' | 'admin' | 'owner';
@@ -41,13 +43,63 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', template: '/api/auth/login', path: () => '/api/auth/login', permission: 'public' },
   { method: 'POST', template: '/api/auth/logout', path: () => '/api/auth/logout', permission: 'public' },
   { method: 'GET', template: '/api/auth/me', path: () => '/api/auth/me', permission: { role: 'viewer', scope: 'any' } },
-  { method: 'GET', template: '/api/members', path: () => '/api/members', permission: { role: 'admin' } },
   {
     method: 'POST',
-    template: '/api/members',
-    path: () => '/api/members',
+    template: '/api/auth/verify-email',
+    path: () => '/api/auth/verify-email',
+    permission: 'public',
+    body: () => ({ token: 'x'.repeat(43) }),
+  },
+  {
+    method: 'POST',
+    template: '/api/auth/verify-email/resend',
+    path: () => '/api/auth/verify-email/resend',
+    permission: { role: 'viewer' },
+  },
+  {
+    method: 'POST',
+    template: '/api/auth/password/forgot',
+    path: () => '/api/auth/password/forgot',
+    permission: 'public',
+    body: () => ({ email: `nobody-${crypto.randomUUID()}@example.com` }),
+  },
+  {
+    method: 'POST',
+    template: '/api/auth/password/reset',
+    path: () => '/api/auth/password/reset',
+    permission: 'public',
+    body: () => ({ token: 'x'.repeat(43), password: 'correct horse battery staple' }),
+  },
+  {
+    method: 'POST',
+    template: '/api/auth/invitation',
+    path: () => '/api/auth/invitation',
+    permission: 'public',
+    body: () => ({ token: 'x'.repeat(43) }),
+  },
+  {
+    method: 'POST',
+    template: '/api/auth/invitation/accept',
+    path: () => '/api/auth/invitation/accept',
+    permission: 'public',
+    body: () => ({ token: 'x'.repeat(43), name: 'N', password: 'correct horse battery staple' }),
+  },
+  { method: 'GET', template: '/api/dev/outbox', path: () => '/api/dev/outbox', permission: 'public' },
+  { method: 'GET', template: '/api/members', path: () => '/api/members', permission: { role: 'admin' } },
+  { method: 'GET', template: '/api/invitations', path: () => '/api/invitations', permission: { role: 'admin' } },
+  {
+    method: 'POST',
+    template: '/api/invitations',
+    path: () => '/api/invitations',
     permission: { role: 'admin' },
-    body: () => ({ email: `m-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', role: 'viewer' }),
+    body: () => ({ email: `i-${crypto.randomUUID()}@example.com`, role: 'viewer' }),
+  },
+  {
+    method: 'DELETE',
+    template: '/api/invitations/{id}',
+    path: (f) => `/api/invitations/${f.invitationId}`,
+    permission: { role: 'admin' },
+    crossTenant: 'object',
   },
   {
     method: 'PATCH',
