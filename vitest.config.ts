@@ -32,6 +32,9 @@ export default defineConfig(async () => {
                   CONNECTOR_LEGACY_ERP_URL: `${inject<string>('stubUrl')}/erp/soap`,
                   CONNECTOR_SLACK_API_URL: `${inject<string>('stubUrl')}/slack/api`,
                 },
+                // Cloudflare's send_email binding as miniflare runs it locally, for the `cloudflare`
+                // mail transport's test (tests otherwise use the outbox: worker/src/mail/).
+                email: { send_email: [{ name: 'MAIL' }] },
               },
             })),
           ],

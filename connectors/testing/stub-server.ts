@@ -7,6 +7,8 @@
  * - `/erp[/<ns>]/soap`           a legacy SOAP 1.1 ERP (`erp-test-key`), `GET /erp[/<ns>]/orders`
  * - `/openai[/<ns>]/v1/chat/completions`  an OpenAI-compatible model (`Bearer stub-model-key`)
  *   answering with the completions queued by `POST /__control/completions`
+ * - `/mail[/<ns>]/emails`        a Resend-style mail API (`Bearer stub-mail-key`): JSON
+ *   `{from, to: [...], subject, text?, html?}` answers `{id}`; the messages are recorded
  * - `/__control/*`               scripts, recorded requests, reset (see below)
  *
  * The optional `<ns>` segment gives a test its own Slack/ERP (own recorded requests,
@@ -72,6 +74,7 @@ type Reply = ScriptedResponse;
 export const STUB_SLACK_TOKEN = 'xoxb-test-token';
 export const STUB_ERP_API_KEY = 'erp-test-key';
 export const STUB_MODEL_KEY = 'stub-model-key';
+export const STUB_MAIL_KEY = 'stub-mail-key';
 
 export interface ScriptedCompletion {
   /** The assistant message's text (a model's JSON answer, or anything malformed). */
@@ -111,6 +114,7 @@ class StubState {
   scripts = new Map<string, Script>();
   requests = new Map<string, RecordedRequest[]>();
   slackSeq = 0;
+  mailSeq = 0;
   erp = new Map<string, ErpBook>();
   erpSeq = 0;
   completions = new Map<string, ScriptedCompletion[]>();
@@ -178,6 +182,8 @@ function route(state: StubState, r: StubRequest): Reply {
   if (m) return erpSoap(state, m[1] ?? '', r);
   m = /^\/openai(?:\/([^/]+))?\/v1\/chat\/completions$/.exec(r.path);
   if (m) return chatCompletion(state, m[1] ?? '', r);
+  m = /^\/mail(?:\/[^/]+)?\/emails$/.exec(r.path);
+  if (m && r.method === 'POST') return mailApi(state, r);
   m = /^\/erp(?:\/([^/]+))?\/orders$/.exec(r.path);
   if (m && r.method === 'GET') {
     const { messageId, customerId } = r.query as Record<string, string | undefined>;
@@ -187,6 +193,27 @@ function route(state: StubState, r: StubRequest): Reply {
     return { status: 200, body: orders };
   }
   return { status: 404, body: { error: `no stub route for ${r.method} ${r.path}` } };
+}
+
+// ---------------------------------------------------------------- mail API
+
+/** Resend's `POST /emails`: the same checks and error shape (`{statusCode, name, message}`). */
+function mailApi(state: StubState, r: StubRequest): Reply {
+  const fail = (status: number, name: string, message: string) => ({
+    status,
+    body: { statusCode: status, name, message },
+  });
+  if (r.headers.authorization !== `Bearer ${STUB_MAIL_KEY}`) return fail(401, 'invalid_api_key', 'API key is invalid');
+  const b = r.body as Record<string, unknown> | null;
+  if (!b || typeof b !== 'object') return fail(422, 'validation_error', 'Body must be JSON');
+  const to = Array.isArray(b.to) ? b.to : [b.to];
+  if (typeof b.from !== 'string' || !b.from) return fail(422, 'validation_error', 'Missing `from` field.');
+  if (!to.length || to.some((t) => typeof t !== 'string' || !t.includes('@')))
+    return fail(422, 'validation_error', 'Invalid `to` field.');
+  if (typeof b.subject !== 'string' || !b.subject) return fail(422, 'validation_error', 'Missing `subject` field.');
+  if (typeof b.text !== 'string' && typeof b.html !== 'string')
+    return fail(422, 'validation_error', 'Missing `html` or `text` field.');
+  return { status: 200, body: { id: `stub-mail-${++state.mailSeq}` } };
 }
 
 // ---------------------------------------------------------------- control API
