@@ -36,9 +36,6 @@ export const governance = {
     unwrap(client.GET('/stats/overview', { params: { query: { hours } }, ...via(fetchImpl) })),
 
   listMembers: async (fetchImpl?: Fetch) => (await unwrap(client.GET('/members', via(fetchImpl)))).members,
-  /** The member signs in with this password and should change it. */
-  addMember: (input: { email: string; password: string; role: Exclude<Role, 'owner'> }) =>
-    unwrap(client.POST('/members', { body: input })),
   changeRole: (id: string, role: Role) => unwrap(client.PATCH('/members/{id}', { ...member(id), body: { role } })),
   /** Ends their sessions and revokes the tokens they created. */
   removeMember: (id: string) => unwrap(client.DELETE('/members/{id}', member(id))),

@@ -1,4 +1,5 @@
 import { describeError } from '#lib/api.ts';
+import { accounts } from '#lib/api/accounts.ts';
 import { governance } from '#lib/api/governance.ts';
 import type { PageLoad } from './$types';
 
@@ -6,8 +7,9 @@ export const load: PageLoad = async ({ fetch, parent }) => {
   // After the settings layout's role check, so a refused role makes no call the API would refuse.
   await parent();
   try {
-    return { members: await governance.listMembers(fetch), membersError: null };
+    const [members, invitations] = await Promise.all([governance.listMembers(fetch), accounts.listInvitations(fetch)]);
+    return { members, invitations, membersError: null };
   } catch (err) {
-    return { members: null, membersError: describeError(err) };
+    return { members: null, invitations: null, membersError: describeError(err) };
   }
 };
