@@ -30,7 +30,29 @@ export async function signup(baseUrl: string, tenant = `E2E ${uniqueSuffix()}`):
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
+  // Confirm the address from the dev outbox, as the owner would from their inbox: API tokens need it.
+  const token = linkToken(await mailTo(baseUrl, email, 'verify_email'));
+  await expectStatus(createApiClient({ baseUrl }).POST('/auth/verify-email', { body: { token } }), 200);
   return { baseUrl, tenant, email, password, cookie, api: createApiClient({ baseUrl, cookie }) };
+}
+
+/** The newest mail of this template to this address in the dev outbox; mail goes out just after the answer. */
+export async function mailTo(baseUrl: string, to: string, template: string, after = 0) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { messages } = await ok(createApiClient({ baseUrl }).GET('/dev/outbox', { params: { query: { to } } }));
+    const found = messages.find((m) => m.template === template && m.createdAt >= after);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${template} mail to ${to} in the outbox`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The token of the one link in a mail (`.../studio/<page>#token=...`). */
+export function linkToken(message: { text: string }): string {
+  const m = /#token=([A-Za-z0-9_-]+)/.exec(message.text);
+  if (!m) throw new Error(`no link in: ${message.text}`);
+  return m[1];
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink, openBrowser, type Browser } from './browser';
 import { docsShot } from './docs-screenshot';
-import { ok, signup, type Account } from './helpers';
+import { mailTo, ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 // The signed-out page's own /api/auth/me answer; the only console line a test may expect.
@@ -261,7 +261,7 @@ describe('members and roles', () => {
     await viewer?.close();
   });
 
-  it('adds a viewer from Admin › Members', async () => {
+  it('invites a viewer from Admin › Members', async () => {
     await page.goto(`${baseUrl}/studio/`);
     await navLink(page, 'Admin').click();
     await page.waitForURL(`${baseUrl}/studio/settings/tokens`);
@@ -272,20 +272,21 @@ describe('members and roles', () => {
     expect(await row(owner.email).getByRole('button').count()).toBe(0);
 
     await page.getByLabel('Email').fill(viewerEmail);
-    await page.getByLabel('Initial password').fill(viewerPassword);
     await page.getByLabel('Role', { exact: true }).selectOption('viewer');
-    await page.getByRole('button', { name: 'Add member' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain(`${viewerEmail} added as viewer`);
-    expect(await row(viewerEmail).getByLabel(`Role of ${viewerEmail}`).inputValue()).toBe('viewer');
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Invitation mailed to ${viewerEmail}`);
+    await page.locator(`[data-testid="invitation-row"][data-email="${viewerEmail}"]`).waitFor();
   });
 
-  it('signs the viewer in: no write controls anywhere, no governance pages', async () => {
+  it('lets the viewer join from the mailed link: no write controls anywhere, no governance pages', async () => {
     viewer = await openBrowser(baseUrl);
     const v = viewer.page;
-    await v.goto(`${baseUrl}/studio/login`);
-    await v.getByLabel('Email').fill(viewerEmail);
-    await v.getByLabel('Password').fill(viewerPassword);
-    await v.getByRole('button', { name: 'Log in' }).click();
+    // The invitee follows the mailed link, chooses a name and password, and lands signed in.
+    const link = /https?:\/\/\S+/.exec((await mailTo(baseUrl, viewerEmail, 'invitation')).text)![0];
+    await v.goto(link);
+    await v.getByLabel('Your name').fill('Val Viewer');
+    await v.getByLabel('Choose a password').fill(viewerPassword);
+    await v.getByRole('button', { name: 'Join as viewer' }).click();
     await v.waitForURL(`${baseUrl}/studio/`);
     await expect.poll(() => v.getByTestId('total-runs').textContent(), { timeout: 10_000 }).toBe('5');
 

@@ -68,6 +68,25 @@ export function benchWorkflow(stubUrl) {
   };
 }
 
+/**
+ * API tokens need a confirmed address: follow the link sign-up mailed, from the dev outbox
+ * (the bench's stack runs with ENVIRONMENT=development; docs/accounts.md).
+ */
+async function confirmAddress(baseUrl, email) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { messages } = (await ok(client(baseUrl).GET('/dev/outbox', { params: { query: { to: email } } }), [200]))
+      .data;
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(messages.find((m) => m.template === 'verify_email')?.text ?? '')?.[1];
+    if (token) {
+      await ok(client(baseUrl).POST('/auth/verify-email', { body: { token } }), [200]);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`no verification mail for ${email} in the dev outbox`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Tenant, owner session, full-scope token, signing secret, published workflow. */
 export async function setUpTenant(baseUrl, stubUrl) {
   const suffix = randomBytes(4).toString('hex');
@@ -86,6 +105,7 @@ export async function setUpTenant(baseUrl, stubUrl) {
     .map((c) => c.split(';')[0])
     .join('; ');
   if (!cookie) throw new Error('signup set no session cookie');
+  await confirmAddress(baseUrl, `bench-${suffix}@example.com`);
   const owner = client(baseUrl, { cookie });
   const { token } = (await ok(owner.POST('/tokens', { body: { name: 'bench', scopes: [...SCOPES] } }), [201])).data;
   const api = client(baseUrl, { token });
