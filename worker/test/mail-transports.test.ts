@@ -118,6 +118,17 @@ describe('configuration', () => {
     expect(String(logged.mock.calls[0][0])).not.toContain('SECRET-LINK-TOKEN');
   });
 
+  it('prints one line per message, link included, in the development log only', async () => {
+    const printed = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await sendMail({ ...env, ENVIRONMENT: 'development' } as Env, db(), message('dev@example.com'), null)).toBe(
+      true,
+    );
+    expect(await sendMail(env, db(), message('test@example.com'), null)).toBe(true);
+    expect(printed.mock.calls.map((c) => String(c[0]))).toEqual([
+      `[mail] to=dev@example.com subject="Reset your Automate password" link=${LINK}`,
+    ]);
+  });
+
   it('stores outbox messages where GET /api/dev/outbox lists them', async () => {
     expect(await sendMail(env, db(), message('outbox-check@example.com'), null)).toBe(true);
     const [m] = await outbox('outbox-check@example.com');
