@@ -342,6 +342,10 @@ describe('members and roles', () => {
   });
 
   it('changes the role to editor: the member gets workflow controls, still no governance', async () => {
+    // The viewer joined in their own browser: the owner's list shows them after a reload.
+    await page.reload();
+    expect(await row(viewerEmail).getByLabel(`Role of ${viewerEmail}`).inputValue()).toBe('viewer');
+    expect(await page.locator(`[data-testid="invitation-row"][data-email="${viewerEmail}"]`).count()).toBe(0);
     await row(viewerEmail).getByLabel(`Role of ${viewerEmail}`).selectOption('editor');
     await expect.poll(() => page.getByRole('status').textContent()).toContain(`${viewerEmail} is now editor`);
     const v = viewer.page;
