@@ -987,7 +987,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by email with a role
-         * @description Mails a single-use link valid 7 days; the answer never contains it. A pending invitation to the same address is replaced. 409 `email_taken` when the address already has an account; 403 for a role above your own.
+         * @description Mails a single-use link valid 7 days; the answer never contains it. A pending invitation to the same address is replaced. 409 `email_taken` when the address already has an account; 403 for a role above your own; 429 past 5 mails to one address in 15 minutes.
          *
          *     Requires role `admin` (users only).
          */

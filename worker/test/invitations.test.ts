@@ -226,3 +226,17 @@ describe('tenant isolation', () => {
     ).toBe(403);
   });
 });
+
+describe('rate limit', () => {
+  it('mails one address at most 5 times in 15 minutes, whoever invites', async () => {
+    const owner = await signup('Spam Co');
+    const email = address('spammed');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await invite(owner, email, 'viewer')).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+    const other = await signup('Other Spam Co');
+    const res = await invite(other, email, 'viewer');
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('rate_limited');
+  });
+});

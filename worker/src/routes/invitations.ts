@@ -17,6 +17,8 @@ import {
   revokeInvitation,
 } from '../accounts/invitations';
 import { describeTenant } from '../tenants/accounts';
+import { takeMailSend } from '../accounts/mail-throttle';
+import { AppError } from '../errors';
 import { deliver, studioLink } from '../mail/mailer';
 import { invitationMail } from '../mail/templates';
 import { clientIp } from '../http/request-context';
@@ -76,7 +78,7 @@ export const invitationRoutes = createRouter()
       path: '/invitations',
       permission: manage,
       summary: 'Invite someone by email with a role',
-      description: `Mails a single-use link valid ${INVITATION_TTL_MS / 86_400_000} days; the answer never contains it. A pending invitation to the same address is replaced. 409 \`email_taken\` when the address already has an account; 403 for a role above your own.`,
+      description: `Mails a single-use link valid ${INVITATION_TTL_MS / 86_400_000} days; the answer never contains it. A pending invitation to the same address is replaced. 409 \`email_taken\` when the address already has an account; 403 for a role above your own; 429 past 5 mails to one address in 15 minutes.`,
       request: jsonBody(InviteBody),
       responses: { 201: jsonResponse(Invitation) },
     }),
@@ -84,7 +86,14 @@ export const invitationRoutes = createRouter()
       const p = c.get('principal')!;
       const db = c.get('db');
       const by = inviter(c);
-      const { token, invitation } = await createInvitation(db, p.tenantId, c.req.valid('json'), by, meta(c));
+      const body = c.req.valid('json');
+      // Per address only: a team onboarding many people from one office must not hit an IP limit.
+      const wait = await takeMailSend(db, body.email, null);
+      if (wait > 0)
+        throw new AppError('rate_limited', `Too many mails to ${body.email}; try again in ${wait} s`, {
+          retryAfterSeconds: wait,
+        });
+      const { token, invitation } = await createInvitation(db, p.tenantId, body, by, meta(c));
       const tenant = (await describeTenant(db, p.tenantId))!;
       deliver(
         c,
