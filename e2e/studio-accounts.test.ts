@@ -5,10 +5,11 @@
  * invites a viewer → the invitee joins from the link → the viewer's role applies.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiClient } from '../api/client.ts';
-import { navLink, openBrowser, type Browser } from './browser';
+import { navLink, openBrowser, screenshotDir, type Browser } from './browser';
 
 const baseUrl = inject('baseUrl');
 const suffix = randomBytes(4).toString('hex');
@@ -41,6 +42,7 @@ async function followMailedLink(p: Page, to: string, template: string) {
       { timeout: 10_000 },
     )
     .toBeGreaterThan(0);
+  await p.screenshot({ path: path.join(screenshotDir, `accounts-outbox-${template}.png`), fullPage: true });
   await message.getByRole('link', { name: 'Open link' }).click();
 }
 
@@ -129,6 +131,7 @@ describe('invitations', () => {
       await followMailedLink(g, invitee, 'invitation');
       await g.waitForURL(`${baseUrl}/studio/invite`);
       await expect.poll(() => g.getByRole('heading', { level: 1 }).textContent()).toBe(`Join Accounts ${suffix}`);
+      await guest.screenshot('accounts-invite-page.png');
       await g.getByLabel('Your name').fill('Ivy Invitee');
       await g.getByLabel('Choose a password').fill('the invitee passphrase');
       await g.getByRole('button', { name: 'Join as viewer' }).click();
