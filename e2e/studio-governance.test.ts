@@ -301,7 +301,7 @@ describe('members and roles', () => {
     expect(await v.getByTestId('draft').getAttribute('readonly')).not.toBeNull();
 
     await v.goto(`${baseUrl}/studio/runs/${failedRuns[0]}`);
-    await expect.poll(() => v.getByTestId('run-status').textContent()).toBe('failed');
+    await expect.poll(() => v.getByTestId('run-status').textContent(), { timeout: 10_000 }).toBe('failed');
     expect(await v.getByRole('button', { name: 'Retry from failed step' }).count()).toBe(0);
     expect(await v.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
 

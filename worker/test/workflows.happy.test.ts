@@ -101,6 +101,9 @@ describe('workflow lifecycle', () => {
       'secret.create',
       'secret.create',
       'secret.create',
+      // Sign-up mails a confirmation link; the helper follows it (docs/accounts.md).
+      'auth.email_verified',
+      'auth.verification_sent',
       'auth.signup',
     ]);
     const publishEntry = audit.json.entries.find((e: any) => e.action === 'workflow.publish');
