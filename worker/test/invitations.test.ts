@@ -240,3 +240,16 @@ describe('rate limit', () => {
     expect(res.json.error.code).toBe('rate_limited');
   });
 });
+
+describe('single use under races', () => {
+  it('lets exactly one of two simultaneous accepts through, making one account', async () => {
+    const owner = await signup('Race Co');
+    const email = address('racer');
+    await invite(owner, email, 'editor');
+    const token = linkToken(await mailTo(email, 'invitation'));
+    const results = await Promise.all([accept(token, 'One'), accept(token, 'Two')]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400]);
+    const members = (await call('GET', '/api/members', { session: owner })).json.members;
+    expect(members.filter((m: any) => m.email === email)).toHaveLength(1);
+  });
+});

@@ -149,3 +149,18 @@ describe('choosing a new password', () => {
     expect((await call('GET', '/api/auth/me', { session: s })).json.user.emailVerified).toBe(true);
   });
 });
+
+describe('single use under races', () => {
+  it('lets exactly one of two simultaneous resets with the same link through', async () => {
+    const owner = await signup('Race Inc');
+    await forgot(owner.email, '198.18.0.9');
+    const token = linkToken(await mailTo(owner.email, 'reset_password'));
+    const results = await Promise.all([
+      reset(token, 'first racing passphrase'),
+      reset(token, 'second racing passphrase'),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const winner = results[0].status === 200 ? 'first racing passphrase' : 'second racing passphrase';
+    await login(owner.email, winner);
+  });
+});
