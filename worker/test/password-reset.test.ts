@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { call, linkToken, login, mailTo, outbox, PASSWORD, signup } from './helpers/api';
+import { addMember, call, linkToken, login, mailTo, outbox, PASSWORD, signup } from './helpers/api';
 
 const NEW_PASSWORD = 'a brand new passphrase 42';
 const forgot = (email: string, ip: string) =>
@@ -162,5 +162,18 @@ describe('single use under races', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
     const winner = results[0].status === 200 ? 'first racing passphrase' : 'second racing passphrase';
     await login(owner.email, winner);
+  });
+});
+
+describe('removed members', () => {
+  it('can be removed with a reset link pending, which then leads nowhere', async () => {
+    const owner = await signup('Removal Inc');
+    const member = await addMember(owner, 'editor');
+    await forgot(member.email, '198.18.0.10');
+    const token = linkToken(await mailTo(member.email, 'reset_password'));
+    expect((await call('DELETE', `/api/members/${member.user.id}`, { session: owner })).status).toBe(200);
+    const res = await reset(token);
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('invalid_link');
   });
 });
