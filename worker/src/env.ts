@@ -1,10 +1,13 @@
 import type { RunCoordinator } from './run/run-coordinator';
+import type { RunIndex } from './run-index/run-index';
 
 /** Bindings and variables of the Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
 export interface Env {
   DB: D1Database;
   ASSETS: Fetcher;
   RUN_COORDINATOR: DurableObjectNamespace<RunCoordinator>;
+  /** One run index per tenant (worker/src/run-index/): the Explorer's list, the dashboard, engine audit entries. */
+  RUN_INDEX: DurableObjectNamespace<RunIndex>;
   STEP_QUEUE: Queue;
   /** `development` relaxes what only makes sense behind HTTPS (Secure cookies). */
   ENVIRONMENT?: string;

@@ -3,12 +3,12 @@ import { createApp } from './app';
 import type { Env } from './env';
 import { consumeDeadLetters, consumeSteps } from './run/step-consumer';
 import { startDueSchedules } from './triggers/due-schedules';
-import { sweepRuns } from './triggers/scheduled';
 import { reencryptBatch } from './secrets/secret-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
 import { pruneExpiredRuns } from './run/retention';
 import { RunCoordinator as Coordinator } from './run/run-coordinator';
+import { RunIndex as Index } from './run-index/run-index';
 import { meteredDurableObject } from './meter/metered-durable-object';
 import { meteredHandler } from './meter/metered-handler';
 
@@ -21,6 +21,7 @@ import { meteredHandler } from './meter/metered-handler';
 const METERED = startupEnv.AUTOMATE_METER === '1' && startupEnv.ENVIRONMENT !== 'production';
 
 export const RunCoordinator = METERED ? meteredDurableObject(Coordinator) : Coordinator;
+export const RunIndex = METERED ? meteredDurableObject(Index) : Index;
 
 const app = createApp();
 
@@ -45,7 +46,6 @@ const handler = {
     // Independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
     // the others still run, so no tenant's data can stop schedules, recovery, retention or rotation.
     await phase('schedules', () => startDueSchedules(env, controller.scheduledTime));
-    await phase('sweep', () => sweepRuns(env));
     await phase('retention', async () => {
       const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
       if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));

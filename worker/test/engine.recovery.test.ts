@@ -9,14 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ActionSpec, ConnectorAdapter, register, type ExecutionContext } from '../../connectors';
 import { requests, script, uniquePath } from '../../connectors/testing/stub-client';
-import { createDb } from '../src/db/client';
 import { REPORT_MARGIN_MS, attemptDeadline } from '../src/run/attempt-deadlines';
 import type { RunCoordinator, RunView } from '../src/run/run-coordinator';
-import { suspectRuns } from '../src/run/run-records';
 import type { AttemptLog } from '../src/run/run-state';
 import { executeAttempt } from '../src/run/step-consumer';
 import type { StepMessage } from '../src/run/step-message';
-import { sweepRuns } from '../src/triggers/scheduled';
+import { stalledRuns } from '../src/run-index/index-queries';
+import type { RunIndex } from '../src/run-index/run-index';
+import { runIndex } from '../src/run-index/run-index-stub';
 import { waitForRun } from './helpers/api';
 import { apiFlow, deliver, http, messageFor, runObject } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
@@ -234,7 +234,8 @@ describe("the sweeper's nudge", () => {
     await waitForRun(runId, auth(), isRunning('call'));
     // As after a crash: the claim is older than the attempt's limit plus the margin.
     await age(runId, 'call', 10_000 + REPORT_MARGIN_MS + 1000);
-    const swept = await sweepRuns(env, Date.now() + 2 * 60_000);
+    // The tenant's run index does the sweep on its alarm: one round, two minutes on.
+    const swept = await runIndex(env, ws.owner.tenant.id).upkeep(Date.now() + 2 * 60_000);
     expect(swept.nudged).toBeGreaterThanOrEqual(1);
     expect((await attemptOf(runId, 'call')).sends).toBe(2);
     // Locally the Queue hands out one batch at a time, and the original's batch is still
@@ -290,8 +291,10 @@ describe("the sweeper's nudge", () => {
     const waiting = await startRun(ws, 'suspect_waiting', {});
     await waitForRun(inFlight, auth(), isRunning('call'));
     await waitForRun(waiting, auth(), (r) => r.steps.find((s: any) => s.id === 'wait')?.status === 'waiting');
-    const db = createDb(env.DB);
-    const ids = async (now: number) => (await suspectRuns(db, now, 1000)).map((r) => r.id);
+    const ids = (now: number) =>
+      runInDurableObject(runIndex(env, ws.owner.tenant.id), (_i: RunIndex, state) =>
+        stalledRuns(state.storage.sql, now, 1000),
+      );
     const inTwoMinutes = await ids(Date.now() + 2 * 60_000);
     expect(inTwoMinutes).toContain(inFlight);
     expect(inTwoMinutes).not.toContain(waiting);

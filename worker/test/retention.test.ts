@@ -1,17 +1,27 @@
 /**
  * Retention: the tenant setting (who may read and change it, bad input, isolation) and
- * the minute cron pruning a tenant's expired runs in bounded batches while new runs keep
- * running, other tenants untouched and the Explorer still listing, filtering and paging.
+ * the tenant's run index pruning expired runs in bounded batches on its alarm, purging
+ * their run objects, while new runs keep running, other tenants untouched and the
+ * Explorer still listing, filtering and paging. Also the D1 pruner of legacy run rows.
  */
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../src/index';
 import { createDb } from '../src/db/client';
 import { PRUNE_BUDGET, pruneExpiredRuns } from '../src/run/retention';
 import { MAX_RECORDED_BYTES } from '../src/run/limits';
+import { PRUNE_BATCH, PURGE_BATCH, type RunIndex } from '../src/run-index/run-index';
+import { runIndex } from '../src/run-index/run-index-stub';
 import { DAY_MS, DEFAULT_RUN_RETENTION_DAYS } from '../src/tenants/settings';
 import { addMember, call, waitForRun } from './helpers/api';
-import { apiFlow } from './helpers/engine';
+import { apiFlow, runObject } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 const flow = apiFlow('keep_me', [{ id: 'shape', type: 'transform', output: { n: '{{ trigger.body.n }}' } }]);
@@ -29,10 +39,80 @@ const count = async (sql: string, ...params: unknown[]) =>
       .first<{ n: number }>()) ?? { n: -1 }
   ).n;
 
+/** A count in the tenant's run index, read inside the object. */
+const indexCount = (tenantId: string, sql: string, ...params: (string | number)[]) =>
+  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) =>
+    Number(state.storage.sql.exec<{ n: number }>(sql, ...params).one().n),
+  );
+
 /**
- * `n` finished runs of the tenant's workflow created `ageDays` ago, each with two step
- * rows, a webhook dedup row and two engine attempt audit rows: what a real run leaves.
- * One recursive statement per table, so thousands of rows plant in milliseconds.
+ * `n` finished runs in the tenant's run index created `ageDays` ago, each with two step
+ * rows and two engine audit entries: what a real run leaves there. One recursive
+ * statement per table, so thousands of rows plant in milliseconds.
+ */
+async function plantIndexRuns(tenantId: string, prefix: string, n: number, ageDays: number, status = 'succeeded') {
+  const base = Date.now() - ageDays * DAY_MS;
+  const seq = 'WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)';
+  await runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) => {
+    const sql = state.storage.sql;
+    sql.exec(
+      `${seq} INSERT INTO runs (id, workflow_id, workflow_key, version, status, trigger_type, created_at, started_at, finished_at, updated_at)
+       SELECT ? || i, 'wf_planted', 'keep_me', 1, ?, 'webhook', ? + i, ? + i, ? + i + 5, ? + i FROM s`,
+      n,
+      prefix,
+      status,
+      base,
+      base,
+      base,
+      base,
+    );
+    sql.exec(
+      `${seq} INSERT INTO steps (run_id, step_id, type, status, attempts, seq, started_at, finished_at)
+       SELECT ? || i, 'a', 'transform', 'succeeded', 1, 0, ? + i, ? + i + 1 FROM s
+       UNION ALL SELECT ? || i, 'b', 'transform', 'succeeded', 1, 1, ? + i, ? + i + 2 FROM s`,
+      n,
+      prefix,
+      base,
+      base,
+      prefix,
+      base,
+      base,
+    );
+    sql.exec(
+      `${seq} INSERT INTO audit (id, at, action, run_id, workflow_key, context)
+       SELECT 'aud_' || ? || i || '_' || k, ? + i, 'step.attempt', ? || i, 'keep_me', '{}'
+       FROM s, (SELECT 1 AS k UNION ALL SELECT 2)`,
+      n,
+      prefix,
+      base,
+      prefix,
+    );
+  });
+}
+
+/** Makes a real (finished) run look `ageDays` old in its tenant's index. */
+const age = (tenantId: string, runId: string, ageDays: number) =>
+  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) => {
+    state.storage.sql.exec('UPDATE runs SET created_at = created_at - ? WHERE id = ?', ageDays * DAY_MS, runId);
+  });
+
+/**
+ * Planted runs have no objects, and purging an object that never existed costs the same
+ * as a real one (~20 ms each in the test runtime): they leave the purge list, the real
+ * runs' purges stay.
+ */
+const skipPlantedPurges = (tenantId: string) =>
+  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) => {
+    state.storage.sql.exec("DELETE FROM purge WHERE run_id LIKE 'run_old%'");
+  });
+
+/** One round of the index's upkeep, as its alarm runs it. */
+const upkeep = (tenantId: string) => runIndex(env, tenantId).upkeep(Date.now());
+
+/**
+ * `n` finished runs of the tenant's workflow created `ageDays` ago in the LEGACY D1 tables
+ * (before the run index, and the acknowledgement rows start-run.ts still writes): what
+ * such a run left. One recursive statement per table.
  */
 async function plantOldRuns(tenantId: string, prefix: string, n: number, ageDays: number, status = 'succeeded') {
   const wf = await env.DB.prepare("SELECT id FROM workflows WHERE tenant_id = ? AND key = 'keep_me'")
@@ -120,52 +200,73 @@ describe('tenant retention setting', () => {
   });
 });
 
-describe('pruning by the minute cron', () => {
+describe('pruning by the run index', () => {
   it('removes expired runs in bounded batches while new runs continue; other tenants and governance stay', async () => {
     const tenantA = a.owner.tenant.id;
     const tenantB = b.owner.tenant.id;
-    const planted = PRUNE_BUDGET * 2 + 500;
-    await plantOldRuns(tenantA, 'run_olda_', planted, DEFAULT_RUN_RETENTION_DAYS + 6);
+    // Real runs first: each tenant's index learns its tenant from its first run.
+    const fresh = await startRun(a, 'keep_me', { n: 1 });
+    await waitForRun(fresh, { token: a.token });
+    const bReal = await startRun(b, 'keep_me', { n: 1 });
+    await waitForRun(bReal, { token: b.token });
+    // A real finished run of A, made older than the retention: its object must be purged too.
+    const expiredReal = await startRun(a, 'keep_me', { n: 2 });
+    await waitForRun(expiredReal, { token: a.token });
+    await age(tenantA, expiredReal, DEFAULT_RUN_RETENTION_DAYS + 6);
+
+    const planted = PRUNE_BATCH * 2 + 100;
+    await plantIndexRuns(tenantA, 'run_olda_', planted, DEFAULT_RUN_RETENTION_DAYS + 6);
     // B keeps runs 30 days: its 20-day-old runs are not expired.
     await call('PATCH', '/api/settings', { session: b.owner, body: { runRetentionDays: 30 } });
-    await plantOldRuns(tenantB, 'run_oldb_', 300, DEFAULT_RUN_RETENTION_DAYS + 6);
+    await plantIndexRuns(tenantB, 'run_oldb_', 300, DEFAULT_RUN_RETENTION_DAYS + 6);
     // A governance entry about an old run (a user retried it) survives the run.
     await env.DB.prepare(
       "INSERT INTO audit_log (id, tenant_id, at, actor_type, actor_id, action, target_type, target_id, run_id) VALUES ('aud_gov', ?, ?, 'user', 'u1', 'run.retry', 'run', 'run_olda_1', 'run_olda_1')",
     )
       .bind(tenantA, Date.now() - 20 * DAY_MS)
       .run();
-    const fresh = await startRun(a, 'keep_me', { n: 1 });
-    await waitForRun(fresh, { token: a.token });
 
-    const oldA = () => count("SELECT COUNT(*) AS n FROM runs WHERE tenant_id = ? AND id LIKE 'run_olda_%'", tenantA);
+    const oldA = () => indexCount(tenantA, "SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_olda_%'");
     expect(await oldA()).toBe(planted);
     const remaining: number[] = [];
     const during: string[] = [];
-    for (let tick = 0; tick < 3; tick++) {
-      await minuteCron(Date.now());
+    for (let tick = 0; tick < 4; tick++) {
+      const r = await upkeep(tenantA);
+      await skipPlantedPurges(tenantA);
+      // Bounded: one round removes at most PRUNE_BATCH runs and purges at most PURGE_BATCH objects.
+      expect(r.pruned).toBeLessThanOrEqual(PRUNE_BATCH);
+      expect(r.purged).toBeLessThanOrEqual(PURGE_BATCH);
+      if (tick === 0) expect(r.pruned).toBe(PRUNE_BATCH);
       remaining.push(await oldA());
-      // Runs keep starting and finishing between ticks.
+      // Runs keep starting and finishing between rounds.
       const id = await startRun(a, 'keep_me', { n: tick });
       expect((await waitForRun(id, { token: a.token })).status).toBe('succeeded');
       during.push(id);
     }
-    // At most PRUNE_BUDGET runs a tick, oldest first.
-    expect(remaining).toEqual([planted - PRUNE_BUDGET, planted - 2 * PRUNE_BUDGET, 0]);
-
+    // Oldest first, a batch at a time (the alarm may also have run a round meanwhile), down to none.
+    expect(remaining[0]).toBeGreaterThanOrEqual(planted - PRUNE_BATCH - 1 - PRUNE_BATCH);
+    expect(remaining[0]).toBeLessThan(planted);
+    for (let i = 1; i < remaining.length; i++) expect(remaining[i]).toBeLessThanOrEqual(remaining[i - 1]);
+    expect(remaining.at(-1)).toBe(0);
+    // The pruned runs' steps and engine audit entries went with them; governance stays in D1.
     const like = 'run_olda_%';
-    expect(await count('SELECT COUNT(*) AS n FROM run_steps WHERE run_id LIKE ?', like)).toBe(0);
-    expect(await count('SELECT COUNT(*) AS n FROM webhook_events WHERE run_id LIKE ?', like)).toBe(0);
-    expect(
-      await count("SELECT COUNT(*) AS n FROM audit_log WHERE run_id LIKE ? AND action = 'step.attempt'", like),
-    ).toBe(0);
+    expect(await indexCount(tenantA, 'SELECT COUNT(*) AS n FROM steps WHERE run_id LIKE ?', like)).toBe(0);
+    expect(await indexCount(tenantA, 'SELECT COUNT(*) AS n FROM audit WHERE run_id LIKE ?', like)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM audit_log WHERE id = 'aud_gov'")).toBe(1);
+    // The expired real run: gone from the Explorer, its object emptied once the purge list drained.
+    for (let i = 0; i < 10 && (await indexCount(tenantA, 'SELECT COUNT(*) AS n FROM purge')) > 0; i++)
+      await upkeep(tenantA);
+    expect(await indexCount(tenantA, 'SELECT COUNT(*) AS n FROM purge')).toBe(0);
+    expect((await call('GET', `/api/runs/${expiredReal}`, { token: a.token })).status).toBe(404);
+    expect(
+      await runInDurableObject(runObject(expiredReal), async (_i, state) => (await state.storage.list()).size),
+    ).toBe(0);
     // The other tenant: all there.
     const likeB = 'run_oldb_%';
-    expect(await count('SELECT COUNT(*) AS n FROM runs WHERE id LIKE ?', likeB)).toBe(300);
-    expect(await count('SELECT COUNT(*) AS n FROM run_steps WHERE run_id LIKE ?', likeB)).toBe(600);
-    expect(await count('SELECT COUNT(*) AS n FROM webhook_events WHERE run_id LIKE ?', likeB)).toBe(300);
-    expect(await count('SELECT COUNT(*) AS n FROM audit_log WHERE run_id LIKE ?', likeB)).toBe(600);
+    expect(await indexCount(tenantB, 'SELECT COUNT(*) AS n FROM runs WHERE id LIKE ?', likeB)).toBe(300);
+    expect(await upkeep(tenantB)).toMatchObject({ pruned: 0 });
+    expect(await indexCount(tenantB, 'SELECT COUNT(*) AS n FROM steps WHERE run_id LIKE ?', likeB)).toBe(600);
+    expect(await indexCount(tenantB, 'SELECT COUNT(*) AS n FROM audit WHERE run_id LIKE ?', likeB)).toBe(600);
 
     // The Explorer: A's recent runs, filtered and paged; the pruned ones are gone.
     const listed: string[] = [];
@@ -187,24 +288,54 @@ describe('pruning by the minute cron', () => {
     expect((await call('GET', '/api/runs/run_olda_1', { token: a.token })).status).toBe(404);
     // B's planted runs still list for B (and never for A).
     const bRuns = await call('GET', '/api/runs?workflow=keep_me&limit=200', { token: b.token });
-    expect(bRuns.json.runs.filter((r: { id: string }) => r.id.startsWith('run_oldb_')).length).toBe(200);
-  });
+    expect(bRuns.json.runs.filter((r: { id: string }) => r.id.startsWith('run_oldb_')).length).toBe(199);
+    expect(bRuns.json.runs.map((r: { id: string }) => r.id)).not.toContain(fresh);
 
-  it('keeps unfinished runs and runs younger than the retention', async () => {
+    // Lowering B's setting takes effect on its next round.
+    await call('PATCH', '/api/settings', { session: b.owner, body: { runRetentionDays: 7 } });
+    expect(await upkeep(tenantB)).toMatchObject({ pruned: 300 });
+    await skipPlantedPurges(tenantB);
+    expect(await indexCount(tenantB, 'SELECT COUNT(*) AS n FROM runs')).toBe(1);
+  }, 60_000);
+
+  it('keeps unfinished runs and runs younger than the retention; the alarm does the rounds', async () => {
     const tenant = a.owner.tenant.id;
+    await plantIndexRuns(tenant, 'run_openold_', 3, DEFAULT_RUN_RETENTION_DAYS + 2, 'running');
+    await plantIndexRuns(tenant, 'run_young_', 3, DEFAULT_RUN_RETENTION_DAYS - 1);
+    await plantIndexRuns(tenant, 'run_due_', 3, DEFAULT_RUN_RETENTION_DAYS + 1);
+    // The index keeps an alarm while it holds runs; running it is one round.
+    expect(await runDurableObjectAlarm(runIndex(env, tenant))).toBe(true);
+    expect(await indexCount(tenant, "SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_due_%'")).toBe(0);
+    expect(await indexCount(tenant, "SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_young_%'")).toBe(3);
+    expect(await indexCount(tenant, "SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_openold_%'")).toBe(3);
+    // Runs still going keep the alarm within a minute (the sweeper's backstop).
+    const alarm = await runInDurableObject(runIndex(env, tenant), (_i: RunIndex, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+});
+
+describe('legacy D1 run rows', () => {
+  it('are pruned by the minute cron in bounded batches, unfinished and young ones kept', async () => {
+    const tenant = a.owner.tenant.id;
+    await plantOldRuns(tenant, 'run_legacy_', PRUNE_BUDGET + 10, DEFAULT_RUN_RETENTION_DAYS + 6);
     await plantOldRuns(tenant, 'run_openold_', 3, DEFAULT_RUN_RETENTION_DAYS + 2, 'running');
     await plantOldRuns(tenant, 'run_young_', 3, DEFAULT_RUN_RETENTION_DAYS - 1);
     await plantOldRuns(tenant, 'run_due_', 3, DEFAULT_RUN_RETENTION_DAYS + 1);
     const r = await pruneExpiredRuns(createDb(env.DB), Date.now(), { budget: 2, chunk: 1 });
     expect(r).toMatchObject({ runs: 2, more: true });
+    await minuteCron(Date.now());
     await pruneExpiredRuns(createDb(env.DB), Date.now());
+    expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_legacy_%'")).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM run_steps WHERE run_id LIKE 'run_legacy_%'")).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM webhook_events WHERE run_id LIKE 'run_legacy_%'")).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_due_%'")).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_young_%'")).toBe(3);
     expect(await count("SELECT COUNT(*) AS n FROM runs WHERE id LIKE 'run_openold_%'")).toBe(3);
   });
 });
 
-describe('what a run record keeps in D1', () => {
+describe('what the Explorer shows of recorded data', () => {
   it('keeps step data up to MAX_RECORDED_BYTES whole and a preview with the size beyond', async () => {
     await publish(
       a,

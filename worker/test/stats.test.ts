@@ -2,12 +2,12 @@
  * The dashboard's aggregate endpoint over real runs: counts per hour, failure rate,
  * slowest steps and latest failures, each for the caller's tenant only.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniquePath } from '../../connectors/testing/stub-client';
-import { sql } from 'drizzle-orm';
-import { createDb } from '../src/db/client';
-import { latestFailuresSql, runsPerHourSql, slowestStepsSql } from '../src/stats/run-stats';
+import { LATEST_FAILURES_SQL, RUNS_PER_HOUR_SQL, SLOWEST_STEPS_SQL } from '../src/run-index/index-queries';
+import type { RunIndex } from '../src/run-index/run-index';
+import { runIndex } from '../src/run-index/run-index-stub';
 import { addMember, call, createToken, waitForRun } from './helpers/api';
 import { apiFlow, http } from './helpers/engine';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
@@ -39,6 +39,12 @@ beforeAll(async () => {
   await waitForRun(await startRun(other, 'theirs', {}), { token: other.token });
 });
 
+/** Runs SQL inside the tenant's run index (the dashboard's data lives there). */
+const inIndex = <T>(tenantId: string, query: string, ...params: (string | number)[]) =>
+  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) =>
+    state.storage.sql.exec(query, ...params).toArray(),
+  ) as Promise<T[]>;
+
 const overview = (query = '', who: { token?: string; session?: any } = { token: ws.token }) =>
   call('GET', `/api/stats/overview${query}`, who);
 
@@ -58,15 +64,12 @@ describe('GET /api/stats/overview', () => {
   it('counts a run in the hour it was created', async () => {
     // Move one finished run back three hours, as if it had run then.
     const [id] = failedIds;
-    await env.DB.prepare('UPDATE runs SET created_at = created_at - ? WHERE id = ?')
-      .bind(3 * HOUR, id)
-      .run();
+    const tenant = ws.owner.tenant.id;
+    await inIndex(tenant, 'UPDATE runs SET created_at = created_at - ? WHERE id = ?', 3 * HOUR, id);
     const { hours } = (await overview()).json;
     expect(hours[20]).toMatchObject({ total: 1, failed: 1, failureRate: 1 });
     expect(hours[23]).toMatchObject({ total: 4, failed: 1 });
-    await env.DB.prepare('UPDATE runs SET created_at = created_at + ? WHERE id = ?')
-      .bind(3 * HOUR, id)
-      .run();
+    await inIndex(tenant, 'UPDATE runs SET created_at = created_at + ? WHERE id = ?', 3 * HOUR, id);
   });
 
   it('lists the slowest steps by p95 with average, max and count', async () => {
@@ -86,22 +89,26 @@ describe('GET /api/stats/overview', () => {
   it('computes p95 by nearest rank', async () => {
     // Twenty runs of one step taking 10, 20, ... 200 s: the 19th shortest (ceil(0.95 * 20)) is 190 s,
     // far slower than any real step here, so it heads the list.
-    const wf = await env.DB.prepare(`SELECT id, tenant_id FROM workflows WHERE key = 'works' AND tenant_id = ?`)
-      .bind(ws.owner.tenant.id)
-      .first<{ id: string; tenant_id: string }>();
+    const tenant = ws.owner.tenant.id;
     const now = Date.now();
-    await env.DB.batch(
-      Array.from({ length: 20 }, (_, i) => [
-        env.DB.prepare(
-          `INSERT INTO runs (id, tenant_id, workflow_id, workflow_key, version, status, trigger_type, created_at, updated_at)
-           VALUES (?, ?, ?, 'synthetic', 1, 'succeeded', 'api', ?, ?)`,
-        ).bind(`run_p95_${i}`, wf!.tenant_id, wf!.id, now, now),
-        env.DB.prepare(
-          `INSERT INTO run_steps (tenant_id, run_id, step_id, type, status, attempts, started_at, finished_at, seq)
-           VALUES (?, ?, 'timed', 'action', 'succeeded', 1, ?, ?, 0)`,
-        ).bind(wf!.tenant_id, `run_p95_${i}`, now - 300_000, now - 300_000 + (i + 1) * 10_000),
-      ]).flat(),
-    );
+    for (let i = 0; i < 20; i++) {
+      await inIndex(
+        tenant,
+        `INSERT INTO runs (id, workflow_id, workflow_key, version, status, trigger_type, created_at, updated_at)
+         VALUES (?, 'wf_synthetic', 'synthetic', 1, 'succeeded', 'api', ?, ?)`,
+        `run_p95_${i}`,
+        now,
+        now,
+      );
+      await inIndex(
+        tenant,
+        `INSERT INTO steps (run_id, step_id, type, status, attempts, started_at, finished_at, seq)
+         VALUES (?, 'timed', 'action', 'succeeded', 1, ?, ?, 0)`,
+        `run_p95_${i}`,
+        now - 300_000,
+        now - 300_000 + (i + 1) * 10_000,
+      );
+    }
     const { slowestSteps, totals } = (await overview()).json;
     expect(slowestSteps[0]).toEqual({
       workflow: 'synthetic',
@@ -111,8 +118,8 @@ describe('GET /api/stats/overview', () => {
       p95Ms: 190_000,
       maxMs: 200_000,
     });
-    await env.DB.prepare(`DELETE FROM run_steps WHERE run_id LIKE 'run_p95_%'`).run();
-    await env.DB.prepare(`DELETE FROM runs WHERE id LIKE 'run_p95_%'`).run();
+    await inIndex(tenant, `DELETE FROM steps WHERE run_id LIKE 'run_p95_%'`);
+    await inIndex(tenant, `DELETE FROM runs WHERE id LIKE 'run_p95_%'`);
     expect(totals.runs).toBe(25);
   });
 
@@ -151,15 +158,15 @@ describe('GET /api/stats/overview', () => {
 
 describe('query plans', () => {
   it.each([
-    ['runs per hour', runsPerHourSql, 'runs_tenant_created_idx'],
-    ['slowest steps', slowestStepsSql, 'runs_tenant_created_idx'],
-    ['latest failures', latestFailuresSql, 'runs_tenant_status_idx'],
-  ])('%s reads the tenant’s window through %s, never a whole table', async (_name, query, index) => {
-    const rows = await createDb(env.DB).all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${query('tn_x', 0)}`);
+    ['runs per hour', RUNS_PER_HOUR_SQL, 'runs_created_idx'],
+    ['slowest steps', SLOWEST_STEPS_SQL, 'runs_created_idx'],
+    ['latest failures', LATEST_FAILURES_SQL, 'runs_status_created_idx'],
+  ])('%s reads the window through %s, never a whole table', async (_name, query, index) => {
+    const rows = await inIndex<{ detail: string }>(ws.owner.tenant.id, `EXPLAIN QUERY PLAN ${query}`, 0);
     const text = rows.map((r) => r.detail).join('\n');
     expect(text).toContain(index);
-    expect(text).not.toMatch(/SCAN (runs|run_steps)\b(?! USING)/);
+    expect(text).not.toMatch(/SCAN (r|s|runs|steps)\b(?! USING)/);
     // Steps are reached by run, not scanned.
-    if (query === slowestStepsSql) expect(text).toMatch(/SEARCH s USING INDEX run_steps_\w+ \([^)]*run_id=\?\)/);
+    if (query === SLOWEST_STEPS_SQL) expect(text).toMatch(/SEARCH s USING PRIMARY KEY \(run_id=\?\)/);
   });
 });

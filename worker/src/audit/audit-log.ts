@@ -8,6 +8,9 @@ import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
 import { newId } from '../lib/crypto';
 import type { Actor } from '../auth/principal';
+import type { Env } from '../env';
+import { runIndex } from '../run-index/run-index-stub';
+import type { EngineAuditEntry } from '../run-index/index-types';
 
 export interface AuditEntry {
   tenantId: string | null;
@@ -105,6 +108,19 @@ export function auditQuery(db: Db, tenantId: string, q: AuditQuery) {
     .limit(q.limit);
 }
 
-export async function listAudit(db: Db, tenantId: string, q: AuditQuery) {
-  return auditQuery(db, tenantId, q);
+/**
+ * The tenant's audit log, newest first: D1's entries (governance: who did what) merged
+ * with the engine's (step attempts, kept in the tenant's run index with the runs they
+ * belong to), under the same filters and the same (at, id) cursor. Each side yields at
+ * most `limit` rows after the cursor, so the merged first `limit` are exact.
+ */
+export async function listAudit(env: Env, db: Db, tenantId: string, q: AuditQuery) {
+  const [governance, engine] = await Promise.all([
+    auditQuery(db, tenantId, q),
+    // Typed by hand: RPC typing cannot see through `context`'s unknown values.
+    runIndex(env, tenantId).audit(q) as Promise<unknown> as Promise<EngineAuditEntry[]>,
+  ]);
+  const merged = [...governance, ...engine.map((e) => ({ ...e, tenantId }))];
+  merged.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return merged.slice(0, q.limit);
 }

@@ -62,6 +62,7 @@ export function meterEnv(env: Env): Env {
       ...env,
       DB: meteredD1(env.DB),
       RUN_COORDINATOR: meteredNamespace(env.RUN_COORDINATOR),
+      RUN_INDEX: meteredNamespace(env.RUN_INDEX),
       STEP_QUEUE: meteredQueue(env.STEP_QUEUE),
     };
     cache.set(env, wrapped);

@@ -88,7 +88,7 @@ export const auditRoutes = createRouter().openapi(
   async (c) => {
     const q = c.req.valid('query');
     // One more than asked tells whether another page exists without a count query.
-    const rows = await listAudit(c.get('db'), c.get('principal')!.tenantId, { ...q, limit: q.limit + 1 });
+    const rows = await listAudit(c.env, c.get('db'), c.get('principal')!.tenantId, { ...q, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > q.limit && last ? encodeAuditCursor(last) : null;

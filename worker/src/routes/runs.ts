@@ -7,10 +7,10 @@ import { actorOf } from '../auth/principal';
 import { recordAudit } from '../audit/audit-log';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
-import { decodeCursor, getRun, getRunSteps, listRuns } from '../run/run-records';
+import { decodeCursor, findRun, listRuns, runDetail } from '../run/run-records';
 import type { RunView } from '../run/run-coordinator';
 import type { RunInit } from '../run/run-state';
-import { activeWorkflowBy, recordableHeaders, runStubOrNull, startRun } from '../triggers/start-run';
+import { activeWorkflowBy, recordableHeaders, startRun } from '../triggers/start-run';
 import { versionFile } from '../triggers/version-cache';
 import { requireWorkflow } from '../workflows/workflow-service';
 
@@ -173,7 +173,7 @@ export const runRoutes = createRouter()
         throw new AppError('invalid_request', 'query.cursor: not a cursor from this API', {
           details: [{ path: 'query.cursor', message: 'invalid cursor' }],
         });
-      return c.json(await listRuns(c.get('db'), c.get('principal')!.tenantId, { ...q, cursor }), 200);
+      return c.json(await listRuns(c.env, c.get('principal')!.tenantId, { ...q, cursor }), 200);
     },
   )
   .openapi(
@@ -188,37 +188,8 @@ export const runRoutes = createRouter()
     async (c) => {
       const tenantId = c.get('principal')!.tenantId;
       const { id } = c.req.valid('param');
-      const run = await getRun(c.get('db'), tenantId, id);
-      if (!run) throw new AppError('run_not_found', 'Run not found');
-      const steps = await getRunSteps(c.get('db'), tenantId, id);
-      return c.json(
-        {
-          id: run.id,
-          workflow: run.workflowKey,
-          version: run.version,
-          status: run.status,
-          triggerType: run.triggerType,
-          error: run.error,
-          retryOf: run.retryOf,
-          createdAt: run.createdAt,
-          startedAt: run.startedAt,
-          finishedAt: run.finishedAt,
-          trigger: run.trigger,
-          steps: steps.map((s) => ({
-            id: s.stepId,
-            type: s.type,
-            status: s.status,
-            attempts: s.attempts,
-            attemptLog: s.attemptLog ?? [],
-            input: s.input,
-            output: s.output,
-            error: s.error ?? null,
-            startedAt: s.startedAt,
-            finishedAt: s.finishedAt,
-          })),
-        },
-        200,
-      );
+      // Details live in the run's own object (findRun: this tenant's, not removed).
+      return c.json(runDetail(await findRun(c.env, tenantId, id)), 200);
     },
   )
   .openapi(
@@ -234,10 +205,10 @@ export const runRoutes = createRouter()
       const p = c.get('principal')!;
       const db = c.get('db');
       const { id } = c.req.valid('param');
-      // The failed run's own object holds its steps and outputs: the retry is seeded from it.
-      const view = (await runStubOrNull(c.env, id)?.snapshot()) as RunView | null | undefined;
-      const old = view?.state;
-      if (!view || !old || old.tenant.id !== p.tenantId) throw new AppError('run_not_found', 'Run not found');
+      // The failed run's own object holds its steps and outputs: the retry is seeded from it
+      // (findRun: this tenant's run, not removed by retention or a workflow delete).
+      const view = await findRun(c.env, p.tenantId, id);
+      const old = view.state;
       if (old.status !== 'failed')
         throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${old.status}`);
       const wfRow = await requireWorkflow(db, p.tenantId, old.workflow.key);

@@ -64,5 +64,5 @@ export const statsRoutes = createRouter().openapi(
     request: { query: OverviewQuery },
     responses: { 200: jsonResponse(Overview) },
   }),
-  async (c) => c.json(await overview(c.get('db'), c.get('principal')!.tenantId, c.req.valid('query').hours), 200),
+  async (c) => c.json(await overview(c.env, c.get('principal')!.tenantId, c.req.valid('query').hours), 200),
 );

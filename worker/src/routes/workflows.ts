@@ -212,7 +212,7 @@ export const workflowRoutes = createRouter()
     async (c) => {
       const tenantId = c.get('principal')!.tenantId;
       const row = await requireWorkflow(c.get('db'), tenantId, c.req.valid('param').key);
-      return c.json(await runCounts(c.get('db'), tenantId, row.id), 200);
+      return c.json(await runCounts(c.env, tenantId, row.id), 200);
     },
   )
   .openapi(
@@ -227,7 +227,10 @@ export const workflowRoutes = createRouter()
       },
     }),
     async (c) =>
-      c.json(await deleteWorkflow(c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key, meta(c)), 200),
+      c.json(
+        await deleteWorkflow(c.env, c.get('db'), c.get('principal')!.tenantId, c.req.valid('param').key, meta(c)),
+        200,
+      ),
   )
   .openapi(
     apiRoute({

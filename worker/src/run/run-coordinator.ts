@@ -4,16 +4,15 @@
  * deduplication record. It owns the run's state, evaluates conditions and templates, sends
  * ready action steps to the Queue in batches (or hands them straight back to the consumer
  * that reports the step before them, already claimed), takes each attempt's result exactly
- * once (by attempt id), and keeps the D1 copy the Explorer reads up to date. Its alarm
- * drives delays, retry backoffs, D1 flush retries and the re-sending of attempts lost past
- * their deadline (attempt-deadlines.ts).
+ * once (by attempt id), and keeps its summary in the tenant's run index (run-index/) up
+ * to date. Its alarm drives delays, retry backoffs, flush retries and the re-sending of
+ * attempts lost past their deadline (attempt-deadlines.ts).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { createDb, type Db } from '../db/client';
-import { atomically } from '../db/batch';
 import type { Env } from '../env';
 import type { Workflow } from '../workflows/workflow-file';
-import { flushStatements } from './run-records';
+import { runIndex } from '../run-index/run-index-stub';
+import { indexBatch, worthIndexing } from './run-records';
 import {
   applyResult,
   claim,
@@ -54,17 +53,19 @@ export class RunCoordinator extends DurableObject<Env> {
   private state: RunState | null = null;
   private outputs: Outputs = {};
   private wf: Workflow | null = null;
-  private db: Db;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private flushDue = 0;
   /** The alarm as last set (null: none), so an event that does not move it writes nothing. */
   private alarmAt: number | null = null;
+  /** The run's summary reached its index from this instance: later flushes may wait for company. */
+  private indexed = false;
+  /** The "attempt in flight" flag the index last got from this instance. */
+  private inFlightIndexed: boolean | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.db = createDb(env.DB);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<RunState>('state');
       if (!stored) return;
@@ -93,8 +94,10 @@ export class RunCoordinator extends DurableObject<Env> {
     this.outputs = outputs;
     this.wf = wf;
     await this.advance(now);
-    // The Explorer's row is written right away, not debounced: before it, only this object knows the run.
-    this.scheduleFlush(0);
+    // The first flush (started by advance, not debounced) is awaited: once this answers, the
+    // run is listed and counted in its tenant's index (a workflow delete sees it in flight).
+    // A failed flush is kept for the alarm's retry; it never fails the start.
+    await this.flushing;
     return { runId: state.runId, status: state.status, duplicate: false };
   }
 
@@ -109,7 +112,7 @@ export class RunCoordinator extends DurableObject<Env> {
       await this.persist([]);
       // The attempt's deadline moved: from its pickup to its time limit.
       await this.setAlarm();
-      // Most attempts report within moments: one D1 write then covers "running" and the result.
+      // Most attempts report within moments: one index write then covers "running" and the result.
       this.scheduleFlush(CLAIM_FLUSH_DELAY_MS);
     }
     return ok;
@@ -241,12 +244,17 @@ export class RunCoordinator extends DurableObject<Env> {
   }
 
   /**
-   * Coalesces D1 writes: events within `delayMs` share one flush, one flush runs at a
+   * Coalesces index writes: events within `delayMs` share one flush, one flush runs at a
    * time, and one more follows if events came in meanwhile. Pending changes are in the
    * persisted state, so an eviction before the flush loses nothing (the next event or
    * the sweeper's nudge writes them).
    */
-  private scheduleFlush(delayMs = FLUSH_DEBOUNCE_MS) {
+  private scheduleFlush(debounceMs = FLUSH_DEBOUNCE_MS) {
+    // The first flush goes at once (no timer), so a new run is listed in the Explorer without delay.
+    if (!this.indexed && !this.flushing) return this.startFlush();
+    // A claim alone, say, changes nothing the index shows: it rides along with the next flush.
+    if (this.state && !worthIndexing(this.state, this.inFlightIndexed)) return;
+    const delayMs = debounceMs;
     const due = Date.now() + delayMs;
     if (this.flushTimer) {
       if (this.flushDue <= due) return;
@@ -275,14 +283,19 @@ export class RunCoordinator extends DurableObject<Env> {
   }
 
   private async flushOnce() {
-    const state = this.state!;
+    const state = this.state;
+    if (!state) return;
     const dirty = state.dirty.splice(0);
     const audit = state.audit.splice(0);
     const runDirty = state.runDirty;
     state.runDirty = false;
     if (!dirty.length && !audit.length && !runDirty) return;
     try {
-      await atomically(this.db, flushStatements(this.db, state, this.outputs, dirty, runDirty, audit));
+      // One request to the tenant's run index: the summary, changed steps, new audit entries.
+      const batch = indexBatch(state, dirty, audit);
+      await runIndex(this.env, state.tenant.id).record(batch);
+      this.indexed = true;
+      this.inFlightIndexed = batch.run.inFlight;
       await this.ctx.storage.put('state', state);
     } catch (e) {
       // Put it back; the alarm retries in a few seconds. The run itself is not held up.
@@ -296,10 +309,27 @@ export class RunCoordinator extends DurableObject<Env> {
         JSON.stringify({
           level: 'error',
           runId: state.runId,
-          message: 'D1 flush failed; will retry',
+          message: 'run index flush failed; will retry',
           error: String(e),
         }),
       );
     }
+  }
+
+  /**
+   * Retention (run-index/): forgets a finished run, its details and its alarm. A run still
+   * going is left alone (false).
+   */
+  async purge(): Promise<boolean> {
+    if (this.state?.status === 'running') return false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+    this.state = null;
+    this.outputs = {};
+    this.wf = null;
+    return true;
   }
 }

@@ -1,131 +1,85 @@
 /**
- * The Explorer's copy of a run in D1. The run object writes it in one batch per
- * flush (run row, changed steps, audit entries), coalescing bursts of step events,
- * so D1 sees a handful of writes per run rather than one per field change.
+ * The Explorer's view of runs. A run object flushes its summary, changed steps and new
+ * audit entries to its tenant's run index (run-index/) in one request per flush,
+ * coalescing bursts of step events; the run's details (trigger event, step inputs,
+ * outputs, attempt logs) are read from the run object itself. Nothing here touches D1.
  */
-import { and, asc, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import type { BatchItem } from '../db/batch';
-import { runs, runSteps } from '../db/schema';
-import { auditInsert } from '../audit/audit-log';
+import { AppError } from '../errors';
+import type { Env } from '../env';
+import type { IndexBatch, RunPageQuery, RunSummary } from '../run-index/index-types';
+import { runIndex } from '../run-index/run-index-stub';
+import { runStubOrNull } from '../triggers/start-run';
 import { capValue, MAX_RECORDED_BYTES } from './limits';
-import type { Outputs, RunState } from './run-state';
+import type { RunView } from './run-coordinator';
+import type { AuditItem, RunState } from './run-state';
 
-const ENGINE = { type: 'system', id: null, label: 'engine' } as const;
+const IN_FLIGHT = new Set(['queued', 'running']);
+const FINISHED = new Set(['succeeded', 'failed', 'skipped']);
 
-export function flushStatements(
-  db: Db,
-  state: RunState,
-  outputs: Outputs,
-  dirty: string[],
-  runDirty: boolean,
-  audit: RunState['audit'],
-): BatchItem[] {
-  const items: BatchItem[] = [];
-  const now = Date.now();
-  if (runDirty) {
-    // The run's row first appears here: nothing is written to D1 before the trigger's 202.
-    const changing = {
+/** An attempt is queued or running: the index's sweep checks such runs sooner. */
+export function inFlightOf(state: RunState): boolean {
+  return Object.values(state.steps).some((s) => IN_FLIGHT.has(s.status));
+}
+
+/**
+ * Whether the index would learn something from a flush now: the run's status or error,
+ * an audit entry, a step that finished, or an attempt in flight starting or ending. A step
+ * only claimed or made ready is not worth a request of its own; it goes with the next flush
+ * (a run's detail is read from its object, not from the index).
+ */
+export function worthIndexing(state: RunState, inFlightIndexed: boolean | null): boolean {
+  return (
+    state.runDirty ||
+    state.audit.length > 0 ||
+    state.dirty.some((id) => FINISHED.has(state.steps[id]?.status)) ||
+    inFlightOf(state) !== inFlightIndexed
+  );
+}
+
+/** One flush for the run index: the run's summary, the steps in `dirty`, the audit entries. */
+export function indexBatch(state: RunState, dirty: string[], audit: AuditItem[]): IndexBatch {
+  return {
+    run: {
+      id: state.runId,
+      tenantId: state.tenant.id,
+      workflowId: state.workflow.id,
+      workflowKey: state.workflow.key,
+      version: state.workflow.version,
       status: state.status,
+      triggerType: state.trigger.type,
+      triggerRef: state.triggerRef ?? null,
       error: state.error ?? null,
+      retryOf: state.retryOf ?? null,
+      createdAt: state.createdAt,
       startedAt: state.startedAt,
       finishedAt: state.finishedAt ?? null,
-      updatedAt: now,
-    };
-    items.push(
-      db
-        .insert(runs)
-        .values({
-          id: state.runId,
-          tenantId: state.tenant.id,
-          workflowId: state.workflow.id,
-          workflowKey: state.workflow.key,
-          version: state.workflow.version,
-          triggerType: state.trigger.type,
-          triggerRef: state.triggerRef ?? null,
-          trigger: { body: state.trigger.body, headers: state.trigger.headers, query: state.trigger.query },
-          retryOf: state.retryOf ?? null,
-          createdAt: state.createdAt,
-          ...changing,
-        })
-        .onConflictDoUpdate({ target: runs.id, set: changing }),
-    );
-  }
-  for (const id of dirty) {
-    const s = state.steps[id];
-    const row = {
-      status: s.status as 'running',
-      attempts: s.attempts.length || (s.status === 'pending' || s.status === 'skipped' ? 0 : 1),
-      attemptLog: s.attempts,
-      input: s.input === undefined ? null : capValue(s.input, MAX_RECORDED_BYTES),
-      output: id in outputs ? capValue(outputs[id], MAX_RECORDED_BYTES) : null,
-      error: s.error ?? null,
-      startedAt: s.startedAt ?? null,
-      finishedAt: s.finishedAt ?? null,
-      seq: s.seq ?? 0,
-    };
-    items.push(
-      db
-        .insert(runSteps)
-        .values({ tenantId: state.tenant.id, runId: state.runId, stepId: id, type: s.type, ...row })
-        .onConflictDoUpdate({ target: [runSteps.runId, runSteps.stepId], set: row }),
-    );
-  }
-  for (const a of audit) {
-    items.push(
-      auditInsert(db, {
-        tenantId: state.tenant.id,
-        actor: ENGINE,
-        action: a.action,
-        targetType: 'workflow',
-        targetId: state.workflow.key,
-        runId: state.runId,
-        context: a.context,
-        at: a.at,
-      }),
-    );
-  }
-  return items;
+      inFlight: inFlightOf(state),
+    },
+    steps: dirty.map((id) => {
+      const s = state.steps[id];
+      return {
+        stepId: id,
+        type: s.type,
+        status: s.status,
+        attempts: attemptCount(s),
+        seq: s.seq ?? 0,
+        startedAt: s.startedAt ?? null,
+        finishedAt: s.finishedAt ?? null,
+      };
+    }),
+    audit,
+  };
 }
 
-export interface RunListQuery {
-  status?: string;
-  workflow?: string;
-  cursor?: { createdAt: number; id: string };
-  limit: number;
+function attemptCount(s: RunState['steps'][string]): number {
+  return s.attempts.length || (s.status === 'pending' || s.status === 'skipped' ? 0 : 1);
 }
 
-export async function listRuns(db: Db, tenantId: string, q: RunListQuery) {
-  const where: SQL[] = [eq(runs.tenantId, tenantId)];
-  if (q.status) where.push(eq(runs.status, q.status as 'running'));
-  if (q.workflow) where.push(eq(runs.workflowKey, q.workflow));
-  if (q.cursor)
-    where.push(
-      or(
-        lt(runs.createdAt, q.cursor.createdAt),
-        and(eq(runs.createdAt, q.cursor.createdAt), lt(runs.id, q.cursor.id)),
-      )!,
-    );
-  const rows = await db
-    .select({
-      id: runs.id,
-      workflow: runs.workflowKey,
-      version: runs.version,
-      status: runs.status,
-      triggerType: runs.triggerType,
-      error: runs.error,
-      retryOf: runs.retryOf,
-      createdAt: runs.createdAt,
-      startedAt: runs.startedAt,
-      finishedAt: runs.finishedAt,
-    })
-    .from(runs)
-    .where(and(...where))
-    .orderBy(desc(runs.createdAt), desc(runs.id))
-    .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return { runs: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+/** One page of the Explorer from the tenant's run index, with the cursor of the next. */
+export async function listRuns(env: Env, tenantId: string, q: RunPageQuery) {
+  const { runs, more } = await runIndex(env, tenantId).list(q);
+  const last = runs[runs.length - 1];
+  return { runs, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
 }
 
 export function encodeCursor(createdAt: number, id: string): string {
@@ -141,61 +95,64 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
   }
 }
 
-export async function getRun(db: Db, tenantId: string, runId: string) {
-  return db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.tenantId, tenantId), eq(runs.id, runId)))
-    .get();
+/**
+ * The run's state from its own object, if it is this tenant's: another tenant's run, an
+ * unknown id and an id that cannot name a run object are all `run_not_found`.
+ */
+export async function findRun(env: Env, tenantId: string, runId: string): Promise<RunView> {
+  const view = await viewOf(env, tenantId, runId);
+  if (!view) throw new AppError('run_not_found', 'Run not found');
+  return view;
 }
 
-export async function getRunSteps(db: Db, tenantId: string, runId: string) {
-  return db
-    .select()
-    .from(runSteps)
-    .where(and(eq(runSteps.tenantId, tenantId), eq(runSteps.runId, runId)))
-    .orderBy(asc(runSteps.seq), asc(runSteps.stepId));
+export async function viewOf(env: Env, tenantId: string, runId: string): Promise<RunView | null> {
+  // An id that cannot name a run object is no run.
+  const stub = runStubOrNull(env, runId);
+  if (!stub) return null;
+  // A run its index removed (retention, workflow deleted) is gone, also before its object is purged.
+  const [view, forgotten] = await Promise.all([
+    stub.snapshot() as Promise<RunView | null>,
+    runIndex(env, tenantId).forgotten(runId),
+  ]);
+  return view && !forgotten && view.state.tenant.id === tenantId ? view : null;
 }
 
-/**
- * A running run with an attempt in flight and no D1 update for this long gets a nudge:
- * the default attempt time limit plus its report margin, rounded up. The nudge re-sends
- * only attempts past their own deadline, so nudging a run with a slower step early costs
- * one call and moves nothing; its object's alarm is the first line, this the backstop.
- */
-export const STALLED_AFTER_MS = 60_000;
-/** Any running run with no D1 update this long gets a nudge (delays and backoffs wake on the alarm). */
-export const QUIET_AFTER_MS = 5 * 60_000;
-/** A run recorded but still `queued` this long after it was acknowledged was never started. */
-export const UNSTARTED_AFTER_MS = 30_000;
+/** GET /api/runs/{id}: the run and every step that became ready, recorded data capped at 16 KB each. */
+export function runDetail(view: RunView) {
+  const { state, outputs } = view;
+  const steps = Object.values(state.steps)
+    .filter((s) => s.seq !== undefined || s.status !== 'pending')
+    .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const { type: _type, ...trigger } = state.trigger;
+  return {
+    ...summaryOf(state),
+    trigger,
+    steps: steps.map((s) => ({
+      id: s.id,
+      type: s.type,
+      status: s.status,
+      attempts: attemptCount(s),
+      attemptLog: s.attempts,
+      input: s.input === undefined ? null : capValue(s.input, MAX_RECORDED_BYTES),
+      output: s.id in outputs ? capValue(outputs[s.id], MAX_RECORDED_BYTES) : null,
+      error: s.error ?? null,
+      startedAt: s.startedAt ?? null,
+      finishedAt: s.finishedAt ?? null,
+    })),
+  };
+}
 
-const inFlightStep = sql`exists (select 1 from ${runSteps} where ${runSteps.runId} = ${runs.id} and ${runSteps.status} in ('queued', 'running'))`;
-
-/**
- * Runs that should be moving but may not be, for the minute sweeper: never started;
- * running with an attempt in flight and quiet for STALLED_AFTER_MS (listed first, so
- * long-waiting runs cannot crowd them out); running and quiet for QUIET_AFTER_MS.
- */
-export async function suspectRuns(db: Db, now: number, limit = 50) {
-  const columns = { id: runs.id, tenantId: runs.tenantId, status: runs.status };
-  const stalled = await db
-    .select(columns)
-    .from(runs)
-    .where(
-      or(
-        and(eq(runs.status, 'queued'), lt(runs.createdAt, now - UNSTARTED_AFTER_MS)),
-        and(eq(runs.status, 'running'), lt(runs.updatedAt, now - STALLED_AFTER_MS), inFlightStep),
-      ),
-    )
-    .orderBy(asc(runs.updatedAt))
-    .limit(limit);
-  if (stalled.length >= limit) return stalled;
-  const seen = new Set(stalled.map((r) => r.id));
-  const quiet = await db
-    .select(columns)
-    .from(runs)
-    .where(and(eq(runs.status, 'running'), lt(runs.updatedAt, now - QUIET_AFTER_MS)))
-    .orderBy(asc(runs.updatedAt))
-    .limit(limit);
-  return [...stalled, ...quiet.filter((r) => !seen.has(r.id))].slice(0, limit);
+export function summaryOf(state: RunState): RunSummary {
+  return {
+    id: state.runId,
+    workflow: state.workflow.key,
+    version: state.workflow.version,
+    status: state.status,
+    triggerType: state.trigger.type,
+    error: state.error ?? null,
+    retryOf: state.retryOf ?? null,
+    createdAt: state.createdAt,
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt ?? null,
+  };
 }

@@ -2,17 +2,19 @@
  * A workflow's life beyond its versions: rename, disable (no new runs until a version is
  * activated again) and delete (with its versions and run history).
  */
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
-  runSteps,
   runs,
+  runSteps,
   scheduleSlots,
   webhookEvents,
   workflowSchedules,
   workflows,
   workflowVersions,
 } from '../db/schema';
+import type { Env } from '../env';
+import { runIndex } from '../run-index/run-index-stub';
 import { AppError } from '../errors';
 import { auditInsert } from '../audit/audit-log';
 import { requireWorkflow, type RequestMeta } from './workflow-service';
@@ -69,37 +71,39 @@ export async function disableWorkflow(db: Db, tenantId: string, key: string, met
   return { key, activeVersion: null };
 }
 
-/** How many runs the workflow has, and how many are still going: what a delete would remove. */
-export async function runCounts(db: Db, tenantId: string, workflowId: string) {
-  const rows = await db
-    .select({ status: runs.status, n: count() })
-    .from(runs)
-    .where(and(eq(runs.tenantId, tenantId), eq(runs.workflowId, workflowId)))
-    .groupBy(runs.status);
-  const total = rows.reduce((sum, r) => sum + r.n, 0);
-  const inFlight = rows.filter((r) => r.status === 'queued' || r.status === 'running').reduce((s, r) => s + r.n, 0);
-  return { total, inFlight };
+/** How many runs the workflow has, and how many are still going (the tenant's run index): what a delete would remove. */
+export async function runCounts(env: Env, tenantId: string, workflowId: string) {
+  return runIndex(env, tenantId).workflowRuns(workflowId);
 }
 
 /**
  * Deletes the workflow, its versions and its run history. Refused while a run is in
  * flight (its run object would write to records that are gone): disable first, then wait.
  */
-export async function deleteWorkflow(db: Db, tenantId: string, key: string, meta: RequestMeta) {
+export async function deleteWorkflow(env: Env, db: Db, tenantId: string, key: string, meta: RequestMeta) {
   const row = await requireWorkflow(db, tenantId, key);
-  const { total, inFlight } = await runCounts(db, tenantId, row.id);
+  const { total, inFlight } = await runCounts(env, tenantId, row.id);
   if (inFlight > 0)
     throw new AppError(
       'workflow_runs_in_flight',
       `Workflow "${key}" has ${inFlight} run(s) in flight; disable it and wait for them`,
     );
-  const mine = and(eq(runs.tenantId, tenantId), eq(runs.workflowId, row.id));
-  const runIds = db.select({ id: runs.id }).from(runs).where(mine);
+  // The run history first (the index's rows now, the runs' objects by its upkeep): if the
+  // D1 delete below then fails, the workflow stays, without history, rather than the reverse.
+  await runIndex(env, tenantId).forgetWorkflow(row.id);
   await db.batch([
-    db.delete(runSteps).where(and(eq(runSteps.tenantId, tenantId), inArray(runSteps.runId, runIds))),
     db.delete(webhookEvents).where(and(eq(webhookEvents.tenantId, tenantId), eq(webhookEvents.workflowId, row.id))),
     db.delete(scheduleSlots).where(and(eq(scheduleSlots.tenantId, tenantId), eq(scheduleSlots.workflowId, row.id))),
-    db.delete(runs).where(mine),
+    // Run history recorded in D1 before the run index (nothing writes these tables any more).
+    db
+      .delete(runSteps)
+      .where(
+        and(
+          eq(runSteps.tenantId, tenantId),
+          inArray(runSteps.runId, db.select({ id: runs.id }).from(runs).where(eq(runs.workflowId, row.id))),
+        ),
+      ),
+    db.delete(runs).where(and(eq(runs.tenantId, tenantId), eq(runs.workflowId, row.id))),
     db
       .delete(workflowSchedules)
       .where(and(eq(workflowSchedules.tenantId, tenantId), eq(workflowSchedules.workflowId, row.id))),
