@@ -7,6 +7,7 @@ import { signStandardWebhook } from '../src/triggers/webhook-verify';
 import type { RunView } from '../src/run/run-coordinator';
 import { call, ORDER_FLOW_SECRETS, waitForRun } from './helpers/api';
 import { runObject } from './helpers/engine';
+import { indexCount } from './helpers/run-index';
 import { publish, workspace, type Workspace } from './helpers/tenant';
 
 let ws: Workspace;
@@ -97,10 +98,10 @@ describe('signed webhook', () => {
     expect(again.status).toBe(202);
     expect(again.json).toEqual({ runId: first.json.runId, duplicate: true });
     await waitForRun(first.json.runId, { token: ws.token });
-    const runs = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE trigger_ref = 'msg_repeat_1'").first<{
-      n: number;
-    }>();
-    expect(runs!.n).toBe(1);
+    // The Explorer (the tenant's run index) knows one run of that delivery.
+    expect(
+      await indexCount(ws.owner.tenant.id, "SELECT count(*) AS n FROM runs WHERE trigger_ref = 'msg_repeat_1'"),
+    ).toBe(1);
     expect(await erpOrders('', { messageId: `${first.json.runId}.create_erp_order` })).toHaveLength(1);
   });
 
@@ -124,12 +125,12 @@ describe('refused deliveries', () => {
     ['a timestamp 6 minutes ahead', { timestamp: Math.floor(Date.now() / 1000) + 360 }],
   ];
   it.each(cases)('refuses %s with 401, starts no run, and audits it', async (_name, opts) => {
-    const before = await env.DB.prepare('SELECT count(*) AS n FROM runs').first<{ n: number }>();
+    const runCount = () => indexCount(ws.owner.tenant.id, 'SELECT count(*) AS n FROM runs');
+    const before = await runCount();
     const res = await deliver(order(5000), opts);
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('invalid_signature');
-    const after = await env.DB.prepare('SELECT count(*) AS n FROM runs').first<{ n: number }>();
-    expect(after!.n).toBe(before!.n);
+    expect(await runCount()).toBe(before);
     const audit = await call('GET', '/api/audit?action=webhook.rejected', { token: ws.token });
     expect(audit.json.entries.length).toBeGreaterThan(0);
     expect(audit.json.entries[0].targetId).toBe('order_flow');

@@ -22,6 +22,7 @@ import { runIndex } from '../src/run-index/run-index-stub';
 import { DAY_MS, DEFAULT_RUN_RETENTION_DAYS } from '../src/tenants/settings';
 import { addMember, call, waitForRun } from './helpers/api';
 import { apiFlow, runObject } from './helpers/engine';
+import { indexCount } from './helpers/run-index';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 const flow = apiFlow('keep_me', [{ id: 'shape', type: 'transform', output: { n: '{{ trigger.body.n }}' } }]);
@@ -38,12 +39,6 @@ const count = async (sql: string, ...params: unknown[]) =>
       .bind(...params)
       .first<{ n: number }>()) ?? { n: -1 }
   ).n;
-
-/** A count in the tenant's run index, read inside the object. */
-const indexCount = (tenantId: string, sql: string, ...params: (string | number)[]) =>
-  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) =>
-    Number(state.storage.sql.exec<{ n: number }>(sql, ...params).one().n),
-  );
 
 /**
  * `n` finished runs in the tenant's run index created `ageDays` ago, each with two step

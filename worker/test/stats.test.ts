@@ -2,14 +2,13 @@
  * The dashboard's aggregate endpoint over real runs: counts per hour, failure rate,
  * slowest steps and latest failures, each for the caller's tenant only.
  */
-import { env, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniquePath } from '../../connectors/testing/stub-client';
 import { LATEST_FAILURES_SQL, RUNS_PER_HOUR_SQL, SLOWEST_STEPS_SQL } from '../src/run-index/index-queries';
-import type { RunIndex } from '../src/run-index/run-index';
-import { runIndex } from '../src/run-index/run-index-stub';
 import { addMember, call, createToken, waitForRun } from './helpers/api';
 import { apiFlow, http } from './helpers/engine';
+import { inIndex } from './helpers/run-index';
 import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 
 const HOUR = 3_600_000;
@@ -38,12 +37,6 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) failedIds.push((await waitForRun(await startRun(ws, 'breaks', {}), auth)).id);
   await waitForRun(await startRun(other, 'theirs', {}), { token: other.token });
 });
-
-/** Runs SQL inside the tenant's run index (the dashboard's data lives there). */
-const inIndex = <T>(tenantId: string, query: string, ...params: (string | number)[]) =>
-  runInDurableObject(runIndex(env, tenantId), (_i: RunIndex, state) =>
-    state.storage.sql.exec(query, ...params).toArray(),
-  ) as Promise<T[]>;
 
 const overview = (query = '', who: { token?: string; session?: any } = { token: ws.token }) =>
   call('GET', `/api/stats/overview${query}`, who);
