@@ -9,7 +9,7 @@ import worker from '../src/index';
 import { call, waitForRun } from './helpers/api';
 import { apiFlow, listedRuns } from './helpers/engine';
 import { indexCount } from './helpers/run-index';
-import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
+import { publish, workspace, type Workspace } from './helpers/tenant';
 
 const MINUTE = 60_000;
 
