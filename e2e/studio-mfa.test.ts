@@ -30,15 +30,15 @@ function totp(secret: string, step: number): string {
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
-/** Each step's code is accepted once: hand them out in order, like time passing on a phone. */
-let lastStep = -1;
+/** Each step's code is accepted once per secret: hand them out in order, like time passing on a phone. */
+const lastStep = new Map<string, number>();
 async function nextCode(secret: string): Promise<string> {
   for (;;) {
     const now = Date.now();
     const current = Math.floor(now / 30_000);
-    const step = Math.max(lastStep + 1, now % 30_000 > 28_000 ? current : current - 1);
+    const step = Math.max((lastStep.get(secret) ?? -1) + 1, now % 30_000 > 28_000 ? current : current - 1);
     if (step <= current + 1) {
-      lastStep = step;
+      lastStep.set(secret, step);
       return totp(secret, step);
     }
     await new Promise((r) => setTimeout(r, 30_000 - (now % 30_000) + 50));
@@ -152,6 +152,16 @@ describe('two-factor authentication', () => {
     expect(await page.getByRole('navigation', { name: 'Studio' }).count()).toBe(0);
     await page.goto(studio('runs'));
     await page.waitForURL(studio('account/security'));
-    await page.getByRole('button', { name: 'Set up authenticator app' }).waitFor();
+
+    // Once enrolled, the same session has the whole studio again.
+    await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+    const memberSecret = (await page.getByTestId('mfa-secret').textContent()) ?? '';
+    await page.getByTestId('mfa-confirm-code').fill(await nextCode(memberSecret));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await expect.poll(() => page.getByTestId('mfa-required-notice').count()).toBe(0);
+    await navLink(page, 'Runs').click();
+    await page.waitForURL(studio('runs'));
   });
 });
