@@ -4584,7 +4584,7 @@ export interface components {
                 emailVerified?: boolean;
                 /** @description Two-factor authentication (TOTP) is on */
                 mfaEnabled?: boolean;
-                /** @description The team requires two-factor authentication and this session has none: only enrolment is open (docs/mfa.md) */
+                /** @description The team requires two-factor authentication and this session has none: only enrolment is open (docs/accounts.md) */
                 mfaEnrollmentRequired?: boolean;
             };
             token?: {

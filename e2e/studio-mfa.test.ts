@@ -8,7 +8,8 @@ import { createHmac } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { navLink, openBrowser, type Browser } from './browser';
-import { ok, signup, type Account } from './helpers';
+import { createApiClient } from '../api/client.ts';
+import { linkToken, mailTo, ok, signup, type Account } from './helpers';
 
 const baseUrl = inject('baseUrl');
 const studio = (p = '') => `${baseUrl}/studio/${p}`;
@@ -130,7 +131,15 @@ describe('two-factor authentication', () => {
 
   it('lets the owner require MFA; a member without it is taken to enrolment', async () => {
     const member = { email: `member-${Date.now()}@example.com`, password: 'correct horse battery staple' };
-    await ok(account.api.POST('/members', { body: { ...member, role: 'editor' } }), 201);
+    // The member joins by invitation, setting their own password (no two-factor yet).
+    await ok(account.api.POST('/invitations', { body: { email: member.email, role: 'editor' } }), 201);
+    const token = linkToken(await mailTo(baseUrl, member.email, 'invitation'));
+    await ok(
+      createApiClient({ baseUrl }).POST('/auth/invitation/accept', {
+        body: { token, name: 'Member', password: member.password },
+      }),
+      201,
+    );
 
     await navLink(page, 'Admin').click();
     await page.getByRole('link', { name: 'Members' }).click();

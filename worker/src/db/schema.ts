@@ -24,7 +24,7 @@ export const tenants = sqliteTable('tenants', {
    * so a rotation made anywhere is honoured by the very next webhook.
    */
   secretsRevision: integer('secrets_revision').notNull().default(0),
-  /** Owners require every member to use TOTP MFA (docs/mfa.md); password sessions without it may only enrol. */
+  /** Owners require every member to use TOTP MFA (docs/accounts.md); password sessions without it may only enrol. */
   mfaRequired: integer('mfa_required', { mode: 'boolean' }).notNull().default(false),
 });
 

@@ -40,7 +40,7 @@ export const Me = z
         mfaEnabled: z.boolean().optional().openapi({ description: 'Two-factor authentication (TOTP) is on' }),
         mfaEnrollmentRequired: z.boolean().optional().openapi({
           description:
-            'The team requires two-factor authentication and this session has none: only enrolment is open (docs/mfa.md)',
+            'The team requires two-factor authentication and this session has none: only enrolment is open (docs/accounts.md)',
         }),
       })
       .optional(),

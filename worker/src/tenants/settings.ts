@@ -1,7 +1,7 @@
 /**
  * A tenant's own settings, kept on its `tenants` row: how long the Explorer keeps finished
  * runs (docs/retention.md) and whether every member must use two-factor authentication
- * (docs/mfa.md).
+ * (docs/accounts.md).
  */
 import { eq } from 'drizzle-orm';
 import type { Actor, Role } from '../auth/principal';

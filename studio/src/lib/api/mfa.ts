@@ -1,5 +1,5 @@
 /**
- * Two-factor authentication calls (docs/mfa.md): the signed-in user's own enrolment,
+ * Two-factor authentication calls (docs/accounts.md): the signed-in user's own enrolment,
  * recovery codes and disabling, the sign-in's second step, the team requirement and an
  * owner's reset of a member's. Secrets and recovery codes come back once; pages keep them
  * only until the user dismisses them.
