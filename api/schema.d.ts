@@ -93,7 +93,9 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Public.
+         * @description A user with two-factor authentication gets 202 with a challenge instead of a session: post it with a code to `/api/auth/mfa/verify`.
+         *
+         *     Public.
          */
         post: {
             parameters: {
@@ -115,6 +117,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Me"];
+                    };
+                };
+                /** @description Password right; a two-factor code is needed (no session yet) */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaChallenge"];
                     };
                 };
                 /** @description Invalid input; `details` names each bad field */
@@ -1379,6 +1390,588 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My two-factor authentication
+         * @description Requires role `viewer` (users only).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatus"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app
+         * @description A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and its `otpauth://` URI, shown this once. Starting again replaces an unconfirmed one. Confirm with a code.
+         *
+         *     Requires role `viewer` (users only).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaEnrollment"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Already on */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/enroll/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm enrolment with a current code
+         * @description Turns two-factor on and answers the ten recovery codes, shown this once.
+         *
+         *     Requires role `viewer` (users only).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaCodeRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaRecoveryCodes"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes (the old ones stop working)
+         * @description Requires role `viewer` (users only).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaCodeRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaRecoveryCodes"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-factor off (needs a current code or a recovery code)
+         * @description Refused (409 `mfa_required_by_tenant`) while the team requires it: an owner's reset is the way then.
+         *
+         *     Requires role `viewer` (users only).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaDisableRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatus"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of sign-in: the challenge from login and a code
+         * @description A current authenticator code or an unused recovery code. A challenge lasts 5 minutes, signs in once and ends after 5 wrong codes; wrong codes also count per user (429).
+         *
+         *     Public.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaVerifyRequest"];
+                };
+            };
+            responses: {
+                /** @description Signed in; session cookie set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Me"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many wrong codes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/members/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset a member's two-factor authentication (owners; audited)
+         * @description For a lost device: removes their authenticator and recovery codes. They sign in with their password and, if the team requires it, enrol again.
+         *
+         *     Requires role `owner` (users only).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {boolean} */
+                            mfaEnabled: false;
+                        };
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The member has no two-factor authentication */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3989,6 +4582,10 @@ export interface components {
                 role: "viewer" | "editor" | "admin" | "owner";
                 /** @description False until the address is confirmed (docs/accounts.md); set by /auth/me and sign-up */
                 emailVerified?: boolean;
+                /** @description Two-factor authentication (TOTP) is on */
+                mfaEnabled?: boolean;
+                /** @description The team requires two-factor authentication and this session has none: only enrolment is open (docs/accounts.md) */
+                mfaEnrollmentRequired?: boolean;
             };
             token?: {
                 id: string;
@@ -4002,7 +4599,7 @@ export interface components {
                  * @description What went wrong; each code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "email_not_verified" | "invalid_link" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invitation_not_found" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "secret_in_use" | "concurrent_modification" | "invalid_signature" | "signing_secret_unavailable" | "run_start_unavailable" | "secrets_not_configured" | "internal_error";
+                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "email_not_verified" | "invalid_link" | "mfa_enrollment_required" | "invalid_mfa_code" | "mfa_challenge_invalid" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invitation_not_found" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_tenant" | "secret_in_use" | "concurrent_modification" | "invalid_signature" | "signing_secret_unavailable" | "run_start_unavailable" | "secrets_not_configured" | "internal_error";
                 message: string;
                 requestId: string;
                 details?: {
@@ -4016,6 +4613,13 @@ export interface components {
             /** Format: email */
             email: string;
             password: string;
+        };
+        MfaChallenge: {
+            /** @enum {boolean} */
+            mfaRequired: true;
+            /** @description Post it with the code to /api/auth/mfa/verify; valid 5 minutes, once */
+            challenge: string;
+            expiresAt: number;
         };
         LoginRequest: {
             /** Format: email */
@@ -4041,6 +4645,8 @@ export interface components {
             /** @enum {string} */
             role: "viewer" | "editor" | "admin" | "owner";
             createdAt: number;
+            /** @description Two-factor authentication is on (in `GET /api/members`) */
+            mfaEnabled?: boolean;
         };
         ChangeRoleRequest: {
             /** @enum {string} */
@@ -4105,6 +4711,52 @@ export interface components {
             text: string;
             html: string;
             createdAt: number;
+        };
+        MfaStatus: {
+            enabled: boolean;
+            enabledAt: number | null;
+            /** @description Enrolment started and not confirmed yet */
+            enrollmentPending: boolean;
+            recoveryCodesLeft: number;
+            requiredByTenant: boolean;
+        };
+        MfaEnrollment: {
+            /** @description Base32 TOTP secret: shown this once, for typing into the app */
+            secret: string;
+            /** @description `otpauth://totp/...` for the QR code */
+            otpauthUri: string;
+            issuer: string;
+            account: string;
+        };
+        MfaRecoveryCodes: {
+            /** @description Ten single-use codes: shown this once, stored only hashed */
+            recoveryCodes: string[];
+        };
+        MfaCodeRequest: {
+            /**
+             * @description The current 6-digit code of the authenticator app
+             * @example 123456
+             */
+            code: string;
+        };
+        MfaDisableRequest: {
+            /**
+             * @description The current 6-digit code of the authenticator app
+             * @example 123456
+             */
+            code?: string;
+            /** @description One of the recovery codes shown at enrolment (each works once) */
+            recoveryCode?: string;
+        };
+        MfaVerifyRequest: {
+            challenge: string;
+            /**
+             * @description The current 6-digit code of the authenticator app
+             * @example 123456
+             */
+            code?: string;
+            /** @description One of the recovery codes shown at enrolment (each works once) */
+            recoveryCode?: string;
         };
         CreatedToken: {
             id: string;
@@ -4682,10 +5334,14 @@ export interface components {
             runRetentionDays: number | null;
             /** @description The retention that applies */
             effectiveRunRetentionDays: number;
+            /** @description Every member must use two-factor authentication to sign in with a password (API tokens and SSO sign-ins are not affected) */
+            mfaRequired: boolean;
         };
         TenantSettingsChange: {
             /** @description 1 to 90 days, or null for the default */
             runRetentionDays?: number | null;
+            /** @description Owners only; turning it on needs two-factor on your own account first */
+            mfaRequired?: boolean;
         };
     };
     responses: never;

@@ -15,6 +15,7 @@ import { devOutboxRoutes } from './routes/dev-outbox';
 import { emailVerificationRoutes } from './routes/email-verification';
 import { invitationRoutes } from './routes/invitations';
 import { passwordResetRoutes } from './routes/password-reset';
+import { mfaRoutes } from './routes/mfa';
 import { runRoutes } from './routes/runs';
 import { secretRoutes } from './routes/secrets';
 import { statsRoutes } from './routes/stats';
@@ -50,6 +51,7 @@ export function createApp() {
   api.route('/', memberRoutes);
   api.route('/', invitationRoutes);
   api.route('/', devOutboxRoutes);
+  api.route('/', mfaRoutes);
   api.route('/', tokenRoutes);
   api.route('/', workflowRoutes);
   api.route('/', auditRoutes);

@@ -19,6 +19,9 @@ export const ERROR_CODES = [
   'origin_not_allowed',
   'email_not_verified',
   'invalid_link',
+  'mfa_enrollment_required',
+  'invalid_mfa_code',
+  'mfa_challenge_invalid',
   // Objects that do not exist (or belong to another tenant)
   'workflow_not_found',
   'version_not_found',
@@ -40,6 +43,9 @@ export const ERROR_CODES = [
   // Accounts and secrets
   'email_taken',
   'last_owner',
+  'mfa_already_enabled',
+  'mfa_not_enabled',
+  'mfa_required_by_tenant',
   'secret_in_use',
   'concurrent_modification',
   // Webhooks and the deployment

@@ -4,6 +4,7 @@ import type { Env } from './env';
 import { consumeDeadLetters, consumeSteps } from './run/step-consumer';
 import { startDueSchedules } from './triggers/due-schedules';
 import { reencryptBatch } from './secrets/secret-store';
+import { reencryptMfaBatch } from './auth/mfa/mfa-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
 import { pruneExpiredRuns } from './run/retention';
@@ -50,11 +51,14 @@ const handler = {
       const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
       if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));
     });
-    // Master-key rotation: while an old key is still listed, move a batch of secrets off it each minute.
+    // Master-key rotation: while an old key is still listed, move a batch of stored secrets
+    // and of TOTP secrets (sealed the same way) off it each minute.
     ctx.waitUntil(
       phase('reencrypt', async () => {
         const ring = env.AUTOMATE_MASTER_KEY ? await keyringFromEnv(env) : null;
-        if (ring && ring.ids.length > 1) await reencryptBatch(createDb(env.DB), ring, 100);
+        if (!ring || ring.ids.length < 2) return;
+        await reencryptBatch(createDb(env.DB), ring, 100);
+        await reencryptMfaBatch(createDb(env.DB), ring, 100);
       }),
     );
   },

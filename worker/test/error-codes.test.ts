@@ -20,6 +20,7 @@ import { HTTP_STATUS, onError } from '../src/http/error-handler';
 import { requestContext } from '../src/http/request-context';
 import { UNREACHABLE_RUNS } from './helpers/unreachable-runs';
 import {
+  addMember,
   BASE,
   call,
   createToken,
@@ -30,6 +31,16 @@ import {
   signup,
   waitForRun,
 } from './helpers/api';
+import { enrolMfa, nextCode, wrongCode } from './helpers/mfa';
+
+/** A team whose owner has MFA and requires it of everyone. */
+async function mfaTeam(name: string) {
+  const mfaOwner = await signup(name);
+  const enrolled = await enrolMfa(mfaOwner);
+  const res = await call('PATCH', '/api/settings', { session: mfaOwner, body: { mfaRequired: true } });
+  expect(res.status).toBe(200);
+  return { mfaOwner, enrolled };
+}
 
 let owner: Session;
 let token: string;
@@ -112,6 +123,18 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
       headers: { 'cf-connecting-ip': '192.0.2.45' },
     }),
   forbidden: async () => call('GET', '/api/audit', { token: await createToken(owner, ['workflows:read']) }),
+  mfa_enrollment_required: async () => {
+    const { mfaOwner } = await mfaTeam('MFA Required Co');
+    const member = await addMember(mfaOwner, 'editor');
+    return call('GET', '/api/workflows', { session: member });
+  },
+  invalid_mfa_code: async () => {
+    const started = await call('POST', '/api/auth/mfa/enroll', { session: owner });
+    const code = await wrongCode(started.json.secret);
+    return call('POST', '/api/auth/mfa/enroll/confirm', { session: owner, body: { code } });
+  },
+  mfa_challenge_invalid: () =>
+    call('POST', '/api/auth/mfa/verify', { body: { challenge: 'not-a-challenge', code: '123456' } }),
   origin_not_allowed: () =>
     call('POST', '/api/workflows/api_flow/publish', { session: owner, headers: { origin: 'https://evil.example' } }),
   email_not_verified: async () => {
@@ -154,6 +177,22 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
   },
   email_taken: () =>
     call('POST', '/api/auth/signup', { body: { tenant: 'Again', email: owner.email, password: PASSWORD } }),
+  mfa_already_enabled: async () => {
+    const someone = await signup('MFA Twice Co');
+    await enrolMfa(someone);
+    return call('POST', '/api/auth/mfa/enroll', { session: someone });
+  },
+  mfa_not_enabled: async () => {
+    const someone = await signup('No MFA Co');
+    return call('POST', '/api/auth/mfa/recovery-codes', { session: someone, body: { code: '123456' } });
+  },
+  mfa_required_by_tenant: async () => {
+    const { mfaOwner, enrolled } = await mfaTeam('MFA Kept Co');
+    return call('POST', '/api/auth/mfa/disable', {
+      session: mfaOwner,
+      body: { code: await nextCode(enrolled.secret) },
+    });
+  },
   last_owner: () => call('PATCH', `/api/members/${owner.user.id}`, { session: owner, body: { role: 'admin' } }),
   secret_in_use: () => call('DELETE', '/api/secrets/ERP_API_KEY', { token }),
   concurrent_modification: () => call('POST', '/api/workflows/import', { token, body: apiFlow('raced') }),

@@ -151,13 +151,17 @@ describe('tenant retention setting', () => {
   it('defaults, is changed by owners and admins only, audited, and stays in its tenant', async () => {
     const before = await call('GET', '/api/settings', { session: a.owner });
     expect(before.status).toBe(200);
-    expect(before.json).toEqual({ runRetentionDays: null, effectiveRunRetentionDays: DEFAULT_RUN_RETENTION_DAYS });
+    expect(before.json).toEqual({
+      runRetentionDays: null,
+      effectiveRunRetentionDays: DEFAULT_RUN_RETENTION_DAYS,
+      mfaRequired: false,
+    });
 
     const admin = await addMember(a.owner, 'admin');
     const viewer = await addMember(a.owner, 'viewer');
     const changed = await call('PATCH', '/api/settings', { session: admin, body: { runRetentionDays: 30 } });
     expect(changed.status).toBe(200);
-    expect(changed.json).toEqual({ runRetentionDays: 30, effectiveRunRetentionDays: 30 });
+    expect(changed.json).toEqual({ runRetentionDays: 30, effectiveRunRetentionDays: 30, mfaRequired: false });
     // Viewers and (full-scope) tokens read it; neither may change it.
     expect((await call('GET', '/api/settings', { session: viewer })).json.effectiveRunRetentionDays).toBe(30);
     expect((await call('GET', '/api/settings', { token: a.token })).json.effectiveRunRetentionDays).toBe(30);
@@ -174,7 +178,11 @@ describe('tenant retention setting', () => {
 
     // Back to the default.
     const reset = await call('PATCH', '/api/settings', { session: a.owner, body: { runRetentionDays: null } });
-    expect(reset.json).toEqual({ runRetentionDays: null, effectiveRunRetentionDays: DEFAULT_RUN_RETENTION_DAYS });
+    expect(reset.json).toEqual({
+      runRetentionDays: null,
+      effectiveRunRetentionDays: DEFAULT_RUN_RETENTION_DAYS,
+      mfaRequired: false,
+    });
   });
 
   it('refuses bad values with the field named', async () => {

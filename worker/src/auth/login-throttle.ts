@@ -1,7 +1,9 @@
 /**
  * Login rate limiting: fixed windows of failed attempts, one counter per account and
  * one per client address. Checked before the password is verified, so a locked
- * account costs an attacker nothing to learn but also gains them nothing.
+ * account costs an attacker nothing to learn but also gains them nothing. Wrong MFA codes
+ * (sign-in challenges, enrolment, disabling) count on their own per-user counter and on
+ * the address's.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
@@ -10,34 +12,60 @@ import { loginAttempts } from '../db/schema';
 export const WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_ACCOUNT = 10;
 export const MAX_FAILURES_PER_ADDRESS = 50;
+/** Wrong MFA codes per user per window: 10 guesses at 3 valid codes in a million. */
+export const MAX_MFA_FAILURES_PER_USER = 10;
 
 const accountKey = (email: string) => `acct:${email}`;
 const addressKey = (ip: string) => `ip:${ip}`;
+const mfaKey = (userId: string) => `mfa:${userId}`;
 
-function keys(email: string, ip: string | null) {
-  return ip ? [accountKey(email), addressKey(ip)] : [accountKey(email)];
+function keys(first: string, ip: string | null) {
+  return ip ? [first, addressKey(ip)] : [first];
 }
 
-/** Seconds until the caller may try again, or 0 when not limited. */
-export async function retryAfterSeconds(db: Db, email: string, ip: string | null): Promise<number> {
+function limitOf(key: string) {
+  if (key.startsWith('acct:')) return MAX_FAILURES_PER_ACCOUNT;
+  if (key.startsWith('mfa:')) return MAX_MFA_FAILURES_PER_USER;
+  return MAX_FAILURES_PER_ADDRESS;
+}
+
+async function waitFor(db: Db, keyList: string[]): Promise<number> {
   const now = Date.now();
-  const rows = await db
-    .select()
-    .from(loginAttempts)
-    .where(inArray(loginAttempts.key, keys(email, ip)));
+  const rows = await db.select().from(loginAttempts).where(inArray(loginAttempts.key, keyList));
   let wait = 0;
   for (const r of rows) {
-    const limit = r.key.startsWith('acct:') ? MAX_FAILURES_PER_ACCOUNT : MAX_FAILURES_PER_ADDRESS;
-    if (r.windowStart + WINDOW_MS > now && r.failures >= limit)
+    if (r.windowStart + WINDOW_MS > now && r.failures >= limitOf(r.key))
       wait = Math.max(wait, Math.ceil((r.windowStart + WINDOW_MS - now) / 1000));
   }
   return wait;
 }
 
-export async function recordFailure(db: Db, email: string, ip: string | null): Promise<void> {
+/** Seconds until the caller may try again, or 0 when not limited. */
+export function retryAfterSeconds(db: Db, email: string, ip: string | null): Promise<number> {
+  return waitFor(db, keys(accountKey(email), ip));
+}
+
+export function recordFailure(db: Db, email: string, ip: string | null): Promise<void> {
+  return countFailure(db, keys(accountKey(email), ip));
+}
+
+/** Seconds until this user may try another MFA code, or 0. */
+export function mfaRetryAfterSeconds(db: Db, userId: string, ip: string | null): Promise<number> {
+  return waitFor(db, keys(mfaKey(userId), ip));
+}
+
+export function recordMfaFailure(db: Db, userId: string, ip: string | null): Promise<void> {
+  return countFailure(db, keys(mfaKey(userId), ip));
+}
+
+export async function clearMfaFailures(db: Db, userId: string): Promise<void> {
+  await db.delete(loginAttempts).where(eq(loginAttempts.key, mfaKey(userId)));
+}
+
+async function countFailure(db: Db, keyList: string[]): Promise<void> {
   const now = Date.now();
   const stale = now - WINDOW_MS;
-  const [first, ...rest] = keys(email, ip).map((key) =>
+  const [first, ...rest] = keyList.map((key) =>
     db
       .insert(loginAttempts)
       .values({ key, windowStart: now, failures: 1 })

@@ -55,10 +55,20 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
-export function requirePermission(need: Permission): MiddlewareHandler<AppEnv> {
+export interface RouteAccess {
+  /** The route stays open to a session that must enrol MFA first (me, the enrolment routes). */
+  duringMfaEnrollment?: boolean;
+}
+
+export function requirePermission(need: Permission, access: RouteAccess = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get('principal');
     if (!principal) throw new AppError('unauthorized', 'Sign in or send an API token (Authorization: Bearer ...)');
+    if (principal.type === 'user' && principal.mfaEnrollmentRequired && !access.duringMfaEnrollment)
+      throw new AppError(
+        'mfa_enrollment_required',
+        'Your team requires two-factor authentication: set up an authenticator app first (POST /api/auth/mfa/enroll)',
+      );
     if (check(principal, need) !== 'ok') {
       const why =
         principal.type === 'token'

@@ -19,8 +19,23 @@ export const DEFAULT_TOKEN_SCOPES: readonly Scope[] = [
   'runs:read',
 ];
 
+export type SignInMethod = 'password' | 'sso';
+
 export type Principal =
-  | { type: 'user'; tenantId: string; userId: string; email: string; role: Role }
+  | {
+      type: 'user';
+      tenantId: string;
+      userId: string;
+      email: string;
+      role: Role;
+      /** How this session signed in; SSO sessions skip Automate's TOTP (the identity provider does MFA). */
+      signInMethod?: SignInMethod;
+      /**
+       * The tenant requires MFA, this password session's user has none: every route but
+       * enrolment answers `mfa_enrollment_required` (worker/src/auth/middleware.ts).
+       */
+      mfaEnrollmentRequired?: boolean;
+    }
   | { type: 'token'; tenantId: string; tokenId: string; tokenName: string; scopes: Scope[] };
 
 /** What a route asks of its caller: a minimum role for users and a scope for tokens. */

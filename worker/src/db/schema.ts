@@ -24,6 +24,8 @@ export const tenants = sqliteTable('tenants', {
    * so a rotation made anywhere is honoured by the very next webhook.
    */
   secretsRevision: integer('secrets_revision').notNull().default(0),
+  /** Owners require every member to use TOTP MFA (docs/accounts.md); password sessions without it may only enrol. */
+  mfaRequired: integer('mfa_required', { mode: 'boolean' }).notNull().default(false),
 });
 
 export const users = sqliteTable(
@@ -59,8 +61,79 @@ export const sessions = sqliteTable(
       .references(() => users.id),
     expiresAt: integer('expires_at').notNull(),
     createdAt: integer('created_at').notNull().default(now),
+    /** How the session was signed in: SSO sessions skip Automate's TOTP (the identity provider does MFA). */
+    method: text('method', { enum: ['password', 'sso'] })
+      .notNull()
+      .default('password'),
   },
   (t) => [index('sessions_user_idx').on(t.tenantId, t.userId)],
+);
+
+/**
+ * A user's TOTP authenticator (RFC 6238). The shared secret is sealed exactly like a stored
+ * secret (secrets/cipher.ts: AES-256-GCM under the tenant's key derived from master key
+ * `key_id`), so master-key rotation moves these rows too. `enabled_at` null: enrolment
+ * started but not confirmed with a code yet. `last_used_step`: the 30-second step of the last
+ * code accepted; only later steps are accepted, so a code works once.
+ */
+export const userMfa = sqliteTable(
+  'user_mfa',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: integer('created_at').notNull(),
+    enabledAt: integer('enabled_at'),
+    lastUsedStep: integer('last_used_step'),
+  },
+  (t) => [index('user_mfa_tenant_idx').on(t.tenantId), index('user_mfa_key_id_idx').on(t.keyId)],
+);
+
+/** Single-use recovery codes, stored as SHA-256 of user id and code; `used_at` set on use. */
+export const mfaRecoveryCodes = sqliteTable(
+  'mfa_recovery_codes',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [
+    uniqueIndex('mfa_recovery_codes_unique').on(t.userId, t.codeHash),
+    index('mfa_recovery_codes_tenant_idx').on(t.tenantId),
+  ],
+);
+
+/**
+ * The step between a correct password and a session for a user with MFA: a random token
+ * kept only as its SHA-256, valid 5 minutes, deleted when used or after too many wrong codes.
+ */
+export const mfaChallenges = sqliteTable(
+  'mfa_challenges',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    failures: integer('failures').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('mfa_challenges_user_idx').on(t.tenantId, t.userId)],
 );
 
 export const apiTokens = sqliteTable(

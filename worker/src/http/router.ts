@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import type { AppEnv } from '../context';
 import type { Permission } from '../auth/principal';
-import { requirePermission } from '../auth/middleware';
+import { requirePermission, type RouteAccess } from '../auth/middleware';
 import { ERROR_CODES } from '../error-codes';
 import { validationError, zodIssues } from '../errors';
 import { jsonBodyLimits } from './json-body-limits';
@@ -46,15 +46,15 @@ const errorResponses = {
   404: { description: "Not found (or another tenant's)", content: { 'application/json': { schema: ErrorBody } } },
 } as const;
 
-type ApiRouteConfig = RouteConfig & { permission: Permission | 'public' };
+type ApiRouteConfig = RouteConfig & { permission: Permission | 'public'; access?: RouteAccess };
 
 export function apiRoute<R extends ApiRouteConfig>(config: R) {
-  const { permission, ...rest } = config;
+  const { permission, access, ...rest } = config;
   const guarded = permission !== 'public';
   return createRoute({
     ...rest,
     // Access first (401/403), then the body's nesting limit, then the route's schema.
-    middleware: guarded ? [requirePermission(permission), jsonBodyLimits] : [jsonBodyLimits],
+    middleware: guarded ? [requirePermission(permission, access), jsonBodyLimits] : [jsonBodyLimits],
     security: guarded ? [{ session: [] }, { token: [] }] : [],
     description: [
       rest.description,

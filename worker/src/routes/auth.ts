@@ -9,6 +9,10 @@ import { isAllowedOrigin } from '../auth/middleware';
 import { createSession, deleteSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions';
 import { clearAccount, recordFailure, retryAfterSeconds } from '../auth/login-throttle';
 import { checkCredentials, describeTenant, signup } from '../tenants/accounts';
+import { createChallenge } from '../auth/mfa/challenges';
+import { hasMfa } from '../auth/mfa/mfa-store';
+import { mfaRequiredFor } from '../tenants/settings';
+import type { Role } from '../auth/principal';
 import { recordAudit } from '../audit/audit-log';
 import { isEmailVerified, sendVerification } from '../accounts/email-verification';
 import { clientIp } from '../http/request-context';
@@ -22,7 +26,7 @@ const SignupBody = z
   .strictObject({ tenant: z.string().trim().min(1).max(100), email: Email, password: Password })
   .openapi('SignupRequest');
 const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max(256) }).openapi('LoginRequest');
-const Me = z
+export const Me = z
   .object({
     tenant: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
     user: z
@@ -33,11 +37,26 @@ const Me = z
         emailVerified: z.boolean().optional().openapi({
           description: 'False until the address is confirmed (docs/accounts.md); set by /auth/me and sign-up',
         }),
+        mfaEnabled: z.boolean().optional().openapi({ description: 'Two-factor authentication (TOTP) is on' }),
+        mfaEnrollmentRequired: z.boolean().optional().openapi({
+          description:
+            'The team requires two-factor authentication and this session has none: only enrolment is open (docs/accounts.md)',
+        }),
       })
       .optional(),
     token: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)) }).optional(),
   })
   .openapi('Me');
+
+const MfaChallenge = z
+  .object({
+    mfaRequired: z.literal(true),
+    challenge: z
+      .string()
+      .openapi({ description: 'Post it with the code to /api/auth/mfa/verify; valid 5 minutes, once' }),
+    expiresAt: z.number(),
+  })
+  .openapi('MfaChallenge');
 
 export function setSessionCookie(c: Context<AppEnv>, value: string) {
   setCookie(c, SESSION_COOKIE, value, {
@@ -54,6 +73,34 @@ export function refuseForeignOrigin(c: Context<AppEnv>) {
   const origin = c.req.header('origin');
   if (origin && !isAllowedOrigin(origin, c.req.url, c.env.ALLOWED_ORIGINS))
     throw new AppError('origin_not_allowed', 'Cross-site request refused');
+}
+
+/** A password (and, with MFA, second-factor) sign-in that succeeded: session, cookie, audit entry. */
+export async function startSession(
+  c: Context<AppEnv>,
+  user: { tenantId: string; id: string; email: string; role: Role },
+  how: { mfaEnabled: boolean; mfa?: 'totp' | 'recovery_code' },
+) {
+  const db = c.get('db');
+  const session = await createSession(db, user.tenantId, user.id, { method: 'password' });
+  await recordAudit(db, {
+    tenantId: user.tenantId,
+    actor: { type: 'user', id: user.id, label: user.email },
+    action: 'auth.login',
+    targetType: 'user',
+    targetId: user.id,
+    ...(how.mfa ? { context: { mfa: how.mfa } } : {}),
+    ip: clientIp(c),
+    requestId: c.get('requestId'),
+  });
+  setSessionCookie(c, session.value);
+  const tenant = (await describeTenant(db, user.tenantId))!;
+  // A new session in a tenant that requires MFA, for a user without it: the studio goes to enrolment.
+  const mfaEnrollmentRequired = !how.mfaEnabled && (await mfaRequiredFor(db, user.tenantId));
+  return {
+    tenant,
+    user: { id: user.id, email: user.email, role: user.role, mfaEnabled: how.mfaEnabled, mfaEnrollmentRequired },
+  };
 }
 
 export const authRoutes = createRouter()
@@ -85,8 +132,11 @@ export const authRoutes = createRouter()
       permission: 'public',
       summary: 'Sign in',
       request: jsonBody(LoginBody),
+      description:
+        'A user with two-factor authentication gets 202 with a challenge instead of a session: post it with a code to `/api/auth/mfa/verify`.',
       responses: {
         200: jsonResponse(Me, 'Signed in; session cookie set'),
+        202: jsonResponse(MfaChallenge, 'Password right; a two-factor code is needed (no session yet)'),
         429: { description: 'Too many failed attempts' },
       },
     }),
@@ -115,18 +165,11 @@ export const authRoutes = createRouter()
         throw new AppError('invalid_credentials', 'Email or password is wrong');
       }
       await clearAccount(db, user.email);
-      const session = await createSession(db, user.tenantId, user.id);
-      await recordAudit(db, {
-        tenantId: user.tenantId,
-        actor: { type: 'user', id: user.id, label: user.email },
-        action: 'auth.login',
-        targetType: 'user',
-        targetId: user.id,
-        ...meta,
-      });
-      setSessionCookie(c, session.value);
-      const tenant = (await describeTenant(db, user.tenantId))!;
-      return c.json({ tenant, user: { id: user.id, email: user.email, role: user.role } }, 200);
+      if (await hasMfa(db, user.tenantId, user.id)) {
+        const { challenge, expiresAt } = await createChallenge(db, user.tenantId, user.id);
+        return c.json({ mfaRequired: true as const, challenge, expiresAt }, 202);
+      }
+      return c.json(await startSession(c, user, { mfaEnabled: false }), 200);
     },
   )
   .openapi(
@@ -159,15 +202,24 @@ export const authRoutes = createRouter()
       method: 'get',
       path: '/auth/me',
       permission: { role: 'viewer', scope: 'any' },
+      access: { duringMfaEnrollment: true },
       summary: 'Who am I',
       responses: { 200: jsonResponse(Me) },
     }),
     async (c) => {
       const p = c.get('principal')!;
-      const tenant = (await describeTenant(c.get('db'), p.tenantId))!;
+      const db = c.get('db');
+      const tenant = (await describeTenant(db, p.tenantId))!;
       if (p.type === 'user') {
-        const emailVerified = await isEmailVerified(c.get('db'), p.tenantId, p.userId);
-        return c.json({ tenant, user: { id: p.userId, email: p.email, role: p.role, emailVerified } }, 200);
+        const user = {
+          id: p.userId,
+          email: p.email,
+          role: p.role,
+          emailVerified: await isEmailVerified(db, p.tenantId, p.userId),
+          mfaEnabled: await hasMfa(db, p.tenantId, p.userId),
+          mfaEnrollmentRequired: p.mfaEnrollmentRequired === true,
+        };
+        return c.json({ tenant, user }, 200);
       }
       return c.json({ tenant, token: { id: p.tokenId, name: p.tokenName, scopes: p.scopes } }, 200);
     },

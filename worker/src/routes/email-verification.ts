@@ -41,6 +41,8 @@ export const emailVerificationRoutes = createRouter()
       method: 'post',
       path: '/auth/verify-email/resend',
       permission: { role: 'viewer' },
+      // The banner's button stays usable on the enrolment page of a team that requires MFA.
+      access: { duringMfaEnrollment: true },
       summary: 'Mail the verification link again',
       description: 'Earlier links stop working. Rate limited per address and per client IP (429 with Retry-After).',
       responses: {

@@ -19,6 +19,10 @@ const Member = z
     name: z.string().nullable().openapi({ description: 'As they gave it when accepting their invitation' }),
     role: z.enum(ROLES),
     createdAt: z.number(),
+    mfaEnabled: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Two-factor authentication is on (in `GET /api/members`)' }),
   })
   .openapi('Member');
 const MemberParams = z.object({ id: z.string().min(1).max(100) });

@@ -2,14 +2,12 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context';
-import { AppError } from '../errors';
 import { actorOf } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, ErrorBody, jsonBody, jsonResponse } from '../http/router';
 import { SECRET_KEY_PATTERN } from '../workflows/workflow-file';
-import { keyringFromEnv } from '../secrets/keyring';
+import { requireKeyring } from '../secrets/keyring';
 import { MASK } from '../secrets/redactor';
-import { SecretError } from '../secrets/secret-error';
 import { listSecrets } from '../secrets/secret-list';
 import {
   deleteSecret,
@@ -96,11 +94,8 @@ function meta(c: Context<AppEnv>) {
 }
 
 async function write(c: Context<AppEnv>, key: string, value: string, mode: WriteMode, opts: WriteOptions = {}) {
-  const ring = await keyringFromEnv(c.env).catch((e: unknown) => {
-    // The deployment is missing its master key: the operator's to fix, not the caller's.
-    if (e instanceof SecretError) throw new AppError('secrets_not_configured', e.message);
-    throw e;
-  });
+  // The deployment is missing its master key: the operator's to fix, not the caller's.
+  const ring = await requireKeyring(c.env);
   const p = c.get('principal')!;
   const r = await writeSecret(c.get('db'), ring, p.tenantId, key, value, mode, meta(c), opts);
   return {

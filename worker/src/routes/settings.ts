@@ -1,6 +1,7 @@
 /** The tenant's settings: everyone may read them, owners and admins change them. */
 import { z } from '@hono/zod-openapi';
-import { actorOf } from '../auth/principal';
+import { hasMfa } from '../auth/mfa/mfa-store';
+import { actorOf, type Principal } from '../auth/principal';
 import { clientIp } from '../http/request-context';
 import { apiRoute, createRouter, jsonBody, jsonResponse } from '../http/router';
 import { getSettings, MAX_RUN_RETENTION_DAYS, updateSettings } from '../tenants/settings';
@@ -12,6 +13,10 @@ const Settings = z
       .nullable()
       .openapi({ description: 'Days finished runs stay in the Explorer; null means the default' }),
     effectiveRunRetentionDays: z.number().openapi({ description: 'The retention that applies' }),
+    mfaRequired: z.boolean().openapi({
+      description:
+        'Every member must use two-factor authentication to sign in with a password (API tokens and SSO sign-ins are not affected)',
+    }),
   })
   .openapi('TenantSettings');
 
@@ -25,6 +30,10 @@ const SettingsChange = z
       .nullable()
       .optional()
       .openapi({ description: `1 to ${MAX_RUN_RETENTION_DAYS} days, or null for the default` }),
+    mfaRequired: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Owners only; turning it on needs two-factor on your own account first' }),
   })
   .openapi('TenantSettingsChange');
 
@@ -49,9 +58,12 @@ export const settingsRoutes = createRouter()
       responses: { 200: jsonResponse(Settings) },
     }),
     async (c) => {
-      const p = c.get('principal')!;
-      const settings = await updateSettings(c.get('db'), p.tenantId, c.req.valid('json'), {
+      const p = c.get('principal') as Extract<Principal, { type: 'user' }>;
+      const db = c.get('db');
+      const settings = await updateSettings(db, p.tenantId, c.req.valid('json'), {
         actor: actorOf(p),
+        actorRole: p.role,
+        actorHasMfa: p.signInMethod === 'sso' || (await hasMfa(db, p.tenantId, p.userId)),
         ip: clientIp(c),
         requestId: c.get('requestId'),
       });

@@ -8,6 +8,7 @@
  * opens nothing of another's, and the master key itself never touches a value.
  */
 import type { Env } from '../env';
+import { AppError } from '../errors';
 import { fromBase64 } from '../lib/crypto';
 import { SecretError } from './secret-error';
 
@@ -107,4 +108,12 @@ export function keyringFromEnv(env: Pick<Env, 'AUTOMATE_MASTER_KEY'>): Promise<K
     cached = { setting, ring };
   }
   return cached.ring;
+}
+
+/** The keyring for a request that must write sealed data: a missing master key is the operator's to fix (503). */
+export function requireKeyring(env: Pick<Env, 'AUTOMATE_MASTER_KEY'>): Promise<Keyring> {
+  return keyringFromEnv(env).catch((e: unknown) => {
+    if (e instanceof SecretError) throw new AppError('secrets_not_configured', e.message);
+    throw e;
+  });
 }

@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { newId, randomBytes, toHex } from '../lib/crypto';
 import { auditInsert } from '../audit/audit-log';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
+import { usersWithMfa } from '../auth/mfa/mfa-store';
 import type { Role } from '../auth/principal';
 
 export function slugify(name: string): string {
@@ -94,10 +95,17 @@ export async function describeTenant(db: Db, tenantId: string) {
     .get();
 }
 
+/** The tenant's people, with whether each has two-factor authentication on (owners and admins see it). */
 export async function listMembers(db: Db, tenantId: string) {
-  return db
+  const rows = await db
     .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
     .from(users)
     .where(eq(users.tenantId, tenantId))
     .orderBy(users.createdAt);
+  const withMfa = await usersWithMfa(
+    db,
+    tenantId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, mfaEnabled: withMfa.has(r.id) }));
 }

@@ -136,6 +136,8 @@ export async function login(email: string, password = PASSWORD): Promise<Session
     200,
     client().POST('/auth/login', { body: { email, password } }),
   );
+  // A 202 (two-factor challenge) already failed expectStatus; this narrows the type.
+  if (!('tenant' in data)) throw new Error('login answered a two-factor challenge');
   return { cookie: sessionCookie(response), email, password, tenant: data.tenant, user: data.user! };
 }
 
