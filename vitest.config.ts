@@ -28,6 +28,8 @@ export default defineConfig(async () => {
                   AUTOMATE_ENV_GRANTS: '',
                   // Base URL of the local stub servers (connectors/testing/stub-server.ts).
                   STUB_URL: inject<string>('stubUrl'),
+                  // Issuer of the local OpenID Connect provider (connectors/testing/oidc-provider.ts).
+                  TEST_OIDC_ISSUER: inject<string>('oidcIssuer'),
                   // Operator settings of the built-in connectors, pointed at the stubs.
                   CONNECTOR_LEGACY_ERP_URL: `${inject<string>('stubUrl')}/erp/soap`,
                   CONNECTOR_SLACK_API_URL: `${inject<string>('stubUrl')}/slack/api`,

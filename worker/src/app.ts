@@ -20,6 +20,7 @@ import { runRoutes } from './routes/runs';
 import { secretRoutes } from './routes/secrets';
 import { statsRoutes } from './routes/stats';
 import { settingsRoutes } from './routes/settings';
+import { ssoRoutes } from './routes/sso';
 import { studioRoutes } from './routes/studio';
 import { tokenRoutes } from './routes/tokens';
 import { toolRoutes } from './routes/tools';
@@ -61,6 +62,7 @@ export function createApp() {
   api.route('/', statsRoutes);
   api.route('/', copilotRoutes);
   api.route('/', settingsRoutes);
+  api.route('/', ssoRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'mfa_enrollment_required',
   'invalid_mfa_code',
   'mfa_challenge_invalid',
+  'sso_required',
+  'sso_state_invalid',
   // Objects that do not exist (or belong to another tenant)
   'workflow_not_found',
   'version_not_found',
@@ -31,6 +33,7 @@ export const ERROR_CODES = [
   'webhook_not_found',
   'member_not_found',
   'invitation_not_found',
+  'sso_not_configured',
   // Workflows and runs
   'invalid_workflow',
   'hardcoded_credential',
@@ -48,6 +51,8 @@ export const ERROR_CODES = [
   'mfa_required_by_tenant',
   'secret_in_use',
   'concurrent_modification',
+  'sso_domain_taken',
+  'sso_discovery_failed',
   // Webhooks and the deployment
   'invalid_signature',
   'signing_secret_unavailable',

@@ -6,6 +6,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** Issuer of the local OpenID Connect provider (connectors/testing/oidc-provider.ts). */
+      TEST_OIDC_ISSUER: string;
     }
   }
 }

@@ -8,6 +8,8 @@ import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqli
 import type { Scope } from '../auth/principal';
 import type { AttemptLog, RunState } from '../run/run-state';
 import type { StepError } from '../run/step-message';
+import type { OidcDiscovery } from '../sso/discovery';
+import type { SecretRef } from '../workflows/workflow-file';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 
@@ -154,6 +156,58 @@ export const apiTokens = sqliteTable(
     revokedAt: integer('revoked_at'),
   },
   (t) => [uniqueIndex('api_tokens_hash_unique').on(t.tokenHash), index('api_tokens_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * A tenant's OpenID Connect single sign-on (docs/sso.md). One per tenant. The client secret
+ * is a reference to a stored or env secret, never a value; `discovery` is the provider's
+ * metadata as fetched and checked when the configuration was saved.
+ */
+export const ssoConfigs = sqliteTable('sso_configs', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  issuer: text('issuer').notNull(),
+  clientId: text('client_id').notNull(),
+  clientSecret: text('client_secret', { mode: 'json' }).$type<SecretRef>().notNull(),
+  domains: text('domains', { mode: 'json' }).$type<string[]>().notNull(),
+  defaultRole: text('default_role', { enum: ['admin', 'editor', 'viewer'] }).notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  /** Password sign-in refused for this tenant's members whose address is in `domains`. */
+  requireSso: integer('require_sso', { mode: 'boolean' }).notNull(),
+  discovery: text('discovery', { mode: 'json' }).$type<OidcDiscovery>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  updatedBy: text('updated_by').notNull(),
+});
+
+/** Which tenant an email domain signs in through: a domain belongs to one tenant at most. */
+export const ssoDomains = sqliteTable(
+  'sso_domains',
+  {
+    domain: text('domain').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+  },
+  (t) => [index('sso_domains_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * SSO sign-ins in progress. Keyed by the SHA-256 of the flow cookie's random value; the
+ * `state` is kept only as a hash, and the nonce and PKCE verifier are derived from the cookie
+ * value (worker/src/sso/login-flow.ts), so this table holds nothing that completes a sign-in.
+ */
+export const ssoLogins = sqliteTable(
+  'sso_logins',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    stateHash: text('state_hash').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sso_logins_expires_idx').on(t.expiresAt)],
 );
 
 /** Failed-login counters per fixed window, keyed by account or by client address. */

@@ -13,6 +13,7 @@ import { createChallenge } from '../auth/mfa/challenges';
 import { hasMfa } from '../auth/mfa/mfa-store';
 import { mfaRequiredFor } from '../tenants/settings';
 import type { Role } from '../auth/principal';
+import { requiresSso } from '../sso/sso-config';
 import { recordAudit } from '../audit/audit-log';
 import { isEmailVerified, sendVerification } from '../accounts/email-verification';
 import { clientIp } from '../http/request-context';
@@ -165,6 +166,9 @@ export const authRoutes = createRouter()
         throw new AppError('invalid_credentials', 'Email or password is wrong');
       }
       await clearAccount(db, user.email);
+      // After the password check, so the refusal tells nothing to someone without the password.
+      if (await requiresSso(db, user))
+        throw new AppError('sso_required', 'Your team signs in with single sign-on: use "Sign in with SSO"');
       if (await hasMfa(db, user.tenantId, user.id)) {
         const { challenge, expiresAt } = await createChallenge(db, user.tenantId, user.id);
         return c.json({ mfaRequired: true as const, challenge, expiresAt }, 202);

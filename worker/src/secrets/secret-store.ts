@@ -7,6 +7,7 @@ import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { secrets, tenants } from '../db/schema';
 import { AppError } from '../errors';
+import { ssoUsesStoredSecret } from '../sso/sso-config';
 import { auditInsert } from '../audit/audit-log';
 import type { RequestMeta } from '../workflows/workflow-service';
 import { open, seal } from './cipher';
@@ -211,6 +212,14 @@ export async function activeUsersOf(db: Db, tenantId: string, key: string): Prom
 export async function deleteSecret(db: Db, tenantId: string, key: string, meta: RequestMeta) {
   const current = await currentRow(db, tenantId, key);
   if (!current) throw new AppError('secret_not_found', `Secret "${key}" not found`);
+  if (await ssoUsesStoredSecret(db, tenantId, key))
+    throw new AppError(
+      'secret_in_use',
+      `Secret "${key}" is the single sign-on client secret; change or remove SSO first`,
+      {
+        details: [{ path: 'sso.clientSecret', message: "the team's single sign-on configuration uses this secret" }],
+      },
+    );
   const users = await activeUsersOf(db, tenantId, key);
   if (users.length) {
     const names = [...new Set(users.map((u) => `${u.workflow} (v${u.version})`))];

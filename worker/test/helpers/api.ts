@@ -25,6 +25,8 @@ export interface CallOptions {
   token?: string;
   session?: Session;
   headers?: Record<string, string>;
+  /** `manual` to see a redirect instead of following it (the SSO navigations). */
+  redirect?: RequestRedirect;
 }
 
 export interface Result<T = any> {
@@ -46,7 +48,7 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     // What a browser on the studio's own origin sends.
     headers.origin ??= BASE;
   }
-  const res = await worker().fetch(new Request(BASE + path, { method, headers, body }));
+  const res = await worker().fetch(new Request(BASE + path, { method, headers, body, redirect: opts.redirect }));
   const text = await res.text();
   let json: any = null;
   try {

@@ -1,0 +1,85 @@
+/**
+ * Who an SSO-verified address is in Automate: the existing member of the configuring
+ * tenant, or a just-in-time account with the tenant's default role. One account per email
+ * across the platform, so an address that belongs to another team is refused rather than
+ * moved or duplicated.
+ */
+import { eq } from 'drizzle-orm';
+import { auditInsert } from '../audit/audit-log';
+import { hashPassword } from '../auth/passwords';
+import type { Role } from '../auth/principal';
+import type { Db } from '../db/client';
+import { users } from '../db/schema';
+import { base64url, newId, randomBytes } from '../lib/crypto';
+import { SsoRefusal } from './login-flow';
+import type { SsoConfig } from './sso-config';
+
+export interface SsoUser {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: Role;
+  created: boolean;
+}
+
+const findUser = (db: Db, email: string) =>
+  db
+    .select({ id: users.id, tenantId: users.tenantId, email: users.email, role: users.role })
+    .from(users)
+    .where(eq(users.email, email))
+    .get();
+
+export async function accountForSso(
+  db: Db,
+  config: SsoConfig,
+  identity: { email: string; subject: string },
+  meta: { ip: string | null; requestId: string },
+): Promise<SsoUser> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const existing = await findUser(db, identity.email);
+    if (existing) {
+      if (existing.tenantId !== config.tenantId)
+        throw new SsoRefusal(
+          'other_tenant',
+          'This address already has an account in another team; ask that team to remove it first',
+          config.tenantId,
+          identity.email,
+        );
+      return { ...existing, created: false };
+    }
+    // An unguessable password: the account signs in through SSO; a password reset can give it one.
+    const user = {
+      id: newId('usr'),
+      tenantId: config.tenantId,
+      email: identity.email,
+      passwordHash: await hashPassword(base64url(randomBytes(32))),
+      role: config.defaultRole as Role,
+      createdAt: Date.now(),
+    };
+    try {
+      await db.batch([
+        db.insert(users).values(user),
+        auditInsert(db, {
+          tenantId: config.tenantId,
+          actor: { type: 'user', id: user.id, label: user.email },
+          action: 'auth.sso.account_created',
+          targetType: 'user',
+          targetId: user.id,
+          context: { email: user.email, role: user.role, issuer: config.issuer, subject: identity.subject },
+          ...meta,
+        }),
+      ]);
+      return { id: user.id, tenantId: user.tenantId, email: user.email, role: user.role, created: true };
+    } catch (e) {
+      // Created at the same moment by a racing sign-in (or sign-up): look again.
+      if (!String((e as Error)?.message ?? e).includes('UNIQUE') && !String((e as Error)?.cause).includes('UNIQUE'))
+        throw e;
+    }
+  }
+  throw new SsoRefusal(
+    'other_tenant',
+    'This address was just taken by another sign-up',
+    config.tenantId,
+    identity.email,
+  );
+}
