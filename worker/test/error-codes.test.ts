@@ -31,6 +31,7 @@ import {
   signup,
   waitForRun,
 } from './helpers/api';
+import { configureSso, memberWithEmail, uniqueDomain } from './helpers/sso';
 import { enrolMfa, nextCode, wrongCode } from './helpers/mfa';
 
 /** A team whose owner has MFA and requires it of everyone. */
@@ -216,6 +217,33 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
     callWith(NO_MASTER_KEY, 'PUT', '/api/secrets/ANY_KEY', {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ value: 'some-value' }),
+    }),
+  sso_required: async () => {
+    const strict = await signup('SSO Required Co');
+    const domain = uniqueDomain('required');
+    expect((await configureSso(strict, { domains: [domain], requireSso: true })).status).toBe(200);
+    const email = `member@${domain}`;
+    await memberWithEmail(strict, email, 'viewer');
+    return call('POST', '/api/auth/login', { body: { email, password: PASSWORD } });
+  },
+  sso_state_invalid: () => call('GET', '/api/auth/sso/callback?state=abc&code=def'),
+  sso_not_configured: () => call('GET', '/api/auth/sso/start?email=someone%40nobody-uses-sso.test'),
+  sso_domain_taken: async () => {
+    const domain = uniqueDomain('taken');
+    expect((await configureSso(await signup('SSO First Co'), { domains: [domain] })).status).toBe(200);
+    return configureSso(await signup('SSO Second Co'), { domains: [domain] });
+  },
+  sso_discovery_failed: () =>
+    call('PUT', '/api/sso', {
+      session: owner,
+      body: {
+        issuer: `${env.STUB_URL}/not-an-issuer`,
+        clientId: 'x',
+        clientSecret: { $secret: 'ERP_API_KEY' },
+        domains: [uniqueDomain('nodiscovery')],
+        defaultRole: 'viewer',
+        enabled: true,
+      },
     }),
   internal_error: async () => {
     const app = new Hono<AppEnv>();

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { addMember, BASE, call, login, PASSWORD, type Session, signup } from './helpers/api';
-import { clientSecretOf, configureSso, issuer, signInWithSso, uniqueDomain } from './helpers/sso';
+import { clientSecretOf, configureSso, issuer, memberWithEmail, signInWithSso, uniqueDomain } from './helpers/sso';
 
 let a: Session;
 let acme: string;
@@ -151,7 +151,7 @@ describe('configuration', () => {
 describe('sign-in', () => {
   it("signs an existing member in with their role, as an SSO session, through the provider's PKCE code flow", async () => {
     const email = `ann@${acme}`;
-    await call('POST', '/api/members', { session: a, body: { email, password: PASSWORD, role: 'editor' } });
+    await memberWithEmail(a, email, 'editor');
     const attempt = await signInWithSso(email);
     expect(attempt.error).toBeNull();
     expect(attempt.location).toBe(`${BASE}/studio/`);
@@ -261,7 +261,7 @@ describe('refusals', () => {
   it('refuses a user who belongs to another team', async () => {
     const other = await signup('Other team');
     const email = `bob@${acme}`;
-    await call('POST', '/api/members', { session: other, body: { email, password: PASSWORD, role: 'viewer' } });
+    await memberWithEmail(other, email, 'viewer');
     const attempt = await signInWithSso(email);
     expect(attempt.error).toBe('other_tenant');
     expect(attempt.session).toBeNull();
@@ -291,7 +291,7 @@ describe('require SSO', () => {
     const domain = uniqueDomain('strict');
     expect((await configureSso(t, { domains: [domain], requireSso: true })).status).toBe(200);
     const member = `pat@${domain}`;
-    await call('POST', '/api/members', { session: t, body: { email: member, password: PASSWORD, role: 'editor' } });
+    await memberWithEmail(t, member, 'editor');
     const refused = await call('POST', '/api/auth/login', { body: { email: member, password: PASSWORD } });
     expect(refused.status).toBe(403);
     expect(refused.json.error.code).toBe('sso_required');
@@ -301,10 +301,7 @@ describe('require SSO', () => {
     // Someone of another team with an address in that domain is not locked out.
     const outsider = await signup('Outsider');
     const theirs = `kim@${domain}`;
-    await call('POST', '/api/members', {
-      session: outsider,
-      body: { email: theirs, password: PASSWORD, role: 'viewer' },
-    });
+    await memberWithEmail(outsider, theirs, 'viewer');
     expect((await login(theirs)).user.email).toBe(theirs);
     // The owner (example.com) signs in with a password as before.
     expect((await login(t.email)).user.email).toBe(t.email);

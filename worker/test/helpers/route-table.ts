@@ -380,4 +380,34 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ runRetentionDays: 30 }),
     crossTenant: 'own-key',
   },
+  // Single sign-on: the caller's own tenant's configuration (no id in the path), owners only.
+  { method: 'GET', template: '/api/sso', path: () => '/api/sso', permission: { role: 'owner' } },
+  {
+    method: 'PUT',
+    template: '/api/sso',
+    path: () => '/api/sso',
+    permission: { role: 'owner' },
+    body: () => ({
+      issuer: 'https://login.example.com',
+      clientId: 'automate',
+      clientSecret: { $secret: 'OIDC_CLIENT_SECRET' },
+      domains: ['example.org'],
+      defaultRole: 'viewer',
+      enabled: true,
+    }),
+  },
+  { method: 'DELETE', template: '/api/sso', path: () => '/api/sso', permission: { role: 'owner' } },
+  {
+    method: 'GET',
+    template: '/api/auth/sso/lookup',
+    path: () => '/api/auth/sso/lookup?email=a%40example.org',
+    permission: 'public',
+  },
+  {
+    method: 'GET',
+    template: '/api/auth/sso/start',
+    path: () => '/api/auth/sso/start?email=a%40example.org',
+    permission: 'public',
+  },
+  { method: 'GET', template: '/api/auth/sso/callback', path: () => '/api/auth/sso/callback', permission: 'public' },
 ];

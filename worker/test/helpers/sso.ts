@@ -4,7 +4,7 @@
  * Worker and the provider with a cookie jar per party, the way Chromium would.
  */
 import { env } from 'cloudflare:test';
-import { BASE, call, putSecrets, type Result, type Session } from './api';
+import { BASE, call, PASSWORD, putSecrets, type Result, type Session } from './api';
 
 export const issuer = () => env.TEST_OIDC_ISSUER;
 export const clientSecretOf = (clientId: string) => `${clientId}-secret`;
@@ -37,6 +37,12 @@ export async function configureSso(owner: Session, setup: SsoSetup): Promise<Res
       requireSso: setup.requireSso ?? false,
     },
   });
+}
+
+/** A member of the owner's team with exactly this address (SSO tests need addresses in their domains). */
+export async function memberWithEmail(owner: Session, email: string, role: 'admin' | 'editor' | 'viewer') {
+  const res = await call('POST', '/api/members', { session: owner, body: { email, password: PASSWORD, role } });
+  if (res.status !== 201) throw new Error(`member ${email}: ${res.status} ${res.text}`);
 }
 
 /** Name=value pairs from Set-Cookie headers, later ones winning. */
