@@ -26,7 +26,7 @@ export interface CallOptions {
   session?: Session;
   headers?: Record<string, string>;
   /** `manual` to see a redirect instead of following it (the SSO navigations). */
-  redirect?: RequestRedirect;
+  redirect?: 'follow' | 'manual';
 }
 
 export interface Result<T = any> {
