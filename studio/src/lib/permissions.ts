@@ -14,6 +14,8 @@ export const PERMISSIONS = {
   'runs:trigger': 'editor',
   /** API tokens, stored secrets, members, audit log. */
   governance: 'admin',
+  /** Single sign-on for the team (Admin › Governance › Single sign-on). */
+  sso: 'owner',
 } as const satisfies Record<string, (typeof ROLES)[number]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -59,6 +59,12 @@ const SsoSettings = z
       })
       .openapi({
         type: 'object',
+        properties: {
+          $secret: { type: 'string', pattern: '^[A-Z][A-Z0-9_]{0,63}$' },
+          backend: { type: 'string', enum: ['stored', 'env'] },
+        },
+        required: ['$secret'],
+        additionalProperties: false,
         description: 'A reference to a stored (or granted env) secret holding the client secret',
         example: { $secret: 'OIDC_CLIENT_SECRET' },
       }),
@@ -69,10 +75,9 @@ const SsoSettings = z
       .refine((d) => new Set(d).size === d.length, 'list each domain once'),
     defaultRole: z.enum(['admin', 'editor', 'viewer']).openapi({ description: 'Role of just-in-time accounts' }),
     enabled: z.boolean(),
-    requireSso: z
-      .boolean()
-      .default(false)
-      .openapi({ description: "Refuse password sign-in for this team's members whose address is in `domains`" }),
+    requireSso: z.boolean().optional().openapi({
+      description: "Refuse password sign-in for this team's members whose address is in `domains` (default false)",
+    }),
   })
   .openapi('SsoSettings');
 
@@ -152,10 +157,17 @@ export const ssoRoutes = createRouter()
     }),
     async (c) => {
       const p = c.get('principal')!;
-      const config = await saveSsoConfig(c.env, c.get('db'), p.tenantId, c.req.valid('json'), {
-        actor: actorOf(p),
-        ...meta(c),
-      });
+      const body = c.req.valid('json');
+      const config = await saveSsoConfig(
+        c.env,
+        c.get('db'),
+        p.tenantId,
+        { ...body, requireSso: body.requireSso ?? false },
+        {
+          actor: actorOf(p),
+          ...meta(c),
+        },
+      );
       return c.json({ config: view(config), redirectUri: callbackUrl(c.req.url) }, 200);
     },
   )
