@@ -34,7 +34,11 @@ const Domain = z
   .trim()
   .toLowerCase()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a domain such as example.com');
+  // Labels of letters, digits and inner hyphens; a letters-only or punycode (`xn--`) top-level label.
+  .regex(
+    /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/,
+    'a domain such as example.com',
+  );
 
 const SsoSettings = z
   .strictObject({
