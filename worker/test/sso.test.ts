@@ -336,6 +336,22 @@ describe('tenant isolation', () => {
     expect(gone.json.error.code).toBe('sso_not_configured');
   });
 
+  it('saves nothing when another team claims a domain between the check and the write', async () => {
+    const raced = uniqueDomain('raced');
+    // Stands in for another team's save landing first: the primary key's verdict on this one domain.
+    await env.DB.prepare(
+      `CREATE TRIGGER raced_domain BEFORE INSERT ON sso_domains WHEN NEW.domain = '${raced}'
+       BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: sso_domains.domain'); END`,
+    ).run();
+    const res = await configureSso(a, { domains: [acme, raced], defaultRole: 'admin' });
+    expect(res.status).toBe(409);
+    expect(res.json.error.code).toBe('sso_domain_taken');
+    const after = (await call('GET', '/api/sso', { session: a })).json.config;
+    expect(after).toMatchObject({ domains: [acme], defaultRole: 'viewer' });
+    expect((await call('GET', `/api/auth/sso/lookup?email=${encodeURIComponent(`x@${acme}`)}`)).json.sso).toBe(true);
+    await env.DB.prepare('DROP TRIGGER raced_domain').run();
+  });
+
   it('says whether an address uses SSO, without naming the team', async () => {
     const yes = await call('GET', `/api/auth/sso/lookup?email=${encodeURIComponent(`x@${acme}`)}`);
     expect(yes.json).toEqual({ sso: true });

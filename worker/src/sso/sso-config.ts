@@ -4,7 +4,7 @@
  * Email domains are claimed in `sso_domains`, whose primary key makes one domain belong to
  * one tenant at most: a second tenant claiming it is refused (409), never silently moved.
  */
-import { and, eq, inArray, ne, notInArray } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { Actor } from '../auth/principal';
 import { auditInsert } from '../audit/audit-log';
 import type { Db } from '../db/client';
@@ -114,40 +114,41 @@ export async function saveSsoConfig(
     updatedBy: meta.actor.id ?? 'unknown',
   };
   const { tenantId: _t, ...values } = config;
-  await db.batch([
-    db.insert(ssoConfigs).values(config).onConflictDoUpdate({ target: ssoConfigs.tenantId, set: values }),
-    db.delete(ssoDomains).where(and(eq(ssoDomains.tenantId, tenantId), notInArray(ssoDomains.domain, domains))),
-    db
-      .insert(ssoDomains)
-      .values(domains.map((domain) => ({ domain, tenantId })))
-      .onConflictDoNothing({ target: ssoDomains.domain }),
-    auditInsert(db, {
-      tenantId,
-      actor: meta.actor,
-      action: before ? 'sso.config.update' : 'sso.config.create',
-      targetType: 'sso',
-      targetId: tenantId,
-      context: {
-        changed: changedFields(before, config),
-        issuer: config.issuer,
-        clientId: config.clientId,
-        clientSecretKey: config.clientSecret.$secret,
-        domains,
-        defaultRole: config.defaultRole,
-        enabled: config.enabled,
-        requireSso: config.requireSso,
-      },
-      ip: meta.ip,
-      requestId: meta.requestId,
-    }),
-  ]);
-  // A domain another team claimed between our check and the batch stays theirs: say so.
-  const mine = await db.select({ domain: ssoDomains.domain }).from(ssoDomains).where(eq(ssoDomains.tenantId, tenantId));
-  const lost = domains.filter((d) => !mine.some((m) => m.domain === d));
-  if (lost.length)
-    throw new AppError('sso_domain_taken', `${lost.join(', ')} was just claimed by another team`, {
-      details: lost.map((d) => ({ path: `domains[${domains.indexOf(d)}]`, message: 'claimed by another team' })),
+  try {
+    // One transaction: the domains are re-inserted without a conflict clause, so a domain
+    // another team claimed since the check above fails the whole batch and nothing is saved.
+    await db.batch([
+      db.insert(ssoConfigs).values(config).onConflictDoUpdate({ target: ssoConfigs.tenantId, set: values }),
+      db.delete(ssoDomains).where(eq(ssoDomains.tenantId, tenantId)),
+      db.insert(ssoDomains).values(domains.map((domain) => ({ domain, tenantId }))),
+      auditInsert(db, {
+        tenantId,
+        actor: meta.actor,
+        action: before ? 'sso.config.update' : 'sso.config.create',
+        targetType: 'sso',
+        targetId: tenantId,
+        context: {
+          changed: changedFields(before, config),
+          issuer: config.issuer,
+          clientId: config.clientId,
+          clientSecretKey: config.clientSecret.$secret,
+          domains,
+          defaultRole: config.defaultRole,
+          enabled: config.enabled,
+          requireSso: config.requireSso,
+        },
+        ip: meta.ip,
+        requestId: meta.requestId,
+      }),
+    ]);
+  } catch (e) {
+    const text = `${String(e)} ${String((e as { cause?: unknown })?.cause ?? '')}`;
+    if (!text.includes('UNIQUE') && !text.includes('PRIMARY KEY')) throw e;
+    throw new AppError('sso_domain_taken', 'One of these domains was just claimed by another team; nothing was saved', {
+      cause: e,
+      details: [{ path: 'domains', message: 'a domain was claimed by another team at the same moment' }],
     });
+  }
   return config;
 }
 
