@@ -50,6 +50,7 @@ describe('single sign-on', () => {
     await page.getByLabel('Role of new accounts').selectOption('editor');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
+    await ownerBrowser.screenshot('sso-settings.png');
     const saved = await ok(owner.api.GET('/sso'));
     expect(saved.config).toMatchObject({
       issuer: provider.issuer,
