@@ -74,7 +74,7 @@ async function refusal(p: Promise<unknown>): Promise<IdTokenError> {
 describe('verifyIdToken', () => {
   it('accepts RS256 and ES256 tokens and lower-cases the email', async () => {
     const { url } = await jwksServing([rs, es]);
-    expect(await verify(await sign(rs), url)).toEqual({ subject: 'user-1', email: 'ann@acme.test' });
+    expect(await verify(await sign(rs), url)).toEqual({ subject: 'user-1', email: 'ann@acme.test', name: null });
     expect((await verify(await sign(es), url)).subject).toBe('user-1');
   });
 

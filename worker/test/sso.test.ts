@@ -178,10 +178,32 @@ describe('sign-in', () => {
     expect(me.json.user).toMatchObject({ email, role: 'viewer' });
     const [created] = (await auditOf(a.tenant.id, 'auth.sso.account_created')).filter((e) => e.actor_label === email);
     expect(created.context).toMatchObject({ email, role: 'viewer', issuer: issuer() });
+    // The provider vouched for the address: no confirmation mail is needed, and its name is kept.
+    const row = await env.DB.prepare('SELECT email_verified_at, name FROM users WHERE email = ?')
+      .bind(email)
+      .first<{ email_verified_at: number | null; name: string | null }>();
+    expect(row?.email_verified_at).toBeGreaterThan(0);
+    expect(row?.name).toBe(email);
     // The second time it is the same account.
     const again = await signInWithSso(email);
     const meAgain = await call('GET', '/api/auth/me', { headers: { cookie: again.session! } });
     expect(meAgain.json.user.id).toBe(me.json.user.id);
+  });
+
+  it("lets an invited address accept its invitation by signing in with SSO: the invitation's role, used once", async () => {
+    const email = `invited@${acme}`;
+    const invited = await call('POST', '/api/invitations', { session: a, body: { email, role: 'admin' } });
+    expect(invited.status).toBe(201);
+    const attempt = await signInWithSso(email);
+    expect(attempt.error).toBeNull();
+    const me = await call('GET', '/api/auth/me', { headers: { cookie: attempt.session! } });
+    expect(me.json.user).toMatchObject({ email, role: 'admin' });
+    const [accept] = (await auditOf(a.tenant.id, 'invitation.accept')).filter((e) => e.actor_label === email);
+    expect(accept.context).toMatchObject({ via: 'sso', role: 'admin' });
+    expect((await auditOf(a.tenant.id, 'auth.sso.account_created')).some((e) => e.actor_label === email)).toBe(false);
+    // The invitation is used up: no longer pending.
+    const pending = await call('GET', '/api/invitations', { session: a });
+    expect(JSON.stringify(pending.json)).not.toContain(email);
   });
 
   it('signs in with an ES256-signed ID token', async () => {

@@ -193,7 +193,46 @@ export async function acceptInvitation(
   input: { name: string | null; passwordHash: string; via: 'password' | 'sso' },
   meta: Meta,
 ) {
-  const inv = await inspectInvitation(db, token, meta);
+  return claimInvitation(db, await inspectInvitation(db, token, meta), input, meta);
+}
+
+type Invitation = Awaited<ReturnType<typeof inspectInvitation>>;
+
+/**
+ * The tenant's pending, unexpired invitation of this address, or null. For single sign-on,
+ * where the provider has proven the address as the mailed link would have.
+ */
+export async function pendingInvitationFor(
+  db: Db,
+  tenantId: string,
+  email: string,
+  now = Date.now(),
+): Promise<Invitation | null> {
+  const row = await db
+    .select({
+      id: invitations.id,
+      tenantId: invitations.tenantId,
+      tenantName: tenants.name,
+      email: invitations.email,
+      role: invitations.role,
+      invitedBy: invitations.invitedByLabel,
+      expiresAt: invitations.expiresAt,
+    })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .where(and(pending(tenantId), eq(invitations.email, email.toLowerCase()), gt(invitations.expiresAt, now)))
+    .orderBy(desc(invitations.createdAt))
+    .get();
+  return row ?? null;
+}
+
+/** `acceptInvitation` for an invitation already looked up (by its link, or by single sign-on). */
+export async function claimInvitation(
+  db: Db,
+  inv: Invitation,
+  input: { name: string | null; passwordHash: string; via: 'password' | 'sso' },
+  meta: Meta,
+) {
   const taken = await db.select({ id: users.id }).from(users).where(eq(users.email, inv.email)).get();
   if (taken) throw emailTaken();
   const now = Date.now();

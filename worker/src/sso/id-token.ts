@@ -54,6 +54,8 @@ export interface ExpectedClaims {
 export interface VerifiedIdentity {
   subject: string;
   email: string;
+  /** The `name` claim, when the provider sends one (shown in member lists). */
+  name: string | null;
 }
 
 export async function verifyIdToken(env: Env, token: string, expect: ExpectedClaims): Promise<VerifiedIdentity> {
@@ -76,7 +78,8 @@ export async function verifyIdToken(env: Env, token: string, expect: ExpectedCla
   // OIDC Core §5.1: absent means the provider says nothing; present and not true means unverified.
   if (payload.email_verified !== undefined && payload.email_verified !== true && payload.email_verified !== 'true')
     throw new IdTokenError('the provider says this email address is not verified', 'email_unverified');
-  return { subject: payload.sub, email: email.toLowerCase() };
+  const name = typeof payload.name === 'string' && payload.name.trim() ? payload.name.trim().slice(0, 100) : null;
+  return { subject: payload.sub, email: email.toLowerCase(), name };
 }
 
 async function verifyWithRefresh(env: Env, token: string, expect: ExpectedClaims): Promise<JWTPayload> {

@@ -4,7 +4,7 @@
  * Worker and the provider with a cookie jar per party, the way Chromium would.
  */
 import { env } from 'cloudflare:test';
-import { BASE, call, PASSWORD, putSecrets, type Result, type Session } from './api';
+import { BASE, call, linkToken, mailTo, PASSWORD, putSecrets, type Result, type Session } from './api';
 
 export const issuer = () => env.TEST_OIDC_ISSUER;
 export const clientSecretOf = (clientId: string) => `${clientId}-secret`;
@@ -41,8 +41,13 @@ export async function configureSso(owner: Session, setup: SsoSetup): Promise<Res
 
 /** A member of the owner's team with exactly this address (SSO tests need addresses in their domains). */
 export async function memberWithEmail(owner: Session, email: string, role: 'admin' | 'editor' | 'viewer') {
-  const res = await call('POST', '/api/members', { session: owner, body: { email, password: PASSWORD, role } });
-  if (res.status !== 201) throw new Error(`member ${email}: ${res.status} ${res.text}`);
+  const invited = await call('POST', '/api/invitations', { session: owner, body: { email, role } });
+  if (invited.status !== 201) throw new Error(`invite ${email}: ${invited.status} ${invited.text}`);
+  const token = linkToken(await mailTo(email, 'invitation'));
+  const accepted = await call('POST', '/api/auth/invitation/accept', {
+    body: { token, name: `Member ${email}`, password: PASSWORD },
+  });
+  if (accepted.status !== 201) throw new Error(`accept ${email}: ${accepted.status} ${accepted.text}`);
 }
 
 /** Name=value pairs from Set-Cookie headers, later ones winning. */
