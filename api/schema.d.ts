@@ -4565,6 +4565,442 @@ export interface paths {
         };
         trace?: never;
     };
+    "/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's single sign-on configuration
+         * @description Requires role `owner` (users only).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoAnswer"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Configure single sign-on (checks the discovery document; audited)
+         * @description Requires role `owner` (users only).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SsoSettings"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoAnswer"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A domain belongs to another team */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Remove single sign-on (members keep their accounts; audited)
+         * @description Requires role `owner` (users only).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sso/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether an address's domain signs in through single sign-on
+         * @description Public.
+         */
+        get: {
+            parameters: {
+                query: {
+                    email: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoLookup"];
+                    };
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sso/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Begin signing in through the provider of the address's domain (a browser navigation)
+         * @description Public.
+         */
+        get: {
+            parameters: {
+                query: {
+                    email: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider's authorization endpoint; sets the flow cookie */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sso/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back (register this as the redirect URI)
+         * @description Public.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: string;
+                    code?: string;
+                    error?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the studio, signed in; or to its login page with `?sso_error=<reason>` (docs/sso.md) */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid input; `details` names each bad field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Role or token scope insufficient */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4599,7 +5035,7 @@ export interface components {
                  * @description What went wrong; each code is explained in docs/errors.md
                  * @enum {string}
                  */
-                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "email_not_verified" | "invalid_link" | "mfa_enrollment_required" | "invalid_mfa_code" | "mfa_challenge_invalid" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invitation_not_found" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_tenant" | "secret_in_use" | "concurrent_modification" | "invalid_signature" | "signing_secret_unavailable" | "run_start_unavailable" | "secrets_not_configured" | "internal_error";
+                code: "invalid_request" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "route_not_found" | "unauthorized" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "email_not_verified" | "invalid_link" | "mfa_enrollment_required" | "invalid_mfa_code" | "mfa_challenge_invalid" | "sso_required" | "sso_state_invalid" | "workflow_not_found" | "version_not_found" | "run_not_found" | "secret_not_found" | "token_not_found" | "webhook_not_found" | "member_not_found" | "invitation_not_found" | "sso_not_configured" | "invalid_workflow" | "hardcoded_credential" | "invalid_rule" | "workflow_not_published" | "trigger_mismatch" | "run_not_retryable" | "version_not_runnable" | "workflow_runs_in_flight" | "email_taken" | "last_owner" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_tenant" | "secret_in_use" | "concurrent_modification" | "sso_domain_taken" | "sso_discovery_failed" | "invalid_signature" | "signing_secret_unavailable" | "run_start_unavailable" | "secrets_not_configured" | "internal_error";
                 message: string;
                 requestId: string;
                 details?: {
@@ -5342,6 +5778,59 @@ export interface components {
             runRetentionDays?: number | null;
             /** @description Owners only; turning it on needs two-factor on your own account first */
             mfaRequired?: boolean;
+        };
+        SsoAnswer: {
+            config: components["schemas"]["SsoConfig"];
+            /** @description The redirect URI to register with the provider */
+            redirectUri: string;
+        };
+        SsoConfig: {
+            issuer: string;
+            clientId: string;
+            clientSecret: {
+                $secret: string;
+                /** @enum {string} */
+                backend?: "stored" | "env";
+            };
+            domains: string[];
+            /** @enum {string} */
+            defaultRole: "admin" | "editor" | "viewer";
+            enabled: boolean;
+            requireSso: boolean;
+            /** @enum {string} */
+            tokenAuthMethod: "client_secret_basic" | "client_secret_post";
+            updatedAt: number;
+        } | null;
+        SsoSettings: {
+            /**
+             * Format: uri
+             * @description The provider's issuer identifier, exactly as its discovery document names it
+             */
+            issuer: string;
+            clientId: string;
+            /**
+             * @description A reference to a stored (or granted env) secret holding the client secret
+             * @example {
+             *       "$secret": "OIDC_CLIENT_SECRET"
+             *     }
+             */
+            clientSecret: {
+                $secret: string;
+                /** @enum {string} */
+                backend?: "stored" | "env";
+            };
+            domains: string[];
+            /**
+             * @description Role of just-in-time accounts
+             * @enum {string}
+             */
+            defaultRole: "admin" | "editor" | "viewer";
+            enabled: boolean;
+            /** @description Refuse password sign-in for this team's members whose address is in `domains` (default false) */
+            requireSso?: boolean;
+        };
+        SsoLookup: {
+            sso: boolean;
         };
     };
     responses: never;

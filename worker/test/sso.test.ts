@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import type { Env } from '../src/env';
 import { addMember, BASE, call, login, PASSWORD, type Session, signup } from './helpers/api';
+import { hashPassword } from '../src/auth/passwords';
+import { enrolMfa } from './helpers/mfa';
 import { clientSecretOf, configureSso, issuer, memberWithEmail, signInWithSso, uniqueDomain } from './helpers/sso';
 
 let a: Session;
@@ -304,6 +306,27 @@ describe('refusals', () => {
       expect(all).not.toContain(s);
     expect(attempt.callback.text).not.toContain(code);
     expect(attempt.location).not.toContain(code);
+  });
+});
+
+describe('two-factor', () => {
+  it("does not hold an SSO session to the team's MFA requirement (the provider does MFA), but a password session", async () => {
+    const t = await signup('SSO and MFA');
+    await enrolMfa(t);
+    expect((await call('PATCH', '/api/settings', { session: t, body: { mfaRequired: true } })).status).toBe(200);
+    const domain = uniqueDomain('mfa');
+    expect((await configureSso(t, { domains: [domain], defaultRole: 'editor' })).status).toBe(200);
+    const sso = await signInWithSso(`sam@${domain}`);
+    const viaSso = await call('GET', '/api/workflows', { headers: { cookie: sso.session! } });
+    expect(viaSso.status).toBe(200);
+    // The same account signing in with a password (after a reset, say) must enrol first.
+    await env.DB.prepare('UPDATE users SET password_hash = ? WHERE email = ?')
+      .bind(await hashPassword(PASSWORD), `sam@${domain}`)
+      .run();
+    const withPassword = await login(`sam@${domain}`);
+    const viaPassword = await call('GET', '/api/workflows', { session: withPassword });
+    expect(viaPassword.status).toBe(403);
+    expect(viaPassword.json.error.code).toBe('mfa_enrollment_required');
   });
 });
 
