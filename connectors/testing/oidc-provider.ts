@@ -63,6 +63,8 @@ export async function startOidcProvider(opts: { redirectUris: string[] }): Promi
     cookies: { keys: ['local-oidc-provider-cookie-key'] },
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
+    // Explicit lifetimes (seconds): the defaults work but print a notice each time one is used.
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx, id) => ({
       accountId: id,
