@@ -2,6 +2,7 @@
  * The bench's operation counters (AUTOMATE_METER, worker/src/meter/): the wrapped bindings
  * give the same answers as the real ones and count what D1 and the run objects were asked.
  */
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,12 @@ import { createDb } from '../src/db/client';
 import { tenants } from '../src/db/schema';
 import type { Env } from '../src/env';
 import { counters } from '../src/meter/counters';
+import { meteredState } from '../src/meter/metered-durable-object';
 import { meterEnv } from '../src/meter/metered-env';
+import { writeBatch } from '../src/run-index/index-queries';
+import type { IndexBatch } from '../src/run-index/index-types';
+import type { RunIndex } from '../src/run-index/run-index';
+import { runIndex } from '../src/run-index/run-index-stub';
 
 const snapshot = () => JSON.parse(JSON.stringify(counters)) as typeof counters;
 
@@ -51,5 +57,82 @@ describe('metered bindings', () => {
     const d = snapshot();
     expect(d.durableObject.rpc - before.durableObject.rpc).toBe(2);
     expect((d.byMethod['do.snapshot'] ?? 0) - (before.byMethod['do.snapshot'] ?? 0)).toBe(2);
+  });
+
+  it("counts a SQLite-backed object's SQL rows from each cursor: table rows and index entries", async () => {
+    const tenantId = 'tenant_meter_sql';
+    const settled = () => new Promise((r) => setTimeout(r, 0));
+    await runInDurableObject(runIndex(env as unknown as Env, tenantId), async (_i: RunIndex, state) => {
+      const sql = meteredState(state).storage.sql;
+      sql.exec('CREATE TABLE IF NOT EXISTS probe (id TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID');
+      sql.exec('CREATE INDEX IF NOT EXISTS probe_v ON probe (v)');
+      await settled();
+      let before = snapshot();
+      sql.exec("INSERT INTO probe (id, v) VALUES ('a', 'x'), ('b', 'y'), ('c', 'z')");
+      // Answers what the real storage answers.
+      expect(sql.exec('SELECT id FROM probe ORDER BY id').toArray()).toEqual(
+        state.storage.sql.exec('SELECT id FROM probe ORDER BY id').toArray(),
+      );
+      await settled();
+      let d = snapshot();
+      expect(d.doSql.statements - before.doSql.statements).toBe(2);
+      expect(d.doSql.rowsWritten - before.doSql.rowsWritten).toBe(6); // 3 rows, 3 index entries
+      expect(d.doSql.rowsRead - before.doSql.rowsRead).toBeGreaterThanOrEqual(3);
+
+      // One run's flushes as the bench workflow makes them: started (condition done, call_a
+      // queued), then finished (both calls, three attempt entries).
+      const run = (status: 'running' | 'succeeded', finishedAt: number | null) => ({
+        id: `run_${'f'.repeat(64)}`,
+        tenantId,
+        workflowId: 'wf_meter',
+        workflowKey: 'meter_flow',
+        version: 1,
+        status,
+        triggerType: 'webhook',
+        triggerRef: 'msg_meter',
+        error: null,
+        retryOf: null,
+        createdAt: 1_000,
+        startedAt: 1_001,
+        finishedAt,
+        inFlight: status === 'running',
+      });
+      const step = (stepId: string, status: string, finishedAt: number | null) => ({
+        stepId,
+        type: 'http',
+        status,
+        attempts: 1,
+        seq: 1,
+        startedAt: 1_002,
+        finishedAt,
+      });
+      const attempt = (n: number) => ({ action: 'step.attempt', at: 1_000 + n, context: { stepId: `s${n}` } });
+      const flushes = [
+        {
+          run: run('running', null),
+          steps: [step('check', 'succeeded', 1_002), step('call_a', 'queued', null)],
+          audit: [],
+        },
+        {
+          run: run('succeeded', 1_009),
+          steps: [step('call_a', 'succeeded', 1_005), step('call_b', 'succeeded', 1_009)],
+          audit: [attempt(1), attempt(2), attempt(3)],
+        },
+      ] as unknown as IndexBatch[];
+      before = snapshot();
+      for (const b of flushes) state.storage.transactionSync(() => writeBatch(sql, b, 2_000));
+      await settled();
+      d = snapshot();
+      const rows = (verb: string) =>
+        (d.doSqlByVerb[verb]?.rowsWritten ?? 0) - (before.doSqlByVerb[verb]?.rowsWritten ?? 0);
+      // The run row: table + 3 Explorer indexes + the live index when inserted, row + status index when it ends.
+      expect(rows('INSERT runs')).toBe(5 + 2);
+      // Finished steps only (call_a is written once, when it ends).
+      expect(rows('INSERT steps')).toBe(3);
+      // Each attempt entry: its row and its run's index entry; the action once per index.
+      expect(rows('INSERT audit')).toBe(6);
+      expect(rows('INSERT audit_actions')).toBe(1);
+      expect(d.doSql.rowsWritten - before.doSql.rowsWritten).toBe(17);
+    });
   });
 });

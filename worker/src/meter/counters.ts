@@ -8,6 +8,11 @@ export const counters = {
   worker: { fetch: 0, queue: 0, scheduled: 0 },
   durableObject: { rpc: 0, fetch: 0, alarm: 0, instances: 0 },
   doStorage: { rowsWritten: 0, rowsRead: 0, puts: 0, deletes: 0, gets: 0, lists: 0, alarmSets: 0, alarmDeletes: 0 },
+  /**
+   * SQL statements of SQLite-backed objects (the run index), with the cursors' own
+   * `rowsWritten` / `rowsRead`: table rows and index entries, as billed.
+   */
+  doSql: { statements: 0, rowsWritten: 0, rowsRead: 0 },
   /** readsWithoutMeta: raw()/first()/exec() calls, whose rows read are counted as rows returned (a lower bound). */
   d1: { requests: 0, statements: 0, rowsRead: 0, rowsWritten: 0, readsWithoutMeta: 0 },
   /** The database's size in bytes after the latest statement that reported it (D1's meta.size_after). */
@@ -16,6 +21,7 @@ export const counters = {
   /** Per RPC method name, per D1 statement verb: where the requests and rows come from. */
   byMethod: {} as Record<string, number>,
   d1ByVerb: {} as Record<string, { statements: number; rowsRead: number; rowsWritten: number }>,
+  doSqlByVerb: {} as Record<string, { statements: number; rowsRead: number; rowsWritten: number }>,
 };
 
 export function bump(map: Record<string, number>, key: string, by = 1) {

@@ -1,9 +1,55 @@
 import type { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { counters } from './counters';
+import { verbOf } from './metered-d1';
 import { meterEnv } from './metered-env';
 
 type Fn = (...args: unknown[]) => unknown;
+
+type Cursor = SqlStorageCursor<Record<string, SqlStorageValue>>;
+
+/** Cursors whose rows are added up once the code that made them has moved on. */
+let pending: { cursor: Cursor; verb: string }[] = [];
+
+function settleSql() {
+  const done = pending;
+  pending = [];
+  for (const { cursor, verb } of done) {
+    const written = cursor.rowsWritten;
+    const read = cursor.rowsRead;
+    counters.doSql.rowsWritten += written;
+    counters.doSql.rowsRead += read;
+    counters.doSqlByVerb[verb] ??= { statements: 0, rowsRead: 0, rowsWritten: 0 };
+    counters.doSqlByVerb[verb].statements++;
+    counters.doSqlByVerb[verb].rowsRead += read;
+    counters.doSqlByVerb[verb].rowsWritten += written;
+  }
+}
+
+/**
+ * The object's SQL storage, each statement's rows counted from its cursor's own
+ * `rowsWritten` / `rowsRead` (every table row and index entry written, which is what
+ * SQLite-backed storage bills). A cursor's counts grow as it is read, so they are taken in
+ * a microtask after the statement: by then the synchronous code (a transactionSync, a
+ * toArray) has run it to the end. A cursor read lazily across an await would be counted
+ * short; the run index reads none that way.
+ */
+function meteredSql(sql: SqlStorage): SqlStorage {
+  return new Proxy(sql, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (prop !== 'exec') return value.bind(target);
+      return (query: string, ...bindings: unknown[]) => {
+        const cursor = Reflect.apply(value as Fn, target, [query, ...bindings]) as Cursor;
+        counters.doSql.statements++;
+        if (!pending.length) queueMicrotask(settleSql);
+        pending.push({ cursor, verb: verbOf(query) });
+        return cursor;
+      };
+    },
+  });
+}
 
 /**
  * The object's key-value storage, with rows counted the way SQLite-backed objects are
@@ -14,8 +60,10 @@ type Fn = (...args: unknown[]) => unknown;
 function meteredStorage(storage: DurableObjectStorage): DurableObjectStorage {
   const keys = (arg: unknown) =>
     typeof arg === 'string' ? 1 : Array.isArray(arg) ? arg.length : Object.keys(arg as object).length;
+  const sql = 'sql' in storage ? meteredSql(storage.sql) : undefined;
   return new Proxy(storage, {
     get(target, prop) {
+      if (prop === 'sql' && sql) return sql;
       const value = Reflect.get(target, prop);
       if (typeof value !== 'function') return value;
       const call = (...args: unknown[]) => Reflect.apply(value as Fn, target, args);
@@ -62,7 +110,7 @@ function meteredStorage(storage: DurableObjectStorage): DurableObjectStorage {
   });
 }
 
-function meteredState(ctx: DurableObjectState): DurableObjectState {
+export function meteredState(ctx: DurableObjectState): DurableObjectState {
   const storage = meteredStorage(ctx.storage);
   return new Proxy(ctx, {
     get(target, prop) {

@@ -211,8 +211,9 @@ export const workflowRoutes = createRouter()
     }),
     async (c) => {
       const tenantId = c.get('principal')!.tenantId;
-      const row = await requireWorkflow(c.get('db'), tenantId, c.req.valid('param').key);
-      return c.json(await runCounts(c.env, tenantId, row.id), 200);
+      const { key } = c.req.valid('param');
+      const row = await requireWorkflow(c.get('db'), tenantId, key);
+      return c.json(await runCounts(c.env, tenantId, { id: row.id, key }), 200);
     },
   )
   .openapi(

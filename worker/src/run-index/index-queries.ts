@@ -22,6 +22,9 @@ export const STALLED_AFTER_MS = 60_000;
 export const QUIET_AFTER_MS = 5 * 60_000;
 type Bind = (string | number | null)[];
 
+/** The step statuses the index keeps (see writeBatch). */
+const INDEXED_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped']);
+
 /** Upserts the run's summary and changed steps, inserts its new engine audit entries. */
 export function writeBatch(sql: SqlStorage, b: IndexBatch, now: number): void {
   const r = b.run;
@@ -47,7 +50,10 @@ export function writeBatch(sql: SqlStorage, b: IndexBatch, now: number): void {
     now,
     r.inFlight ? 1 : 0,
   );
-  for (const s of b.steps)
+  // Only finished steps: the index's steps are read for finished steps' timings (the dashboard)
+  // and removed with their run; a queued or running step would be a row written for nothing,
+  // and written again when it ends.
+  for (const s of b.steps.filter((step) => INDEXED_STEP_STATUSES.has(step.status)))
     sql.exec(
       `INSERT INTO steps (run_id, step_id, type, status, attempts, seq, started_at, finished_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -261,12 +267,32 @@ export function overviewRows(sql: SqlStorage, since: number): IndexOverview {
   };
 }
 
+/** A workflow by id and key: its runs are found through the key's index, and told apart from a deleted namesake's by id. */
+export interface WorkflowRef {
+  id: string;
+  key: string;
+}
+
+/** The ids of a workflow's runs. */
+export function workflowRunIds(sql: SqlStorage, workflow: WorkflowRef): string[] {
+  return sql
+    .exec<{ id: string }>(
+      'SELECT id FROM runs INDEXED BY runs_workflow_created_idx WHERE workflow_key = ? AND workflow_id = ?',
+      workflow.key,
+      workflow.id,
+    )
+    .toArray()
+    .map((r) => r.id);
+}
+
 /** A workflow's runs: how many, and how many still going (what deleting it would remove). */
-export function workflowRunCounts(sql: SqlStorage, workflowId: string): { total: number; inFlight: number } {
+export function workflowRunCounts(sql: SqlStorage, workflow: WorkflowRef): { total: number; inFlight: number } {
   const row = sql
     .exec<{ total: number; live: number | null }>(
-      `SELECT count(*) AS total, sum(status IN ('queued', 'running')) AS live FROM runs WHERE workflow_id = ?`,
-      workflowId,
+      `SELECT count(*) AS total, sum(status IN ('queued', 'running')) AS live FROM runs INDEXED BY runs_workflow_created_idx
+       WHERE workflow_key = ? AND workflow_id = ?`,
+      workflow.key,
+      workflow.id,
     )
     .one();
   return { total: Number(row.total), inFlight: Number(row.live ?? 0) };

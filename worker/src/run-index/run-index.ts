@@ -19,7 +19,9 @@ import {
   runPage,
   runSummary,
   stalledRuns,
+  type WorkflowRef,
   workflowRunCounts,
+  workflowRunIds,
   writeBatch,
 } from './index-queries';
 import type {
@@ -55,18 +57,21 @@ export interface UpkeepResult {
 }
 
 export class RunIndex extends DurableObject<Env> {
-  private sql: SqlStorage;
   private tenantId: string | null = null;
   /** The alarm as last set by this instance; undefined until read. */
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       for (const statement of INDEX_SCHEMA) this.sql.exec(statement);
       this.tenantId = this.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'tenant'`).toArray()[0]?.v ?? null;
     });
+  }
+
+  /** Read through `this.ctx` each time, so that the bench's metered storage (worker/src/meter/) sees it. */
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
   }
 
   /** A run object's flush: its summary, changed steps and new engine audit entries, in one transaction. */
@@ -106,16 +111,13 @@ export class RunIndex extends DurableObject<Env> {
     return overviewRows(this.sql, since);
   }
 
-  async workflowRuns(workflowId: string): Promise<{ total: number; inFlight: number }> {
-    return workflowRunCounts(this.sql, workflowId);
+  async workflowRuns(workflow: WorkflowRef): Promise<{ total: number; inFlight: number }> {
+    return workflowRunCounts(this.sql, workflow);
   }
 
   /** A deleted workflow's runs: rows removed now, objects purged by the upkeep. */
-  async forgetWorkflow(workflowId: string): Promise<number> {
-    const ids = this.sql
-      .exec<{ id: string }>('SELECT id FROM runs WHERE workflow_id = ?', workflowId)
-      .toArray()
-      .map((r) => r.id);
+  async forgetWorkflow(workflow: WorkflowRef): Promise<number> {
+    const ids = workflowRunIds(this.sql, workflow);
     this.ctx.storage.transactionSync(() => forgetRuns(this.sql, ids));
     if (ids.length) await this.armBy(Date.now() + BACKLOG_MS);
     return ids.length;

@@ -72,8 +72,8 @@ export async function disableWorkflow(db: Db, tenantId: string, key: string, met
 }
 
 /** How many runs the workflow has, and how many are still going (the tenant's run index): what a delete would remove. */
-export async function runCounts(env: Env, tenantId: string, workflowId: string) {
-  return runIndex(env, tenantId).workflowRuns(workflowId);
+export async function runCounts(env: Env, tenantId: string, workflow: { id: string; key: string }) {
+  return runIndex(env, tenantId).workflowRuns({ id: workflow.id, key: workflow.key });
 }
 
 /**
@@ -82,7 +82,7 @@ export async function runCounts(env: Env, tenantId: string, workflowId: string) 
  */
 export async function deleteWorkflow(env: Env, db: Db, tenantId: string, key: string, meta: RequestMeta) {
   const row = await requireWorkflow(db, tenantId, key);
-  const { total, inFlight } = await runCounts(env, tenantId, row.id);
+  const { total, inFlight } = await runCounts(env, tenantId, { id: row.id, key });
   if (inFlight > 0)
     throw new AppError(
       'workflow_runs_in_flight',
@@ -90,7 +90,7 @@ export async function deleteWorkflow(env: Env, db: Db, tenantId: string, key: st
     );
   // The run history first (the index's rows now, the runs' objects by its upkeep): if the
   // D1 delete below then fails, the workflow stays, without history, rather than the reverse.
-  await runIndex(env, tenantId).forgetWorkflow(row.id);
+  await runIndex(env, tenantId).forgetWorkflow({ id: row.id, key });
   await db.batch([
     db.delete(webhookEvents).where(and(eq(webhookEvents.tenantId, tenantId), eq(webhookEvents.workflowId, row.id))),
     db.delete(scheduleSlots).where(and(eq(scheduleSlots.tenantId, tenantId), eq(scheduleSlots.workflowId, row.id))),
