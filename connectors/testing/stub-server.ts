@@ -94,7 +94,14 @@ export async function startStubServer(opts: { port?: number; host?: string } = {
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Idle keep-alive sockets are closed by the client, never by the stub: workerd (KJ's HTTP
+  // client, HttpClientSettings.idleTimeout, 5 s) keeps an idle outbound connection pooled and
+  // reuses it, so a server that closes at or before that (Node's default is 5 s; this was 1 s)
+  // races the next request on that socket, which then fails with "Network connection lost"
+  // (bench/README.md, "Findings"). headersTimeout must stay above keepAliveTimeout; close()
+  // below ends every socket.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
