@@ -94,7 +94,7 @@ try {
 
 const totalSeconds = Math.round((Date.now() - t0) / 100) / 10;
 if (rows.length && !stopping) {
-  const { main, detail, cpu, cost } = renderTables(rows);
+  const { main, detail, cpu, cost, idle } = renderTables(rows);
   console.log(
     `\nAutomate bench: ${opts.webhooks} signed webhooks per row at concurrency ${opts.concurrency}, local wrangler dev (bench/README.md explains the columns)\n`,
   );
@@ -103,6 +103,12 @@ if (rows.length && !stopping) {
     "\nWhere a run's time went: one webhook on the idle stack, then medians over a sample of loaded runs; the Queue consumer\n",
   );
   console.log(detail);
+  if (idle) {
+    console.log(
+      '\nIdle latency: webhooks one at a time on the quiet stack, medians (bench/README.md, "Idle latency", names the parts)\n',
+    );
+    console.log(idle);
+  }
   console.log(`\nCPU by phase, in cores busy (CPU seconds per wall second; the machine has ${machine().cores})\n`);
   console.log(cpu);
   if (cost) {
@@ -137,6 +143,8 @@ if (rows.length && !stopping) {
       batchSizes: opts.batchSizes,
       drainTimeoutSeconds: opts.drainTimeoutS,
       quick: opts.quick,
+      profile: opts.profile,
+      idleSamples: opts.idleSamples,
     },
     totalSeconds,
     complete: !failure && rows.length === opts.batchSizes.length,
@@ -146,6 +154,16 @@ if (rows.length && !stopping) {
   };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  for (const r of rows.filter((x) => x.profile)) {
+    // The summary only (a raw profile is megabytes); beside the results file.
+    const file = path.join(path.dirname(out), `profile-b${r.batchSize}${opts.quick ? '-quick' : ''}.json`);
+    const { date, machine: m, code, parameters } = result;
+    writeFileSync(
+      file,
+      `${JSON.stringify({ date, machine: m, code, parameters, batchSize: r.batchSize, runs: r.runs.acked, profile: r.profile }, null, 2)}\n`,
+    );
+    console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+  }
   console.log(`\nWrote ${path.relative(process.cwd(), out) || out}; total ${totalSeconds} s`);
   for (const r of rows)
     if (r.keptLog)

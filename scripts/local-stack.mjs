@@ -99,6 +99,8 @@ export async function startWranglerDev({ cwd, args, logFile, port }) {
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     baseUrl,
+    /** wrangler's inspector proxy (Chrome DevTools Protocol), e.g. for a CPU profile. */
+    inspectorPort,
     child,
     /** Polls GET `readyPath` until it answers 2xx; throws with the log's tail if wrangler exits or the time runs out. */
     async ready(readyPath, timeoutMs) {

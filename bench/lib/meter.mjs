@@ -58,8 +58,8 @@ export const PRICES = {
   workerCpuMsPerM: 0.02, // $0.02 / million CPU ms
   doRequestPerM: 0.15, // Durable Objects: $0.15 / million requests (RPC calls, alarms)
   doGbSecondPerM: 12.5, // $12.50 / million GB-s, 128 MB per active object
-  doRowWrittenPerM: 1.0, // SQLite-backed storage: $1.00 / million rows written (each setAlarm is one)
-  doRowReadPerM: 0.001,
+  doRowWrittenPerM: 1.0, // SQLite-backed storage: $1.00 / million rows written (each setAlarm is one; KV keys and SQL rows alike)
+  doRowReadPerM: 0.001, // $0.001 / million rows read
   d1RowWrittenPerM: 1.0, // D1: $1.00 / million rows written
   d1RowReadPerM: 0.001, // D1: $0.001 / million rows read
   queueOpPerM: 0.4, // Queues: $0.40 / million operations (64 KB written, read or deleted)
@@ -75,7 +75,12 @@ export function costPerRun(delta, runs, { cpuMsPerRun = null, doActiveSecondsPer
   const per = (x) => round(x / runs, 3);
   const workerInvocations = delta.worker.fetch + delta.worker.queue + delta.worker.scheduled;
   const doRequests = delta.durableObject.rpc + delta.durableObject.fetch + delta.durableObject.alarm;
-  const doRowsWritten = delta.doStorage.rowsWritten + delta.doStorage.alarmSets;
+  // SQLite-backed objects bill rows: the run objects' key-value keys (a row each) and alarms,
+  // and the run index's SQL rows (table rows and index entries, from each cursor).
+  const sql = delta.doSql ?? { statements: 0, rowsWritten: 0, rowsRead: 0 };
+  const doKvRowsWritten = delta.doStorage.rowsWritten + delta.doStorage.alarmSets;
+  const doRowsWritten = doKvRowsWritten + sql.rowsWritten;
+  const doRowsRead = delta.doStorage.rowsRead + sql.rowsRead;
   // A message written, read and deleted (acked) is 3 operations (each under 64 KB here); a retry is one more read.
   const queueOps = delta.queue.messagesSent + delta.queue.messagesDelivered + delta.queue.acks;
   const counts = {
@@ -87,7 +92,10 @@ export function costPerRun(delta, runs, { cpuMsPerRun = null, doActiveSecondsPer
     doAlarms: per(delta.durableObject.alarm),
     doInstances: per(delta.durableObject.instances),
     doRowsWritten: per(doRowsWritten),
-    doRowsRead: per(delta.doStorage.rowsRead),
+    doKvRowsWritten: per(doKvRowsWritten),
+    doSqlStatements: per(sql.statements),
+    doSqlRowsWritten: per(sql.rowsWritten),
+    doRowsRead: per(doRowsRead),
     doAlarmSets: per(delta.doStorage.alarmSets),
     d1Requests: per(delta.d1.requests),
     d1Statements: per(delta.d1.statements),
@@ -103,8 +111,13 @@ export function costPerRun(delta, runs, { cpuMsPerRun = null, doActiveSecondsPer
     cpuMs: cpuMsPerRun === null ? null : round(cpuMsPerRun, 2),
     /** Growth of the D1 database file per run (SQLite pages, indexes included). */
     d1BytesPerRun: delta.d1Size ? round(delta.d1Size.bytes / runs, 0) : null,
-    /** The 3x target's measure: DO requests plus D1 rows written. */
+    /** The 3x target's measure as the issue states it: DO requests plus D1 rows written. */
     doRequestsPlusD1RowsWritten: per(doRequests + delta.d1.rowsWritten),
+    /**
+     * The same with the rows that moved out of D1 into the run index counted too (DO SQL
+     * rows written, billed like D1's): the honest measure once the index exists.
+     */
+    doRequestsPlusD1AndIndexRowsWritten: per(doRequests + delta.d1.rowsWritten + sql.rowsWritten),
   };
   const m = (x, price) => (x * price) / 1; // x per run * $ per million = $ per million runs
   const dollars = {
@@ -113,7 +126,7 @@ export function costPerRun(delta, runs, { cpuMsPerRun = null, doActiveSecondsPer
     doRequests: m(doRequests / runs, PRICES.doRequestPerM),
     doDuration: m(doActiveSecondsPerRun * 0.125, PRICES.doGbSecondPerM),
     doRowsWritten: m(doRowsWritten / runs, PRICES.doRowWrittenPerM),
-    doRowsRead: m(delta.doStorage.rowsRead / runs, PRICES.doRowReadPerM),
+    doRowsRead: m(doRowsRead / runs, PRICES.doRowReadPerM),
     d1RowsWritten: m(delta.d1.rowsWritten / runs, PRICES.d1RowWrittenPerM),
     d1RowsRead: m(delta.d1.rowsRead / runs, PRICES.d1RowReadPerM),
     queueOperations: m(queueOps / runs, PRICES.queueOpPerM),
@@ -142,4 +155,9 @@ export function d1Breakdown(delta, runs) {
     }))
     .filter((r) => r.statements > 0)
     .sort((a, b) => b.rowsWritten - a.rowsWritten || b.statements - a.statements);
+}
+
+/** The run index's SQL statements and rows behind each verb and table, per run, largest writers first. */
+export function doSqlBreakdown(delta, runs) {
+  return d1Breakdown({ d1ByVerb: delta.doSqlByVerb ?? {} }, runs);
 }

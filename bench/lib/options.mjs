@@ -6,13 +6,19 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --batch-size 1,10,25   Queue batch sizes to compare, one table row each (default: 1,10,25)
   --webhooks N           Signed deliveries per batch size (default and minimum: ${MIN_WEBHOOKS})
-  --concurrency N        Requests in flight, held constant (default: 32)
+  --concurrency N        Requests in flight, held constant (default: 25, the issue's load client)
   --drain-timeout S      Seconds to wait for runs to finish after the last ack (default: 120)
   --port N               Port for wrangler dev (default: a free one)
   --quick                Smoke run: allows fewer webhooks (default 200), writes results/quick.json
   --out FILE             Where to write the results (default: bench/results/latest.json)
   --peer n8n             Also run the same load against n8n 1.123 (installed on first use into
                          ~/.cache/automate-bench/n8n, or $AUTOMATE_BENCH_CACHE) and print ratio rows
+  --profile              Also record a CPU profile of the Worker's isolate over each row's webhook
+                         phase and drain (wrangler's inspector, Chrome DevTools Protocol); writes a
+                         summary by function, file and kind to bench/results/profile-b<N>.json.
+                         Profiling slows the stack: do not compare a profiled row's throughput
+  --idle-samples N       Webhooks sent one at a time on the idle stack before the load, each
+                         followed to its finish, for the idle latency breakdown (default: 10)
   -h, --help             This text`;
 
 function positiveInt(name, text) {
@@ -37,6 +43,8 @@ export function parseOptions(argv) {
         quick: { type: 'boolean', default: false },
         out: { type: 'string' },
         peer: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        'idle-samples': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -62,7 +70,8 @@ export function parseOptions(argv) {
     throw new UsageError(
       `--webhooks ${webhooks}: at least ${MIN_WEBHOOKS} for a result worth recording (add --quick for a smoke run)`,
     );
-  const concurrency = values.concurrency === undefined ? 32 : positiveInt('concurrency', values.concurrency);
+  const concurrency = values.concurrency === undefined ? 25 : positiveInt('concurrency', values.concurrency);
+  const idleSamples = values['idle-samples'] === undefined ? 10 : positiveInt('idle-samples', values['idle-samples']);
   const drainTimeoutS =
     values['drain-timeout'] === undefined ? 120 : positiveInt('drain-timeout', values['drain-timeout']);
   const port = values.port === undefined ? undefined : positiveInt('port', values.port);
@@ -78,5 +87,7 @@ export function parseOptions(argv) {
     quick,
     out: values.out,
     peer: values.peer ?? null,
+    profile: values.profile,
+    idleSamples,
   };
 }

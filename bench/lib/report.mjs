@@ -71,7 +71,8 @@ export function renderTables(rows) {
     [
       'batch',
       'idle ack',
-      'idle t2f',
+      'idle send->finish',
+      'idle max',
       'kick',
       'a wait',
       'a exec',
@@ -88,8 +89,10 @@ export function renderTables(rows) {
       const b = r.breakdown;
       return [
         r.batchSize,
-        fmt(r.idleSingleWebhook?.ackMs, ' ms'),
-        fmt(r.idleSingleWebhook?.t2fMs, ' ms'),
+        // The median of the one-at-a-time webhooks (the preflight's cold run when there are none).
+        fmt(r.idleLatency?.median.ack ?? r.idleSingleWebhook?.ackMs, ' ms'),
+        fmt(r.idleLatency?.median.sentToFinish ?? r.idleSingleWebhook?.t2fMs, ' ms'),
+        fmt(r.idleLatency?.max, ' ms'),
         fmt(b.kick, ' ms'),
         fmt(b.aWait, ' ms'),
         fmt(b.aExec, ' ms'),
@@ -150,13 +153,14 @@ export function renderTables(rows) {
       'batch',
       'worker inv',
       'DO req',
-      'DO rows w',
+      'DO rows w (KV+alarm / index SQL)',
       'D1 stmts',
       'D1 rows r',
       'D1 rows w',
       'queue ops',
       'CPU ms',
       'DO req + D1 rows w',
+      '+ index rows w',
       '$/M runs',
     ],
     withCost.map((r) => {
@@ -165,16 +169,40 @@ export function renderTables(rows) {
         r.batchSize,
         fmt(c.workerInvocations),
         fmt(c.doRequests),
-        fmt(c.doRowsWritten),
+        `${fmt(c.doRowsWritten)} (${fmt(c.doKvRowsWritten)} / ${fmt(c.doSqlRowsWritten)})`,
         fmt(c.d1Statements),
         fmt(c.d1RowsRead),
         fmt(c.d1RowsWritten),
         fmt(c.queueOperations),
         fmt(c.cpuMs),
         fmt(c.doRequestsPlusD1RowsWritten),
+        fmt(c.doRequestsPlusD1AndIndexRowsWritten),
         `${fmt(r.cost.dollarsPerMillionRuns.total)}${r.cost.meterTimedOut ? ' (!)' : ''}`,
       ];
     }),
   );
-  return { main, detail, cpu, cost: withCost.length ? cost : null };
+  const withIdle = rows.filter((r) => r.idleLatency?.samples);
+  const idleKeys = [
+    'sentToFinish',
+    'ack',
+    'beforeCreated',
+    't2f',
+    'start',
+    'toA',
+    'aWait',
+    'aExec',
+    'handBack',
+    'bWait',
+    'bExec',
+    'finish',
+  ];
+  const idle = table(
+    ['batch', 'samples', ...idleKeys],
+    withIdle.map((r) => [
+      r.batchSize,
+      r.idleLatency.samples,
+      ...idleKeys.map((k) => fmt(r.idleLatency.median[k], ' ms')),
+    ]),
+  );
+  return { main, detail, cpu, cost: withCost.length ? cost : null, idle: withIdle.length ? idle : null };
 }

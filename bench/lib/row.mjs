@@ -9,8 +9,9 @@ import path from 'node:path';
 import { getRun, listAllRuns, PATH_A, PATH_B, setUpTenant, unfinishedCount } from './api.mjs';
 import { cpuBetween, cpuSnapshot } from './cpu.mjs';
 import { closedLoop } from './load.mjs';
-import { costPerRun, d1Breakdown, diff, readMeter, waitQuiet } from './meter.mjs';
+import { costPerRun, d1Breakdown, diff, doSqlBreakdown, readMeter, waitQuiet } from './meter.mjs';
 import { round, summary } from './stats.mjs';
+import { startProfile, summariseProfile } from './profile.mjs';
 import { startStack, STEP_QUEUE } from './stack.mjs';
 import { delivery } from './webhook.mjs';
 
@@ -59,6 +60,71 @@ async function preflight(baseUrl, token, hookId, hookSecret) {
     throw new Error(`preflight run took an unexpected path: ${steps}`);
   // One webhook on an idle stack (cold paths included): what a single delivery costs without load.
   return { ackMs: round(ackMs), t2fMs: run.finishedAt - run.createdAt };
+}
+
+/**
+ * Idle latency: `n` webhooks one at a time on the quiet stack (after the preflight warmed
+ * it), each followed to its finish before the next, and where each one's time went, from
+ * the run's own timestamps (server clock; the attempt log's queued/started/finished):
+ * ack = client send to 202; t2f = run created (before the 202) to finished; start = created
+ * to the run object started; toA = started to call_a queued (the condition runs inline);
+ * aWait = call_a queued to claimed by the consumer (the local Queue's delivery); aExec =
+ * claimed to result (the HTTP call); handBack = call_a's result to call_b queued (the
+ * report hands call_b back to the same consumer, claimed); bWait, bExec likewise; finish =
+ * call_b's result to the run finished.
+ */
+async function idleLatency(baseUrl, token, hookId, hookSecret, n) {
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    await sleep(300); // let the previous run's index flush and acks settle: a quiet stack
+    const d = delivery(hookId, hookSecret, i, 'idle');
+    const sentAt = Date.now(); // same machine, same clock as the run's timestamps
+    const t0 = performance.now();
+    const res = await fetch(`${baseUrl}${d.path}`, {
+      method: 'POST',
+      headers: d.headers,
+      body: d.body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    const ackMs = performance.now() - t0;
+    if (res.status !== 202) throw new Error(`idle webhook: ${res.status} ${text.slice(0, 300)}`);
+    const { runId } = JSON.parse(text);
+    const deadline = Date.now() + PREFLIGHT_TIMEOUT_MS;
+    let run;
+    while (Date.now() < deadline) {
+      await sleep(50);
+      run = await getRun(baseUrl, token, runId);
+      if (FINAL.has(run.status)) break;
+    }
+    if (run?.status !== 'succeeded') throw new Error(`idle run ${runId} did not succeed: ${run?.status}`);
+    const last = (sid) => run.steps.find((s) => s.id === sid)?.attemptLog?.at(-1);
+    const a = last('call_a');
+    const b = last('call_b');
+    samples.push({
+      ack: round(ackMs, 1),
+      // The target's measure: the webhook sent to the run finished (its result applied).
+      sentToFinish: run.finishedAt - sentAt,
+      t2f: run.finishedAt - run.createdAt,
+      beforeCreated: run.createdAt - sentAt,
+      start: run.startedAt - run.createdAt,
+      toA: a.queuedAt - run.startedAt,
+      aWait: a.startedAt - a.queuedAt,
+      aExec: a.finishedAt - a.startedAt,
+      handBack: b.queuedAt - a.finishedAt,
+      bWait: b.startedAt - b.queuedAt,
+      bExec: b.finishedAt - b.startedAt,
+      finish: run.finishedAt - b.finishedAt,
+    });
+  }
+  const med = {};
+  for (const k of Object.keys(samples[0] ?? {})) med[k] = round(summary(samples.map((s) => s[k])).p50, 1);
+  return {
+    samples: samples.length,
+    median: med,
+    max: round(Math.max(...samples.map((s) => s.sentToFinish))),
+    each: samples,
+  };
 }
 
 function phaseStats(phase, count, accepted) {
@@ -144,6 +210,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     await stubReset(stub);
     const { token, hookSecret, hookId } = await setUpTenant(base, stub.url);
     const idle = await preflight(base, token, hookId, hookSecret);
+    log(`batch size ${batchSize}: ${opts.idleSamples} webhooks one at a time on the idle stack`);
+    const idleRuns = await idleLatency(base, token, hookId, hookSecret, opts.idleSamples);
+    log(`batch size ${batchSize}: idle t2f median ${idleRuns.median.t2f} ms (${JSON.stringify(idleRuns.median)})`);
     // The preflight's run is done; its runs stay in D1 but are not among this phase's run ids.
     await stubReset(stub);
     const N = opts.webhooks;
@@ -159,6 +228,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
 
     log(`batch size ${batchSize}: POST /hooks/${hookId.slice(0, 8)}... x ${N} signed, at concurrency ${C}`);
     const tag = `b${batchSize}`;
+    const profiler = opts.profile ? await startProfile(stack.inspectorPort) : null;
     const wh = await closedLoop(base, N, C, (i) => delivery(hookId, hookSecret, i, tag));
     const cpu2 = cpuSnapshot(stack.pid, publicPort);
     const acked = [];
@@ -195,6 +265,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       },
     });
     const meterDelta = diff(meter0, quiet.meter);
+    const profile = profiler
+      ? summariseProfile(await profiler.stop(), { bundlePath: snapshot.paths.main, runs: distinctRuns.size })
+      : null;
 
     // Wait until the Explorer lists no queued/running run of the workflow and every acked run is final.
     log(
@@ -243,7 +316,9 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     const runsWindowS = lastFinish ? (lastFinish - firstAck) / 1000 : null;
 
     const [reqA, reqB] = [await stubRequests(stub, PATH_A), await stubRequests(stub, PATH_B)];
-    const distinctB = new Set(reqB.map((r) => r.headers['idempotency-key'] ?? r.body?.run)).size;
+    const keyOf = (r) => r.headers['idempotency-key'] ?? r.body?.run;
+    const distinctA = new Set(reqA.map(keyOf)).size;
+    const distinctB = new Set(reqB.map(keyOf)).size;
     const samples = await breakdown(base, token, [...distinctRuns]);
     // Why runs failed: the failing step, its error and attempt log, for the first few.
     const failedExamples = [];
@@ -277,6 +352,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
           }),
           meterTimedOut: quiet.timedOut,
           d1ByStatement: d1Breakdown(meterDelta, distinctRuns.size),
+          doSqlByStatement: doSqlBreakdown(meterDelta, distinctRuns.size),
           doMethods: Object.fromEntries(
             Object.entries(meterDelta.byMethod ?? {}).map(([k, v]) => [k, round(v / distinctRuns.size, 3)]),
           ),
@@ -295,6 +371,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       batchSize,
       loadavgBefore: loadavg,
       idleSingleWebhook: idle,
+      idleLatency: idleRuns,
       healthz: { ...phaseStats(hz, N, hzOk), errors: N - hzOk },
       webhooks: {
         ...phaseStats(wh, N, acked.length),
@@ -325,13 +402,17 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       stub: {
         bench_a: reqA.length,
         bench_b: reqB.length,
+        bench_a_distinctKeys: distinctA,
         bench_b_distinctRuns: distinctB,
-        matchesSucceeded: distinctB === succeeded && reqB.length === succeeded,
+        // One request per step per run, each with its own idempotency key: no duplicated side effect.
+        matchesSucceeded:
+          distinctB === succeeded && reqB.length === succeeded && distinctA === reqA.length && reqA.length >= succeeded,
       },
       breakdown: samples,
       cost,
       consumer: wlog,
       cpu: { healthz: cpuBetween(cpu0, cpu1), webhooks: cpuBetween(cpu1, cpu2), drain: cpuBetween(cpu2, cpu3) },
+      profile,
       keptLog,
     };
   } finally {

@@ -145,7 +145,7 @@ export async function snapshotCode({ log = () => {} } = {}) {
   }
 }
 
-/** Starts the stack for one row; returns { baseUrl, pid, dir, logFile, stop(), kill() }. */
+/** Starts the stack for one row; returns { baseUrl, pid, inspectorPort, dir, logFile, stop(), kill() }. */
 export async function startStack({ snapshot, batchSize, port }) {
   const dir = mkdtempSync(path.join(snapshot.dir, `row-b${batchSize}-`));
   const persistTo = path.join(dir, 'persist');
@@ -206,7 +206,8 @@ export async function startStack({ snapshot, batchSize, port }) {
     await spawning;
     if (stopped) throw new Error('stopped while wrangler dev started');
     await dev.ready('/healthz', READY_TIMEOUT_MS);
-    return { baseUrl: dev.baseUrl, pid: dev.child.pid, dir, logFile, stop, kill };
+    // inspectorPort: --profile attaches there (bench/lib/profile.mjs).
+    return { baseUrl: dev.baseUrl, pid: dev.child.pid, inspectorPort: dev.inspectorPort, dir, logFile, stop, kill };
   } catch (e) {
     await stop();
     throw e;
