@@ -79,8 +79,8 @@ describe('metered bindings', () => {
       expect(d.doSql.rowsWritten - before.doSql.rowsWritten).toBe(6); // 3 rows, 3 index entries
       expect(d.doSql.rowsRead - before.doSql.rowsRead).toBeGreaterThanOrEqual(3);
 
-      // One run's flushes as the bench workflow makes them: started (condition done, call_a
-      // queued), then finished (both calls, three attempt entries).
+      // One run's flushes as the bench workflow makes them under load: started (condition done,
+      // call_a queued), call_a done (still running), then finished (call_b, the last attempts).
       const run = (status: 'running' | 'succeeded', finishedAt: number | null) => ({
         id: `run_${'f'.repeat(64)}`,
         tenantId,
@@ -113,11 +113,8 @@ describe('metered bindings', () => {
           steps: [step('check', 'succeeded', 1_002), step('call_a', 'queued', null)],
           audit: [],
         },
-        {
-          run: run('succeeded', 1_009),
-          steps: [step('call_a', 'succeeded', 1_005), step('call_b', 'succeeded', 1_009)],
-          audit: [attempt(1), attempt(2), attempt(3)],
-        },
+        { run: run('running', null), steps: [step('call_a', 'succeeded', 1_005)], audit: [attempt(1)] },
+        { run: run('succeeded', 1_009), steps: [step('call_b', 'succeeded', 1_009)], audit: [attempt(2), attempt(3)] },
       ] as unknown as IndexBatch[];
       before = snapshot();
       for (const b of flushes) state.storage.transactionSync(() => writeBatch(sql, b, 2_000));
@@ -125,14 +122,16 @@ describe('metered bindings', () => {
       d = snapshot();
       const rows = (verb: string) =>
         (d.doSqlByVerb[verb]?.rowsWritten ?? 0) - (before.doSqlByVerb[verb]?.rowsWritten ?? 0);
-      // The run row: table + 3 Explorer indexes + the live index when inserted, row + status index when it ends.
+      // The run row: table + 3 Explorer indexes + the live index when inserted, row + status index
+      // when it ends; a flush that leaves the status as it was rewrites the row alone.
       expect(rows('INSERT runs')).toBe(5 + 2);
+      expect(rows('UPDATE runs')).toBe(1);
       // Finished steps only (call_a is written once, when it ends).
       expect(rows('INSERT steps')).toBe(3);
       // Each attempt entry: its row and its run's index entry; the action once per index.
       expect(rows('INSERT audit')).toBe(6);
       expect(rows('INSERT audit_actions')).toBe(1);
-      expect(d.doSql.rowsWritten - before.doSql.rowsWritten).toBe(17);
+      expect(d.doSql.rowsWritten - before.doSql.rowsWritten).toBe(18);
     });
   });
 });

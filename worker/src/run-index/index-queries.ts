@@ -28,28 +28,45 @@ const INDEXED_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped']);
 /** Upserts the run's summary and changed steps, inserts its new engine audit entries. */
 export function writeBatch(sql: SqlStorage, b: IndexBatch, now: number): void {
   const r = b.run;
-  sql.exec(
-    `INSERT INTO runs (id, workflow_id, workflow_key, version, status, trigger_type, trigger_ref, error, retry_of,
+  // Most flushes after the first leave the status as it was. An upsert that sets `status`
+  // rewrites the status and in-flight index entries even when the value is the same (3 rows
+  // billed instead of 1), so the unchanged case is a plain update of the other columns.
+  const sameStatus = sql
+    .exec(
+      `UPDATE runs SET error = ?, started_at = ?, finished_at = ?, updated_at = ?, in_flight = ?
+       WHERE id = ? AND status = ? RETURNING id`,
+      r.error ? JSON.stringify(r.error) : null,
+      r.startedAt,
+      r.finishedAt,
+      now,
+      r.inFlight ? 1 : 0,
+      r.id,
+      r.status,
+    )
+    .toArray().length;
+  if (!sameStatus)
+    sql.exec(
+      `INSERT INTO runs (id, workflow_id, workflow_key, version, status, trigger_type, trigger_ref, error, retry_of,
                        created_at, started_at, finished_at, updated_at, in_flight)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, error = excluded.error,
        started_at = excluded.started_at, finished_at = excluded.finished_at,
        updated_at = excluded.updated_at, in_flight = excluded.in_flight`,
-    r.id,
-    r.workflowId,
-    r.workflowKey,
-    r.version,
-    r.status,
-    r.triggerType,
-    r.triggerRef,
-    r.error ? JSON.stringify(r.error) : null,
-    r.retryOf,
-    r.createdAt,
-    r.startedAt,
-    r.finishedAt,
-    now,
-    r.inFlight ? 1 : 0,
-  );
+      r.id,
+      r.workflowId,
+      r.workflowKey,
+      r.version,
+      r.status,
+      r.triggerType,
+      r.triggerRef,
+      r.error ? JSON.stringify(r.error) : null,
+      r.retryOf,
+      r.createdAt,
+      r.startedAt,
+      r.finishedAt,
+      now,
+      r.inFlight ? 1 : 0,
+    );
   // Only finished steps: the index's steps are read for finished steps' timings (the dashboard)
   // and removed with their run; a queued or running step would be a row written for nothing,
   // and written again when it ends.
