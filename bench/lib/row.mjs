@@ -30,9 +30,13 @@ export async function stubRequests(stub, p) {
 export const stubReset = (stub) =>
   fetch(`${stub.url}/__control/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
 
-/** One delivery through to a succeeded run before any load: proves the pipeline, warms the isolate. */
-async function preflight(baseUrl, token, hookId, hookSecret) {
-  const d = delivery(hookId, hookSecret, 0, 'preflight');
+/**
+ * Sends one signed webhook and follows its run to the end (polling every 50 ms); throws
+ * unless it was acknowledged with 202 and succeeded. Used by the preflight and the idle samples.
+ */
+async function sendAndFollow(baseUrl, token, hookId, hookSecret, i, label) {
+  const d = delivery(hookId, hookSecret, i, label);
+  const sentAt = Date.now(); // same machine, same clock as the run's timestamps
   const t0 = performance.now();
   const res = await fetch(`${baseUrl}${d.path}`, {
     method: 'POST',
@@ -42,19 +46,25 @@ async function preflight(baseUrl, token, hookId, hookSecret) {
   });
   const text = await res.text();
   const ackMs = performance.now() - t0;
-  if (res.status !== 202) throw new Error(`preflight webhook: ${res.status} ${text.slice(0, 500)}`);
+  if (res.status !== 202) throw new Error(`${label} webhook: ${res.status} ${text.slice(0, 500)}`);
   const { runId } = JSON.parse(text);
   const deadline = Date.now() + PREFLIGHT_TIMEOUT_MS;
   let run;
   while (Date.now() < deadline) {
+    await sleep(50);
     run = await getRun(baseUrl, token, runId);
     if (FINAL.has(run.status)) break;
-    await sleep(100);
   }
   if (run?.status !== 'succeeded')
     throw new Error(
-      `preflight run ${runId} did not succeed within ${PREFLIGHT_TIMEOUT_MS / 1000} s: ${JSON.stringify(run).slice(0, 1500)}`,
+      `${label} run ${runId} did not succeed within ${PREFLIGHT_TIMEOUT_MS / 1000} s: ${JSON.stringify(run).slice(0, 1500)}`,
     );
+  return { run, ackMs, sentAt };
+}
+
+/** One delivery through to a succeeded run before any load: proves the pipeline, warms the isolate. */
+async function preflight(baseUrl, token, hookId, hookSecret) {
+  const { run, ackMs } = await sendAndFollow(baseUrl, token, hookId, hookSecret, 0, 'preflight');
   const steps = run.steps.map((s) => `${s.id}:${s.status}`).join(' ');
   if (steps !== 'is_big:succeeded call_a:succeeded call_b:succeeded')
     throw new Error(`preflight run took an unexpected path: ${steps}`);
@@ -77,27 +87,7 @@ async function idleLatency(baseUrl, token, hookId, hookSecret, n) {
   const samples = [];
   for (let i = 0; i < n; i++) {
     await sleep(300); // let the previous run's index flush and acks settle: a quiet stack
-    const d = delivery(hookId, hookSecret, i, 'idle');
-    const sentAt = Date.now(); // same machine, same clock as the run's timestamps
-    const t0 = performance.now();
-    const res = await fetch(`${baseUrl}${d.path}`, {
-      method: 'POST',
-      headers: d.headers,
-      body: d.body,
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    const ackMs = performance.now() - t0;
-    if (res.status !== 202) throw new Error(`idle webhook: ${res.status} ${text.slice(0, 300)}`);
-    const { runId } = JSON.parse(text);
-    const deadline = Date.now() + PREFLIGHT_TIMEOUT_MS;
-    let run;
-    while (Date.now() < deadline) {
-      await sleep(50);
-      run = await getRun(baseUrl, token, runId);
-      if (FINAL.has(run.status)) break;
-    }
-    if (run?.status !== 'succeeded') throw new Error(`idle run ${runId} did not succeed: ${run?.status}`);
+    const { run, ackMs, sentAt } = await sendAndFollow(baseUrl, token, hookId, hookSecret, i, 'idle');
     const last = (sid) => run.steps.find((s) => s.id === sid)?.attemptLog?.at(-1);
     const a = last('call_a');
     const b = last('call_b');
