@@ -5528,6 +5528,8 @@ export interface components {
             sends?: number;
             /** @description When it last sent it */
             sentAt?: number;
+            /** @description When the run last found the Queue still holding messages as old as this send at its pickup deadline (a backlog, not a loss: not re-sent) */
+            backlogSeenAt?: number;
             /** @description Every delivery a consumer executed. More than one: the call may have happened more than once (same idempotency key). */
             deliveries?: {
                 at: number;

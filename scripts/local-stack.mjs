@@ -12,8 +12,16 @@ import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
-/** Local-only: no telemetry, no "install skills" questions, no fetch of Request.cf data. */
+/**
+ * Local-only: no telemetry, no "install skills" questions, no fetch of Request.cf data.
+ * `X_LOCAL_OBSERVABILITY`: wrangler (4.16x) records a trace of every invocation (each
+ * request, Durable Object call, alarm and Queue batch) for its local dashboard by default;
+ * on the bench that halved the stack's throughput (bench/README.md, "Wrangler's local
+ * traces"). Off unless the caller's environment turns it on; the Execution Explorer and
+ * the Worker's own logs are unaffected.
+ */
 export const wranglerEnv = {
+  X_LOCAL_OBSERVABILITY: 'false',
   ...process.env,
   PATH: `${path.join(root, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
   WRANGLER_SEND_METRICS: 'false',

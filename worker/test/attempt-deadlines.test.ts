@@ -1,12 +1,16 @@
 /** The rules for when an attempt counts as lost and when a repeated delivery executes (pure). */
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_BACKLOG_WAIT_MS,
   PICKUP_TIMEOUT_MS,
   REPORT_MARGIN_MS,
   attemptDeadline,
+  awaitingPickup,
   redeliveryFor,
+  stillQueued,
   type AttemptTiming,
 } from '../src/run/attempt-deadlines';
+import { initState, lostAttempts, overdueAttempts, pickupOverdue } from '../src/run/run-state';
 
 const T0 = 1_000_000;
 
@@ -72,5 +76,88 @@ describe('redeliveryFor', () => {
       redelivery: true,
       reason: 'resent after timeout',
     });
+  });
+});
+
+describe('a pickup deadline behind a Queue backlog', () => {
+  const sent: AttemptTiming = { queuedAt: T0, sends: 1, sentAt: T0 };
+  const at = T0 + PICKUP_TIMEOUT_MS;
+
+  it('counts the deadline from when the backlog was last seen', () => {
+    expect(attemptDeadline({ ...sent, backlogSeenAt: at })).toBe(at + PICKUP_TIMEOUT_MS);
+    // A claimed attempt's deadline is its limit, whatever backlog was seen before.
+    const claimed = {
+      ...sent,
+      backlogSeenAt: at,
+      timeoutMs: 5000,
+      deliveries: [{ at: at + 10, send: 1, redelivery: false }],
+    };
+    expect(attemptDeadline(claimed)).toBe(at + 10 + 5000 + REPORT_MARGIN_MS);
+    expect(awaitingPickup(claimed)).toBe(false);
+    expect(awaitingPickup(sent)).toBe(true);
+  });
+
+  it('holds a message while the Queue still has one as old, not when it is empty or only has newer ones', () => {
+    expect(stillQueued(sent, { backlogCount: 500, oldestMessageTimestamp: new Date(T0 - 5000) }, at)).toBe(true);
+    // The Queue's clock may run a little ahead of the run object's.
+    expect(stillQueued(sent, { backlogCount: 500, oldestMessageTimestamp: new Date(T0 + 1500) }, at)).toBe(true);
+    expect(stillQueued(sent, { backlogCount: 500, oldestMessageTimestamp: new Date(T0 + 30_000) }, at)).toBe(false);
+    expect(stillQueued(sent, { backlogCount: 0 }, at)).toBe(false);
+    expect(stillQueued(sent, null, at)).toBe(false);
+    // A backlog does not hold a message forever.
+    expect(stillQueued(sent, { backlogCount: 9, oldestMessageTimestamp: T0 - 1 }, T0 + MAX_BACKLOG_WAIT_MS)).toBe(
+      false,
+    );
+  });
+
+  it('re-sends only the lost attempts of a run and moves the others’ deadlines', () => {
+    const definition = {
+      key: 'two',
+      name: 'two',
+      trigger: { type: 'api' },
+      steps: [
+        {
+          id: 'a',
+          type: 'action',
+          connector: 'http',
+          action: 'request',
+          params: { method: 'GET', url: 'https://a.example' },
+        },
+      ],
+    };
+    const make = () =>
+      initState(
+        {
+          runId: 'run_x',
+          tenant: { id: 't', slug: 't' },
+          workflow: { id: 'w', key: 'two', version: 1 },
+          definition,
+          trigger: { type: 'api', body: {}, headers: {}, query: {} },
+          createdAt: T0,
+        },
+        T0,
+      ).state;
+    const state = make();
+    const step = state.steps.a;
+    step.status = 'queued';
+    step.attemptId = 'run_x:a:1';
+    step.attempts = [{ n: 1, attemptId: 'run_x:a:1', ...sent }];
+    const overdue = overdueAttempts(state, at);
+    expect(overdue.map((s) => s.id)).toEqual(['a']);
+    expect(pickupOverdue(overdue)).toBe(true);
+
+    const backlogged = lostAttempts(state, overdue, { backlogCount: 3, oldestMessageTimestamp: T0 - 1 }, at);
+    expect(backlogged).toEqual([]);
+    expect(step.attempts[0].backlogSeenAt).toBe(at);
+    expect(overdueAttempts(state, at + 1)).toEqual([]);
+    expect(state.dirty).toContain('a');
+
+    const lost = lostAttempts(
+      state,
+      overdueAttempts(state, at + PICKUP_TIMEOUT_MS),
+      { backlogCount: 0 },
+      at + PICKUP_TIMEOUT_MS,
+    );
+    expect(lost.map((s) => s.id)).toEqual(['a']);
   });
 });

@@ -263,6 +263,44 @@ describe("the sweeper's nudge", () => {
     expect(again.steps.find((s: any) => s.id === 'call').output).toEqual(call.output);
   }, 20_000);
 
+  it('asks the Queue at a pickup deadline and re-sends a message it no longer holds', async () => {
+    const path = uniquePath();
+    await publish(
+      ws,
+      apiFlow('unpicked', [
+        { id: 'wait', type: 'delay', delayMs: 600_000, next: 'call' },
+        http('call', `${env.STUB_URL}${path}`),
+      ]),
+    );
+    const runId = await startRun(ws, 'unpicked', {});
+    await waitForRun(runId, auth(), (r: any) => r.steps.find((s: any) => s.id === 'wait')?.status === 'waiting');
+    // As if the delay had ended and the call's message had been sent a minute ago and lost
+    // (a local restart drops the in-memory Queue): nothing holds it now.
+    await runInDurableObject(runObject(runId), async (instance: RunCoordinator) => {
+      const inner = instance as unknown as { state: RunView['state']; outputs: RunView['outputs'] };
+      const { steps } = inner.state;
+      const sentAt = Date.now() - 61_000;
+      Object.assign(steps.wait, { status: 'succeeded', finishedAt: sentAt, wakeAt: undefined });
+      inner.outputs.wait = { waitedMs: 0 };
+      const attemptId = `${runId}:call:1`;
+      Object.assign(steps.call, {
+        status: 'queued',
+        attempt: 1,
+        attemptId,
+        seq: ++inner.state.seq,
+        attempts: [{ n: 1, attemptId, queuedAt: sentAt, sentAt, sends: 1, timeoutMs: 30_000 }],
+      });
+    });
+    await runObject(runId).nudge();
+    const run = await waitForRun(runId, auth());
+    expect(run.status, JSON.stringify(run.steps)).toBe('succeeded');
+    const [attempt] = run.steps.find((s: any) => s.id === 'call').attemptLog;
+    expect(attempt.sends).toBe(2);
+    expect(attempt.backlogSeenAt).toBeUndefined();
+    expect(attempt.deliveries.map((d: any) => [d.send, d.redelivery])).toEqual([[2, false]]);
+    expect(await requests(path)).toHaveLength(1);
+  });
+
   it('re-sends nothing for an attempt still within its deadline', async () => {
     const path = uniquePath();
     await script(path, [{ status: 200, body: { ok: true }, delayMs: 1500 }]);

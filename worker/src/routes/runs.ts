@@ -44,6 +44,10 @@ const AttemptLog = z
       .optional()
       .openapi({ description: 'How many times the run sent the attempt (re-sends after a loss)' }),
     sentAt: z.number().optional().openapi({ description: 'When it last sent it' }),
+    backlogSeenAt: z.number().optional().openapi({
+      description:
+        'When the run last found the Queue still holding messages as old as this send at its pickup deadline (a backlog, not a loss: not re-sent)',
+    }),
     deliveries: z
       .array(
         z.object({

@@ -5,14 +5,24 @@
  * within its action's time limit (the consumer enforces it). An attempt that has done
  * neither by its deadline was lost: a consumer that died mid-call, or a local stack
  * restarted with its in-memory Queue. The run object's alarm fires at the earliest
- * deadline and re-sends the attempt (same attempt id, same idempotency key). Every
+ * deadline and re-sends the attempt (same attempt id, same idempotency key), unless the
+ * Queue reports messages older than it still waiting: then it is behind a backlog, not
+ * lost, and the deadline moves instead (re-sending would only grow the backlog). Every
  * delivery a consumer executes is recorded in the attempt's log, so the Explorer can say
  * when a call may have happened more than once. docs/execution.md explains the numbers.
  */
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../../../connectors';
 
-/** A message not picked up this long after it was sent is re-sent. */
+/** A message not picked up this long after it was sent is re-sent (unless the Queue still holds older ones). */
 export const PICKUP_TIMEOUT_MS = 60_000;
+/**
+ * Past this, an unpicked message is re-sent even while the Queue reports a backlog older
+ * than it: a backlog is bounded by the consumer's retries (a message that keeps failing
+ * reaches the dead-letter queue within minutes), so a message this late was lost.
+ */
+export const MAX_BACKLOG_WAIT_MS = 15 * 60_000;
+/** Queue timestamps come from another machine's clock: this much newer still counts as "as old". */
+const QUEUE_CLOCK_SLACK_MS = 2_000;
 /** Each further re-send of a message nobody picked up waits twice as long: a backlog is not a loss. */
 const MAX_PICKUP_TIMEOUT_MS = 10 * 60_000;
 /**
@@ -45,6 +55,11 @@ export interface AttemptTiming {
   sends?: number;
   /** When it last sent it (absent: queuedAt). */
   sentAt?: number;
+  /**
+   * When the run object last found, at the pickup deadline, that the Queue still held
+   * messages as old as this send (a backlog, not a loss): the deadline counts from then.
+   */
+  backlogSeenAt?: number;
   deliveries?: Delivery[];
 }
 
@@ -67,7 +82,36 @@ export function attemptDeadline(log: AttemptTiming): number {
   const delivered = lastDelivery(log);
   if (delivered && delivered.at >= sentAt) return delivered.at + limitOf(log) + REPORT_MARGIN_MS;
   const unanswered = Math.max(1, (log.sends ?? 1) - (delivered?.send ?? 0));
-  return sentAt + Math.min(MAX_PICKUP_TIMEOUT_MS, PICKUP_TIMEOUT_MS * 2 ** (unanswered - 1));
+  const since = Math.max(sentAt, log.backlogSeenAt ?? 0);
+  return since + Math.min(MAX_PICKUP_TIMEOUT_MS, PICKUP_TIMEOUT_MS * 2 ** (unanswered - 1));
+}
+
+/** Whether the attempt's deadline is a pickup deadline: its latest send has not been delivered. */
+export function awaitingPickup(log: AttemptTiming): boolean {
+  const delivered = lastDelivery(log);
+  return !(delivered && delivered.at >= (log.sentAt ?? log.queuedAt));
+}
+
+/** What Queue.metrics() reports: the messages waiting and the oldest one's time. */
+export interface QueueBacklog {
+  backlogCount: number;
+  oldestMessageTimestamp?: Date | number | null;
+}
+
+/**
+ * At a pickup deadline: whether the message may still be waiting in the Queue behind a
+ * backlog, so that sending it again would only add to the backlog. True when the Queue
+ * holds a message at least as old as this send (its oldest waiting one) and the send is
+ * not older than MAX_BACKLOG_WAIT_MS. An empty Queue, or one whose oldest message is
+ * newer, no longer holds this send: it was lost (or is being delivered, and a second copy
+ * is refused at the claim).
+ */
+export function stillQueued(log: AttemptTiming, backlog: QueueBacklog | null, now: number): boolean {
+  if (!backlog || backlog.backlogCount <= 0 || backlog.oldestMessageTimestamp == null) return false;
+  const sentAt = log.sentAt ?? log.queuedAt;
+  if (now - sentAt >= MAX_BACKLOG_WAIT_MS) return false;
+  const oldest = new Date(backlog.oldestMessageTimestamp).getTime();
+  return Number.isFinite(oldest) && oldest <= sentAt + QUEUE_CLOCK_SLACK_MS;
 }
 
 /**

@@ -18,10 +18,12 @@ import {
   claim,
   currentStepOf,
   initState,
+  lostAttempts,
   nextDeadline,
   nextWake,
   overdueAttempts,
   parseDefinition,
+  pickupOverdue,
   pump,
   resendAttempt,
   wake,
@@ -29,6 +31,7 @@ import {
   type RunInit,
   type RunState,
 } from './run-state';
+import type { QueueBacklog } from './attempt-deadlines';
 import type { StepMessage, StepResult } from './step-message';
 
 const FLUSH_RETRY_MS = 5_000;
@@ -155,7 +158,9 @@ export class RunCoordinator extends DurableObject<Env> {
 
   private async heal(now: number) {
     const state = this.state!;
-    const resend = overdueAttempts(state, now).map((s) => {
+    const overdue = overdueAttempts(state, now);
+    const backlog = pickupOverdue(overdue) ? await this.queueBacklog() : null;
+    const resend = lostAttempts(state, overdue, backlog, now).map((s) => {
       console.warn(
         JSON.stringify({
           level: 'warn',
@@ -168,6 +173,16 @@ export class RunCoordinator extends DurableObject<Env> {
       return resendAttempt(state, this.outputs, this.wf!, s, now);
     });
     await this.advance(now, [], resend);
+  }
+
+  /** The step Queue's backlog (null when it cannot be read: the attempt is then treated as lost). */
+  private async queueBacklog(): Promise<QueueBacklog | null> {
+    try {
+      return await this.env.STEP_QUEUE.metrics();
+    } catch (e) {
+      console.warn(JSON.stringify({ level: 'warn', message: 'queue metrics unavailable', error: String(e) }));
+      return null;
+    }
   }
 
   /**
@@ -296,7 +311,10 @@ export class RunCoordinator extends DurableObject<Env> {
       await runIndex(this.env, state.tenant.id).record(batch);
       this.indexed = true;
       this.inFlightIndexed = batch.run.inFlight;
-      await this.ctx.storage.put('state', state);
+      // The emptied lists are not written back here: the next event's put carries them, and a
+      // copy reloaded with them still listed only repeats this flush, which the index applies
+      // idempotently (upserts; audit entries keyed by their content). A put here cost a
+      // storage commit per flush.
     } catch (e) {
       // Put it back; the alarm retries in a few seconds. The run itself is not held up.
       for (const id of dirty) if (!state.dirty.includes(id)) state.dirty.push(id);

@@ -5,7 +5,14 @@
  */
 import { attemptTimeoutMs } from '../../../connectors';
 import { MAX_DELAY_MS, PublishedWorkflow, type ActionStep, type Step, type Workflow } from '../workflows/workflow-file';
-import { attemptDeadline, redeliveryFor, type AttemptTiming } from './attempt-deadlines';
+import {
+  attemptDeadline,
+  awaitingPickup,
+  redeliveryFor,
+  stillQueued,
+  type AttemptTiming,
+  type QueueBacklog,
+} from './attempt-deadlines';
 import { retryDelayMs } from './backoff';
 import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -518,6 +525,26 @@ const latestAttempt = (s: StepState) => s.attempts[s.attempts.length - 1];
 /** Attempts past their deadline (attempt-deadlines.ts): not picked up, or claimed and silent. */
 export function overdueAttempts(state: RunState, now: number): StepState[] {
   return inFlight(state).filter((s) => attemptDeadline(latestAttempt(s)) <= now);
+}
+
+/** Whether an overdue attempt waits for its pickup: the run object then asks the Queue for its backlog. */
+export function pickupOverdue(overdue: StepState[]): boolean {
+  return overdue.some((s) => awaitingPickup(latestAttempt(s)));
+}
+
+/**
+ * Of the attempts past their deadline, the lost ones, to send again. One whose message
+ * the Queue may still hold behind a backlog (stillQueued in attempt-deadlines.ts) is not
+ * re-sent: its pickup deadline counts again from now.
+ */
+export function lostAttempts(state: RunState, overdue: StepState[], backlog: QueueBacklog | null, now: number) {
+  return overdue.filter((s) => {
+    const log = latestAttempt(s);
+    if (!awaitingPickup(log) || !stillQueued(log, backlog, now)) return true;
+    log.backlogSeenAt = now;
+    markDirty(state, s.id);
+    return false;
+  });
 }
 
 /** The earliest deadline of an attempt in flight, for the run object's alarm. */
