@@ -21,7 +21,7 @@ import { startDueSchedules } from '../src/triggers/due-schedules';
 import { signStandardWebhook } from '../src/triggers/webhook-verify';
 import { BASE, call, waitForRun } from './helpers/api';
 import { deliver as deliverMessages, http, messageFor, runObject } from './helpers/engine';
-import { publish, workspace, type Workspace } from './helpers/tenant';
+import { publish, startRun, workspace, type Workspace } from './helpers/tenant';
 import { UNREACHABLE_RUNS } from './helpers/unreachable-runs';
 
 const SECRET = 'whsec_aG90LXBhdGgtc2lnbmluZy1zZWNyZXQtMDAx';
@@ -275,6 +275,33 @@ describe('a report hands back the next step', () => {
     expect(await requests(`${path}/a`)).toHaveLength(1);
     expect(await requests(`${path}/b`)).toHaveLength(1);
   }, 20_000);
+});
+
+describe('a run that waits between events', () => {
+  it('writes back what its index flush emptied, so a copy reloaded later does not send it again', async () => {
+    await publish(ws, {
+      key: 'hot_waits',
+      name: 'hot_waits',
+      trigger: { type: 'api' },
+      steps: [{ id: 'wait', type: 'delay', delayMs: 600_000 }],
+    });
+    const runId = await startRun(ws, 'hot_waits', {});
+    const stub = runObject(runId) as unknown as DurableObjectStub<RunCoordinator>;
+    const stored = () => runInDurableObject(stub, (_i, state) => state.storage.get<RunView['state']>('state'));
+    // The start's own write holds the changes its first index flush then sent.
+    const first = (await stored())!;
+    expect(first.status).toBe('running');
+    // No event follows (the delay waits ten minutes): the emptied lists are written back on their own.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const later = (await stored())!;
+    expect(later.status).toBe('running');
+    expect({ dirty: later.dirty, audit: later.audit, runDirty: later.runDirty }).toEqual({
+      dirty: [],
+      audit: [],
+      runDirty: false,
+    });
+    expect(later.steps.wait.status).toBe('waiting');
+  });
 });
 
 describe('isolate caches follow every change', () => {

@@ -12,7 +12,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { Workflow } from '../workflows/workflow-file';
 import { runIndex } from '../run-index/run-index-stub';
-import { indexBatch, worthIndexing } from './run-records';
+import { indexBatch, inFlightOf, worthIndexing } from './run-records';
 import {
   applyResult,
   claim,
@@ -36,7 +36,15 @@ import type { StepMessage, StepResult } from './step-message';
 
 const FLUSH_RETRY_MS = 5_000;
 const FLUSH_DEBOUNCE_MS = 50;
+/**
+ * A step finishing while the run goes on waits this long for company: the Explorer lists a
+ * run's status, which has not changed, and the run's page reads its steps from this object.
+ * Under load the run's next step usually reports within it, and one index write covers both.
+ */
+const PROGRESS_FLUSH_MS = 1_000;
 const CLAIM_FLUSH_DELAY_MS = 500;
+/** See scheduleCleanPut. */
+const CLEAN_PUT_DELAY_MS = 2_000;
 /** Queue.sendBatch takes at most 100 messages. */
 const SEND_CHUNK = 100;
 
@@ -66,6 +74,8 @@ export class RunCoordinator extends DurableObject<Env> {
   private indexed = false;
   /** The "attempt in flight" flag the index last got from this instance. */
   private inFlightIndexed: boolean | null = null;
+  /** Writes back the pending lists a flush emptied, unless the run's next event writes them first. */
+  private cleanPut: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,6 +87,11 @@ export class RunCoordinator extends DurableObject<Env> {
       this.wf = parseDefinition(stored.definition);
       const outs = await ctx.storage.list<unknown>({ prefix: 'out:' });
       for (const [k, v] of outs) this.outputs[k.slice(4)] = v;
+      // Stored with nothing pending: the index has the run as it is (no flush just for waking up).
+      if (!stored.dirty.length && !stored.audit.length && !stored.runDirty) {
+        this.indexed = true;
+        this.inFlightIndexed = inFlightOf(stored);
+      }
     });
   }
 
@@ -206,11 +221,12 @@ export class RunCoordinator extends DurableObject<Env> {
     // After the answer: a send that fails or is lost leaves the attempt queued, and the
     // alarm re-sends it at its pickup deadline.
     if (toSend.length) this.ctx.waitUntil(this.send(toSend));
-    this.scheduleFlush();
+    this.scheduleFlush(state.runDirty ? FLUSH_DEBOUNCE_MS : PROGRESS_FLUSH_MS);
     return claimed;
   }
 
   private async persist(outputIds: string[]) {
+    this.cancelCleanPut();
     const entries: Record<string, unknown> = { state: this.state };
     for (const id of outputIds) if (id in this.outputs) entries[`out:${id}`] = this.outputs[id];
     await this.ctx.storage.put(entries);
@@ -311,10 +327,7 @@ export class RunCoordinator extends DurableObject<Env> {
       await runIndex(this.env, state.tenant.id).record(batch);
       this.indexed = true;
       this.inFlightIndexed = batch.run.inFlight;
-      // The emptied lists are not written back here: the next event's put carries them, and a
-      // copy reloaded with them still listed only repeats this flush, which the index applies
-      // idempotently (upserts; audit entries keyed by their content). A put here cost a
-      // storage commit per flush.
+      if (state.status === 'running') this.scheduleCleanPut();
     } catch (e) {
       // Put it back; the alarm retries in a few seconds. The run itself is not held up.
       for (const id of dirty) if (!state.dirty.includes(id)) state.dirty.push(id);
@@ -335,6 +348,40 @@ export class RunCoordinator extends DurableObject<Env> {
   }
 
   /**
+   * The lists a flush emptied reach storage with the run's next event, which usually comes
+   * within moments (a put of its own would cost a storage commit per flush). A run that waits
+   * longer (in a Queue backlog, a delay) gets them written after CLEAN_PUT_DELAY_MS, well
+   * before an idle object is evicted: a copy reloaded with them still listed would send them
+   * again. Nothing depends on it but cost: the index applies a repeated flush idempotently
+   * (upserts; audit entries keyed by their content). A finished run's lists are left as they
+   * are; only a rare later event (a repeated delivery) repeats its last flush.
+   */
+  private scheduleCleanPut() {
+    if (this.cleanPut) return;
+    this.cleanPut = setTimeout(() => {
+      this.cleanPut = null;
+      if (this.state?.status !== 'running') return;
+      this.ctx.storage
+        .put('state', this.state)
+        .catch((e) =>
+          console.warn(
+            JSON.stringify({
+              level: 'warn',
+              runId: this.state?.runId,
+              message: 'state write-back failed',
+              error: String(e),
+            }),
+          ),
+        );
+    }, CLEAN_PUT_DELAY_MS);
+  }
+
+  private cancelCleanPut() {
+    if (this.cleanPut) clearTimeout(this.cleanPut);
+    this.cleanPut = null;
+  }
+
+  /**
    * Retention (run-index/): forgets a finished run, its details and its alarm. A run still
    * going is left alone (false).
    */
@@ -342,6 +389,7 @@ export class RunCoordinator extends DurableObject<Env> {
     if (this.state?.status === 'running') return false;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    this.cancelCleanPut();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
