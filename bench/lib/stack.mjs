@@ -162,9 +162,12 @@ export async function startStack({ snapshot, batchSize, port }) {
     if (stopped) return;
     stopped = true;
     live.delete(handle);
-    await spawning?.catch(() => {}); // a spawn under way: stop what it starts, then remove its dir
+    await spawning?.catch(() => {}); // a spawn under way: stop what it starts
     await dev?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // The row's directory (thousands of run objects' files) goes with the snapshot's at the
+    // end of the bench, not now: on a file system without a journal, ext4 skips recently
+    // freed inodes when it allocates new ones, so a mass delete here would slow whatever
+    // the next row or the peer creates (bench/README.md, "Local disk").
   };
   /** Synchronous last resort for process exit: no waiting, no graceful shutdown. */
   const kill = () => {
