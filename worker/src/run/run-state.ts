@@ -541,8 +541,8 @@ export function lostAttempts(state: RunState, overdue: StepState[], backlog: Que
   return overdue.filter((s) => {
     const log = latestAttempt(s);
     if (!awaitingPickup(log) || !stillQueued(log, backlog, now)) return true;
+    // Stored with the state; the index keeps nothing of it, so the step is not marked for a flush.
     log.backlogSeenAt = now;
-    markDirty(state, s.id);
     return false;
   });
 }
