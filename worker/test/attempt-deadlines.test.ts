@@ -147,7 +147,7 @@ describe('a pickup deadline behind a Queue backlog', () => {
     expect(overdue.map((s) => s.id)).toEqual(['a']);
     expect(pickupOverdue(overdue)).toBe(true);
 
-    const backlogged = lostAttempts(state, overdue, { backlogCount: 3, oldestMessageTimestamp: T0 - 1 }, at);
+    const backlogged = lostAttempts(overdue, { backlogCount: 3, oldestMessageTimestamp: T0 - 1 }, at);
     expect(backlogged).toEqual([]);
     expect(step.attempts[0].backlogSeenAt).toBe(at);
     expect(overdueAttempts(state, at + 1)).toEqual([]);
@@ -155,7 +155,6 @@ describe('a pickup deadline behind a Queue backlog', () => {
     expect(state.dirty).not.toContain('a');
 
     const lost = lostAttempts(
-      state,
       overdueAttempts(state, at + PICKUP_TIMEOUT_MS),
       { backlogCount: 0 },
       at + PICKUP_TIMEOUT_MS,

@@ -175,7 +175,7 @@ export class RunCoordinator extends DurableObject<Env> {
     const state = this.state!;
     const overdue = overdueAttempts(state, now);
     const backlog = pickupOverdue(overdue) ? await this.queueBacklog() : null;
-    const resend = lostAttempts(state, overdue, backlog, now).map((s) => {
+    const resend = lostAttempts(overdue, backlog, now).map((s) => {
       console.warn(
         JSON.stringify({
           level: 'warn',
@@ -361,18 +361,16 @@ export class RunCoordinator extends DurableObject<Env> {
     this.cleanPut = setTimeout(() => {
       this.cleanPut = null;
       if (this.state?.status !== 'running') return;
-      this.ctx.storage
-        .put('state', this.state)
-        .catch((e) =>
-          console.warn(
-            JSON.stringify({
-              level: 'warn',
-              runId: this.state?.runId,
-              message: 'state write-back failed',
-              error: String(e),
-            }),
-          ),
-        );
+      this.ctx.storage.put('state', this.state).catch((e) =>
+        console.warn(
+          JSON.stringify({
+            level: 'warn',
+            runId: this.state?.runId,
+            message: 'state write-back failed',
+            error: String(e),
+          }),
+        ),
+      );
     }, CLEAN_PUT_DELAY_MS);
   }
 

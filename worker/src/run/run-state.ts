@@ -537,7 +537,7 @@ export function pickupOverdue(overdue: StepState[]): boolean {
  * the Queue may still hold behind a backlog (stillQueued in attempt-deadlines.ts) is not
  * re-sent: its pickup deadline counts again from now.
  */
-export function lostAttempts(state: RunState, overdue: StepState[], backlog: QueueBacklog | null, now: number) {
+export function lostAttempts(overdue: StepState[], backlog: QueueBacklog | null, now: number) {
   return overdue.filter((s) => {
     const log = latestAttempt(s);
     if (!awaitingPickup(log) || !stillQueued(log, backlog, now)) return true;
