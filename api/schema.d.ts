@@ -5530,6 +5530,8 @@ export interface components {
             sentAt?: number;
             /** @description When the run last found the Queue still holding messages as old as this send at its pickup deadline (a backlog, not a loss: not re-sent) */
             backlogSeenAt?: number;
+            /** @description The Queue refused the latest send; the run re-sends it at its deadline */
+            sendFailed?: boolean;
             /** @description Every delivery a consumer executed. More than one: the call may have happened more than once (same idempotency key). */
             deliveries?: {
                 at: number;

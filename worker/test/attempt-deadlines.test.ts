@@ -10,7 +10,15 @@ import {
   stillQueued,
   type AttemptTiming,
 } from '../src/run/attempt-deadlines';
-import { initState, lostAttempts, overdueAttempts, pickupOverdue } from '../src/run/run-state';
+import {
+  initState,
+  lostAttempts,
+  markSendFailed,
+  overdueAttempts,
+  pickupOverdue,
+  pump,
+  resendAttempt,
+} from '../src/run/run-state';
 
 const T0 = 1_000_000;
 
@@ -104,6 +112,10 @@ describe('a pickup deadline behind a Queue backlog', () => {
     expect(stillQueued(sent, { backlogCount: 500, oldestMessageTimestamp: new Date(T0 + 30_000) }, at)).toBe(false);
     expect(stillQueued(sent, { backlogCount: 0 }, at)).toBe(false);
     expect(stillQueued(sent, null, at)).toBe(false);
+    // A send the Queue refused is in no backlog.
+    expect(
+      stillQueued({ ...sent, sendFailed: true }, { backlogCount: 500, oldestMessageTimestamp: T0 - 5000 }, at),
+    ).toBe(false);
     // A backlog does not hold a message forever.
     expect(stillQueued(sent, { backlogCount: 9, oldestMessageTimestamp: T0 - 1 }, T0 + MAX_BACKLOG_WAIT_MS)).toBe(
       false,
@@ -160,5 +172,44 @@ describe('a pickup deadline behind a Queue backlog', () => {
       at + PICKUP_TIMEOUT_MS,
     );
     expect(lost.map((s) => s.id)).toEqual(['a']);
+  });
+
+  it('marks a refused send on the attempt it was for, and a re-send clears it', () => {
+    const definition = {
+      key: 'one',
+      name: 'one',
+      trigger: { type: 'api' },
+      steps: [
+        {
+          id: 'a',
+          type: 'action',
+          connector: 'http',
+          action: 'request',
+          params: { method: 'GET', url: 'https://a.example' },
+        },
+      ],
+    };
+    const { state, outputs, wf } = initState(
+      {
+        runId: 'run_y',
+        tenant: { id: 't', slug: 't' },
+        workflow: { id: 'w', key: 'one', version: 1 },
+        definition,
+        trigger: { type: 'api', body: {}, headers: {}, query: {} },
+        createdAt: T0,
+      },
+      T0,
+    );
+    const [message] = pump(state, outputs, wf, T0).messages;
+    expect(markSendFailed(state, ['run_y:a:9', 'run_other:a:1'])).toBe(false);
+    expect(markSendFailed(state, [message.attemptId])).toBe(true);
+    const log = state.steps.a.attempts[0];
+    expect(log.sendFailed).toBe(true);
+    expect(
+      lostAttempts(overdueAttempts(state, at), { backlogCount: 9, oldestMessageTimestamp: T0 - 1 }, at),
+    ).toHaveLength(1);
+    resendAttempt(state, outputs, wf, state.steps.a, at);
+    expect(log.sendFailed).toBeUndefined();
+    expect(log.sends).toBe(2);
   });
 });

@@ -48,6 +48,10 @@ const AttemptLog = z
       description:
         'When the run last found the Queue still holding messages as old as this send at its pickup deadline (a backlog, not a loss: not re-sent)',
     }),
+    sendFailed: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'The Queue refused the latest send; the run re-sends it at its deadline' }),
     deliveries: z
       .array(
         z.object({

@@ -60,6 +60,8 @@ export interface AttemptTiming {
    * messages as old as this send (a backlog, not a loss): the deadline counts from then.
    */
   backlogSeenAt?: number;
+  /** The Queue refused the latest send: no backlog can hold it, it is re-sent at its deadline. */
+  sendFailed?: boolean;
   deliveries?: Delivery[];
 }
 
@@ -80,7 +82,7 @@ export function lastDelivery(log: AttemptTiming): Delivery | undefined {
 export function attemptDeadline(log: AttemptTiming): number {
   const sentAt = log.sentAt ?? log.queuedAt;
   const delivered = lastDelivery(log);
-  if (delivered && delivered.at >= sentAt) return delivered.at + limitOf(log) + REPORT_MARGIN_MS;
+  if (!awaitingPickup(log)) return delivered!.at + limitOf(log) + REPORT_MARGIN_MS;
   const unanswered = Math.max(1, (log.sends ?? 1) - (delivered?.send ?? 0));
   const since = Math.max(sentAt, log.backlogSeenAt ?? 0);
   return since + Math.min(MAX_PICKUP_TIMEOUT_MS, PICKUP_TIMEOUT_MS * 2 ** (unanswered - 1));
@@ -102,12 +104,12 @@ export interface QueueBacklog {
  * At a pickup deadline: whether the message may still be waiting in the Queue behind a
  * backlog, so that sending it again would only add to the backlog. True when the Queue
  * holds a message at least as old as this send (its oldest waiting one) and the send is
- * not older than MAX_BACKLOG_WAIT_MS. An empty Queue, or one whose oldest message is
+ * not older than MAX_BACKLOG_WAIT_MS (and the Queue took it). An empty Queue, or one whose oldest message is
  * newer, no longer holds this send: it was lost (or is being delivered, and a second copy
  * is refused at the claim).
  */
 export function stillQueued(log: AttemptTiming, backlog: QueueBacklog | null, now: number): boolean {
-  if (!backlog || backlog.backlogCount <= 0 || backlog.oldestMessageTimestamp == null) return false;
+  if (log.sendFailed || !backlog || backlog.backlogCount <= 0 || backlog.oldestMessageTimestamp == null) return false;
   const sentAt = log.sentAt ?? log.queuedAt;
   if (now - sentAt >= MAX_BACKLOG_WAIT_MS) return false;
   const oldest = new Date(backlog.oldestMessageTimestamp).getTime();

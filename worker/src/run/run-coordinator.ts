@@ -19,6 +19,7 @@ import {
   currentStepOf,
   initState,
   lostAttempts,
+  markSendFailed,
   nextDeadline,
   nextWake,
   overdueAttempts,
@@ -234,11 +235,10 @@ export class RunCoordinator extends DurableObject<Env> {
 
   private async send(messages: StepMessage[]) {
     for (let i = 0; i < messages.length; i += SEND_CHUNK) {
+      const chunk = messages.slice(i, i + SEND_CHUNK);
       // A failed send leaves the attempt queued; the alarm re-sends it at its pickup deadline.
       try {
-        await this.env.STEP_QUEUE.sendBatch(
-          messages.slice(i, i + SEND_CHUNK).map((body) => ({ body, contentType: 'json' as const })),
-        );
+        await this.env.STEP_QUEUE.sendBatch(chunk.map((body) => ({ body, contentType: 'json' as const })));
       } catch (e) {
         console.error(
           JSON.stringify({
@@ -248,6 +248,15 @@ export class RunCoordinator extends DurableObject<Env> {
             error: String(e),
           }),
         );
+        // Stored, so that no backlog in the Queue holds back the re-send (lostAttempts).
+        if (
+          this.state &&
+          markSendFailed(
+            this.state,
+            chunk.map((m) => m.attemptId),
+          )
+        )
+          await this.ctx.storage.put('state', this.state).catch(() => {});
       }
     }
   }

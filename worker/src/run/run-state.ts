@@ -566,6 +566,20 @@ export function resendAttempt(state: RunState, outputs: Outputs, wf: Workflow, s
   const log = latestAttempt(step);
   log.sends = (log.sends ?? 1) + 1;
   log.sentAt = now;
+  log.sendFailed = undefined;
   markDirty(state, step.id);
   return resendMessage(state, outputs, wf, step);
+}
+
+/** The Queue refused these messages: their attempts wait for their deadlines, not behind a backlog. */
+export function markSendFailed(state: RunState, attemptIds: string[]): boolean {
+  let marked = false;
+  for (const id of attemptIds) {
+    const step = currentStepOf(state, id);
+    const log = step?.attempts[step.attempts.length - 1];
+    if (log?.attemptId !== id) continue;
+    log.sendFailed = true;
+    marked = true;
+  }
+  return marked;
 }
