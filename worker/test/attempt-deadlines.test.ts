@@ -87,6 +87,37 @@ describe('redeliveryFor', () => {
   });
 });
 
+/** A run of one http action whose attempt was queued and sent at T0. */
+function oneActionRun(runId: string) {
+  const definition = {
+    key: 'one',
+    name: 'one',
+    trigger: { type: 'api' },
+    steps: [
+      {
+        id: 'a',
+        type: 'action',
+        connector: 'http',
+        action: 'request',
+        params: { method: 'GET', url: 'https://a.example' },
+      },
+    ],
+  };
+  const run = initState(
+    {
+      runId,
+      tenant: { id: 't', slug: 't' },
+      workflow: { id: 'w', key: 'one', version: 1 },
+      definition,
+      trigger: { type: 'api', body: {}, headers: {}, query: {} },
+      createdAt: T0,
+    },
+    T0,
+  );
+  const [message] = pump(run.state, run.outputs, run.wf, T0).messages;
+  return { ...run, message };
+}
+
 describe('a pickup deadline behind a Queue backlog', () => {
   const sent: AttemptTiming = { queuedAt: T0, sends: 1, sentAt: T0 };
   const at = T0 + PICKUP_TIMEOUT_MS;
@@ -114,52 +145,28 @@ describe('a pickup deadline behind a Queue backlog', () => {
     expect(stillQueued(sent, null, at)).toBe(false);
     // A send the Queue refused is in no backlog.
     expect(
-      stillQueued({ ...sent, sendFailed: true }, { backlogCount: 500, oldestMessageTimestamp: T0 - 5000 }, at),
+      stillQueued(
+        { ...sent, sendFailed: true },
+        { backlogCount: 500, oldestMessageTimestamp: new Date(T0 - 5000) },
+        at,
+      ),
     ).toBe(false);
     // A backlog does not hold a message forever.
-    expect(stillQueued(sent, { backlogCount: 9, oldestMessageTimestamp: T0 - 1 }, T0 + MAX_BACKLOG_WAIT_MS)).toBe(
-      false,
-    );
+    expect(
+      stillQueued(sent, { backlogCount: 9, oldestMessageTimestamp: new Date(T0 - 1) }, T0 + MAX_BACKLOG_WAIT_MS),
+    ).toBe(false);
   });
 
   it('re-sends only the lost attempts of a run and moves the others’ deadlines', () => {
-    const definition = {
-      key: 'two',
-      name: 'two',
-      trigger: { type: 'api' },
-      steps: [
-        {
-          id: 'a',
-          type: 'action',
-          connector: 'http',
-          action: 'request',
-          params: { method: 'GET', url: 'https://a.example' },
-        },
-      ],
-    };
-    const make = () =>
-      initState(
-        {
-          runId: 'run_x',
-          tenant: { id: 't', slug: 't' },
-          workflow: { id: 'w', key: 'two', version: 1 },
-          definition,
-          trigger: { type: 'api', body: {}, headers: {}, query: {} },
-          createdAt: T0,
-        },
-        T0,
-      ).state;
-    const state = make();
+    const { state } = oneActionRun('run_x');
     const step = state.steps.a;
-    step.status = 'queued';
-    step.attemptId = 'run_x:a:1';
-    step.attempts = [{ n: 1, attemptId: 'run_x:a:1', ...sent }];
+    expect(step.attempts).toEqual([expect.objectContaining({ attemptId: 'run_x:a:1', ...sent })]);
     state.dirty = []; // as after the start's index flush
     const overdue = overdueAttempts(state, at);
     expect(overdue.map((s) => s.id)).toEqual(['a']);
     expect(pickupOverdue(overdue)).toBe(true);
 
-    const backlogged = lostAttempts(overdue, { backlogCount: 3, oldestMessageTimestamp: T0 - 1 }, at);
+    const backlogged = lostAttempts(overdue, { backlogCount: 3, oldestMessageTimestamp: new Date(T0 - 1) }, at);
     expect(backlogged).toEqual([]);
     expect(step.attempts[0].backlogSeenAt).toBe(at);
     expect(overdueAttempts(state, at + 1)).toEqual([]);
@@ -175,38 +182,13 @@ describe('a pickup deadline behind a Queue backlog', () => {
   });
 
   it('marks a refused send on the attempt it was for, and a re-send clears it', () => {
-    const definition = {
-      key: 'one',
-      name: 'one',
-      trigger: { type: 'api' },
-      steps: [
-        {
-          id: 'a',
-          type: 'action',
-          connector: 'http',
-          action: 'request',
-          params: { method: 'GET', url: 'https://a.example' },
-        },
-      ],
-    };
-    const { state, outputs, wf } = initState(
-      {
-        runId: 'run_y',
-        tenant: { id: 't', slug: 't' },
-        workflow: { id: 'w', key: 'one', version: 1 },
-        definition,
-        trigger: { type: 'api', body: {}, headers: {}, query: {} },
-        createdAt: T0,
-      },
-      T0,
-    );
-    const [message] = pump(state, outputs, wf, T0).messages;
+    const { state, outputs, wf, message } = oneActionRun('run_y');
     expect(markSendFailed(state, ['run_y:a:9', 'run_other:a:1'])).toBe(false);
     expect(markSendFailed(state, [message.attemptId])).toBe(true);
     const log = state.steps.a.attempts[0];
     expect(log.sendFailed).toBe(true);
     expect(
-      lostAttempts(overdueAttempts(state, at), { backlogCount: 9, oldestMessageTimestamp: T0 - 1 }, at),
+      lostAttempts(overdueAttempts(state, at), { backlogCount: 9, oldestMessageTimestamp: new Date(T0 - 1) }, at),
     ).toHaveLength(1);
     resendAttempt(state, outputs, wf, state.steps.a, at);
     expect(log.sendFailed).toBeUndefined();

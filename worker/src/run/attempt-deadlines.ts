@@ -94,11 +94,8 @@ export function awaitingPickup(log: AttemptTiming): boolean {
   return !(delivered && delivered.at >= (log.sentAt ?? log.queuedAt));
 }
 
-/** What Queue.metrics() reports: the messages waiting and the oldest one's time. */
-export interface QueueBacklog {
-  backlogCount: number;
-  oldestMessageTimestamp?: Date | number | null;
-}
+/** What Queue.metrics() reports that matters here: the messages waiting and the oldest one's time. */
+export type QueueBacklog = Pick<QueueMetrics, 'backlogCount' | 'oldestMessageTimestamp'>;
 
 /**
  * At a pickup deadline: whether the message may still be waiting in the Queue behind a
@@ -112,7 +109,8 @@ export function stillQueued(log: AttemptTiming, backlog: QueueBacklog | null, no
   if (log.sendFailed || !backlog || backlog.backlogCount <= 0 || backlog.oldestMessageTimestamp == null) return false;
   const sentAt = log.sentAt ?? log.queuedAt;
   if (now - sentAt >= MAX_BACKLOG_WAIT_MS) return false;
-  const oldest = new Date(backlog.oldestMessageTimestamp).getTime();
+  // Typed as a Date; read defensively, since a local Queue answers its metrics as JSON (epoch ms).
+  const oldest = new Date(backlog.oldestMessageTimestamp as Date | number).getTime();
   return Number.isFinite(oldest) && oldest <= sentAt + QUEUE_CLOCK_SLACK_MS;
 }
 
