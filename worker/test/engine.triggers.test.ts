@@ -332,4 +332,41 @@ describe('oversized params', () => {
     expect(run.steps[0].error.code).toBe('PARAMS_TOO_LARGE');
     expect(run.steps[0].error.message).toMatch(/at most \d+/);
   });
+
+  it('counts params in UTF-8 bytes, as the Queue does: short in characters is not small enough', async () => {
+    await publish(
+      ws,
+      apiFlow('wide_params', [
+        {
+          ...http('send', `${env.STUB_URL}/http/wide`),
+          params: { url: `${env.STUB_URL}/http/wide`, json: '{{ trigger.body }}' },
+        },
+      ]),
+    );
+    // 45,000 characters, 135,000 bytes: within the limit by String.length, over the Queue's 128 KB.
+    const run = await waitForRun(await startRun(ws, 'wide_params', { blob: '€'.repeat(45_000) }), auth());
+    expect(run.status).toBe('failed');
+    expect(run.steps[0].error.code).toBe('PARAMS_TOO_LARGE');
+    expect(run.steps[0].error.message).toMatch(/are 1\d{5} bytes/);
+  });
+
+  it('sends params just under the limit in bytes (multi-byte text included)', async () => {
+    const path = uniquePath();
+    await script(path, [{ status: 200, body: { ok: true } }]);
+    await publish(
+      ws,
+      apiFlow('near_limit', [
+        {
+          ...http('send', `${env.STUB_URL}${path}`),
+          params: { method: 'POST', url: `${env.STUB_URL}${path}`, json: '{{ trigger.body }}' },
+        },
+      ]),
+    );
+    // 36,000 x 3 bytes = 108,000 bytes: under 120 KiB with the message's envelope.
+    const run = await waitForRun(await startRun(ws, 'near_limit', { blob: '€'.repeat(36_000) }), auth());
+    expect(run.steps[0].error ?? null).toBeNull();
+    expect(run.status).toBe('succeeded');
+    const [received] = await requests(path);
+    expect((received.body as { blob: string }).blob.length).toBe(36_000);
+  });
 });

@@ -5,7 +5,9 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, MAX_TRIGGER_BYTES, tooDeepPath } from '../src/lib/json-limits';
+import { MAX_JSON_DEPTH, MAX_TRIGGER_BYTES, tooDeepPath, utf8Bytes } from '../src/lib/json-limits';
+import { capValue, MAX_SEND_BATCH_BYTES } from '../src/run/limits';
+import { sendBatches } from '../src/run/send-batches';
 import { startRun as startRunDirect } from '../src/triggers/start-run';
 import { Workflow } from '../src/workflows/workflow-file';
 import { call, waitForRun } from './helpers/api';
@@ -411,5 +413,27 @@ describe('connector outputs', () => {
     );
     // Not crashed and redelivered: the remote system was called once.
     expect(await requests(path)).toHaveLength(1);
+  });
+});
+
+describe('sizes in UTF-8 bytes', () => {
+  it('caps a kept output by its bytes, not its characters', () => {
+    // 400,000 characters, 1.2 MB: over the 1 MiB a run keeps for later steps.
+    const capped = capValue({ text: '€'.repeat(400_000) }) as { $truncated: boolean; bytes: number };
+    expect(capped.$truncated).toBe(true);
+    expect(capped.bytes).toBe(1_200_000 + '{"text":""}'.length);
+    const ascii = { text: 'x'.repeat(400_000) };
+    expect(capValue(ascii)).toBe(ascii);
+  });
+
+  it('splits Queue sends at 100 messages and at the byte budget, keeping their order', () => {
+    const big = (n: number) => ({ n, blob: 'é'.repeat(50_000) }); // ~100 KB each
+    const batches = sendBatches([big(1), big(2), big(3), big(4), big(5)]);
+    expect(batches.map((b) => b.map((m) => m.n))).toEqual([[1, 2], [3, 4], [5]]);
+    for (const b of batches)
+      expect(b.reduce((sum, m) => sum + utf8Bytes(JSON.stringify(m)), 0)).toBeLessThanOrEqual(MAX_SEND_BATCH_BYTES);
+    const small = Array.from({ length: 250 }, (_, n) => ({ n }));
+    expect(sendBatches(small).map((b) => b.length)).toEqual([100, 100, 50]);
+    expect(sendBatches([])).toEqual([]);
   });
 });

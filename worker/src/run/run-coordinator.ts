@@ -33,6 +33,7 @@ import {
   type RunState,
 } from './run-state';
 import type { QueueBacklog } from './attempt-deadlines';
+import { sendBatches } from './send-batches';
 import type { StepMessage, StepResult } from './step-message';
 
 const FLUSH_RETRY_MS = 5_000;
@@ -46,8 +47,6 @@ const PROGRESS_FLUSH_MS = 1_000;
 const CLAIM_FLUSH_DELAY_MS = 500;
 /** See scheduleCleanPut. */
 const CLEAN_PUT_DELAY_MS = 2_000;
-/** Queue.sendBatch takes at most 100 messages. */
-const SEND_CHUNK = 100;
 
 export interface RunView {
   state: RunState;
@@ -234,8 +233,7 @@ export class RunCoordinator extends DurableObject<Env> {
   }
 
   private async send(messages: StepMessage[]) {
-    for (let i = 0; i < messages.length; i += SEND_CHUNK) {
-      const chunk = messages.slice(i, i + SEND_CHUNK);
+    for (const chunk of sendBatches(messages)) {
       // A failed send leaves the attempt queued; the alarm re-sends it at its pickup deadline.
       try {
         await this.env.STEP_QUEUE.sendBatch(chunk.map((body) => ({ body, contentType: 'json' as const })));

@@ -14,7 +14,8 @@ import {
   type QueueBacklog,
 } from './attempt-deadlines';
 import { retryDelayMs } from './backoff';
-import { capText, capValue, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
+import { utf8Bytes } from '../lib/json-limits';
+import { capText, capValue, fitsBytes, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
 import type { StepError, StepMessage, StepResult } from './step-message';
 import { describeSecrets, markerFor } from './secret-markers';
@@ -211,8 +212,9 @@ export function pump(state: RunState, outputs: Outputs, wf: Workflow, now: numbe
       const def = stepDef(wf, step.id);
       if (def.type === 'action') {
         const message = queueAttempt(state, outputs, wf, step, def, now);
-        const bytes = JSON.stringify(message).length;
-        if (bytes > MAX_MESSAGE_BYTES) {
+        const text = JSON.stringify(message);
+        if (!fitsBytes(text, MAX_MESSAGE_BYTES)) {
+          const bytes = utf8Bytes(text);
           // A Queue message holds 128 KB: better a clear failure now than a step that never leaves.
           failStep(
             state,
