@@ -8,6 +8,7 @@ import { reencryptMfaBatch } from './auth/mfa/mfa-store';
 import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
 import { pruneExpiredRuns } from './run/retention';
+import { pruneExpiredWindows } from './lib/rate-windows';
 import { RunCoordinator as Coordinator } from './run/run-coordinator';
 import { RunIndex as Index } from './run-index/run-index';
 import { meteredDurableObject } from './meter/metered-durable-object';
@@ -45,11 +46,16 @@ const handler = {
 
   async scheduled(controller, env, ctx) {
     // Independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
-    // the others still run, so no tenant's data can stop schedules, recovery, retention or rotation.
+    // the others still run, so no tenant's data can stop schedules, recovery, retention, pruning or rotation.
     await phase('schedules', () => startDueSchedules(env, controller.scheduledTime));
     await phase('retention', async () => {
       const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
       if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));
+    });
+    // Ended rate-limit windows (one per address, account or tenant seen), a bounded batch a tick.
+    await phase('rate-windows', async () => {
+      const r = await pruneExpiredWindows(createDb(env.DB), controller.scheduledTime);
+      if (r.windows) console.log(JSON.stringify({ level: 'info', message: 'pruned expired rate windows', ...r }));
     });
     // Master-key rotation: while an old key is still listed, move a batch of stored secrets
     // and of TOTP secrets (sealed the same way) off it each minute.

@@ -71,7 +71,7 @@ describe('mailed link tokens', () => {
 
     const audit = await env.DB.prepare('SELECT * FROM audit_log').all();
     const tables = await env.DB.batch(
-      ['users', 'sessions', 'account_links', 'invitations', 'audit_log', 'mail_send_counters'].map((t) =>
+      ['users', 'sessions', 'account_links', 'invitations', 'audit_log', 'rate_windows'].map((t) =>
         env.DB.prepare(`SELECT * FROM ${t}`),
       ),
     );

@@ -210,12 +210,21 @@ export const ssoLogins = sqliteTable(
   (t) => [index('sso_logins_expires_idx').on(t.expiresAt)],
 );
 
-/** Failed-login counters per fixed window, keyed by account or by client address. */
-export const loginAttempts = sqliteTable('login_attempts', {
-  key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  failures: integer('failures').notNull(),
-});
+/**
+ * Fixed-window rate counters of every purpose (sign-in failures, wrong MFA codes, mailed
+ * links, copilot drafts), keyed `<purpose>:<kind>:<subject>` (worker/src/lib/rate-windows.ts).
+ * The window's end is stored rather than its start, so windows of different lengths share
+ * one table and the minute cron finds expired rows by one indexed range.
+ */
+export const rateWindows = sqliteTable(
+  'rate_windows',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    resetsAt: integer('resets_at').notNull(),
+  },
+  (t) => [index('rate_windows_resets_idx').on(t.resetsAt)],
+);
 
 /**
  * Single-use links mailed to an account's address: email verification and password reset.
@@ -266,13 +275,6 @@ export const invitations = sqliteTable(
   ],
 );
 
-/** Mail-sending requests per fixed window, keyed by address or client IP (reset and verification links). */
-export const mailSendCounters = sqliteTable('mail_send_counters', {
-  key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  sends: integer('sends').notNull(),
-});
-
 /**
  * The local outbox: every message the Worker "sends" in development and tests, read at
  * GET /api/dev/outbox and /studio/dev/outbox. Never written in production (worker/src/mail/).
@@ -290,15 +292,6 @@ export const mailOutbox = sqliteTable(
   },
   (t) => [index('mail_outbox_to_idx').on(t.to, t.createdAt)],
 );
-
-/** Copilot drafts per tenant per fixed window (the endpoint's rate limit). */
-export const copilotUsage = sqliteTable('copilot_usage', {
-  tenantId: text('tenant_id')
-    .primaryKey()
-    .references(() => tenants.id, { onDelete: 'cascade' }),
-  windowStart: integer('window_start').notNull(),
-  drafts: integer('drafts').notNull(),
-});
 
 export const workflows = sqliteTable(
   'workflows',
