@@ -304,6 +304,79 @@ describe('a run that waits between events', () => {
   });
 });
 
+describe('what a run object writes at each event', () => {
+  const storedKeys = (stub: DurableObjectStub<RunCoordinator>) =>
+    runInDurableObject(stub, async (_i, state) => {
+      const all = await state.storage.list<Record<string, unknown>>();
+      return Object.fromEntries(all);
+    });
+
+  it('writes the trigger event and definition once, apart from the progress it rewrites', async () => {
+    const path = uniquePath();
+    await script(path, [{ status: 200, body: { ok: true } }]);
+    await publish(ws, {
+      key: 'hot_layout',
+      name: 'hot_layout',
+      trigger: { type: 'api' },
+      steps: [http('call', `${env.STUB_URL}${path}`)],
+    });
+    const big = 'z'.repeat(300_000);
+    const runId = await startRun(ws, 'hot_layout', { big });
+    expect((await waitForRun(runId, auth())).status).toBe('succeeded');
+    const stub = runObject(runId) as unknown as DurableObjectStub<RunCoordinator>;
+    const stored = await storedKeys(stub);
+    const input = stored.input as { trigger: { body: { big: string } }; definition: { key: string } };
+    expect(input.trigger.body.big).toBe(big);
+    expect(input.definition.key).toBe('hot_layout');
+    // Rewritten at every event: the run's progress, without the 300 KB event.
+    expect(stored.state).not.toHaveProperty('trigger');
+    expect(stored.state).not.toHaveProperty('definition');
+    expect(JSON.stringify(stored.state).length).toBeLessThan(10_000);
+    // Reloaded from storage, the run is whole again.
+    await evictDurableObject(stub);
+    const view = (await runObject(runId).snapshot()) as unknown as RunView;
+    expect((view.state.trigger.body as { big: string }).big).toBe(big);
+    expect(view.state.status).toBe('succeeded');
+  });
+
+  it('loads a run stored before the layout (everything under state) and moves its input apart at its next event', async () => {
+    await publish(ws, {
+      key: 'hot_old_layout',
+      name: 'hot_old_layout',
+      trigger: { type: 'api' },
+      steps: [
+        { id: 'wait', type: 'delay', delayMs: 600_000, next: 'done' },
+        { id: 'done', type: 'transform', output: { n: '{{ trigger.body.n }}' } },
+      ],
+    });
+    const runId = await startRun(ws, 'hot_old_layout', { n: 7 });
+    const stub = runObject(runId) as unknown as DurableObjectStub<RunCoordinator>;
+    // Rewrite its storage as the older layout had it (one key with everything), in a fresh
+    // instance with no timers of its own, then drop that instance too.
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (instance, state) => {
+      const run = (instance as unknown as { state: RunView['state'] }).state;
+      await state.storage.delete('input');
+      await state.storage.put('state', run);
+    });
+    await evictDurableObject(stub);
+    // Its delay ends (the alarm): the run finishes with the trigger it was started with.
+    await runInDurableObject(stub, async (instance, state) => {
+      const run = (instance as unknown as { state: RunView['state'] }).state;
+      run.steps.wait.wakeAt = Date.now() - 1;
+      await state.storage.put('state', run);
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    const run = await waitForRun(runId, auth());
+    expect(run.status).toBe('succeeded');
+    expect(run.steps.find((s: { id: string }) => s.id === 'done').output).toEqual({ n: 7 });
+    const stored = await storedKeys(stub);
+    expect(stored.state).not.toHaveProperty('trigger');
+    expect((stored.input as { trigger: { body: unknown } }).trigger.body).toEqual({ n: 7 });
+  });
+});
+
 describe('isolate caches follow every change', () => {
   const echo = (v: number) => [{ id: 'echo', type: 'transform', output: { v } }];
 

@@ -34,6 +34,7 @@ import {
 } from './run-state';
 import type { QueueBacklog } from './attempt-deadlines';
 import { sendBatches } from './send-batches';
+import { inputOf, loadState, storedState } from './run-storage';
 import type { StepMessage, StepResult } from './step-message';
 
 const FLUSH_RETRY_MS = 5_000;
@@ -76,12 +77,16 @@ export class RunCoordinator extends DurableObject<Env> {
   private inFlightIndexed: boolean | null = null;
   /** Writes back the pending lists a flush emptied, unless the run's next event writes them first. */
   private cleanPut: ReturnType<typeof setTimeout> | null = null;
+  /** The run's `input` (trigger event, definition) is in storage (run-storage.ts): later puts leave it be. */
+  private inputStored = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      const stored = await ctx.storage.get<RunState>('state');
-      if (!stored) return;
+      const loaded = await loadState(ctx.storage);
+      if (!loaded) return;
+      const stored = loaded.state;
+      this.inputStored = loaded.inputStored;
       this.alarmAt = await ctx.storage.getAlarm();
       this.state = stored;
       this.wf = parseDefinition(stored.definition);
@@ -227,9 +232,18 @@ export class RunCoordinator extends DurableObject<Env> {
 
   private async persist(outputIds: string[]) {
     this.cancelCleanPut();
-    const entries: Record<string, unknown> = { state: this.state };
-    for (const id of outputIds) if (id in this.outputs) entries[`out:${id}`] = this.outputs[id];
+    const outputs: Record<string, unknown> = {};
+    for (const id of outputIds) if (id in this.outputs) outputs[`out:${id}`] = this.outputs[id];
+    await this.putState(outputs);
+  }
+
+  /** One storage put: the run's progress, `extra` keys, and its input the first time (run-storage.ts). */
+  private async putState(extra: Record<string, unknown> = {}) {
+    const state = this.state!;
+    const entries: Record<string, unknown> = { state: storedState(state), ...extra };
+    if (!this.inputStored) entries.input = inputOf(state);
     await this.ctx.storage.put(entries);
+    this.inputStored = true;
   }
 
   private async send(messages: StepMessage[]) {
@@ -254,7 +268,7 @@ export class RunCoordinator extends DurableObject<Env> {
             chunk.map((m) => m.attemptId),
           )
         )
-          await this.ctx.storage.put('state', this.state).catch(() => {});
+          await this.putState().catch(() => {});
       }
     }
   }
@@ -340,7 +354,7 @@ export class RunCoordinator extends DurableObject<Env> {
       for (const id of dirty) if (!state.dirty.includes(id)) state.dirty.push(id);
       state.audit.unshift(...audit);
       state.runDirty ||= runDirty;
-      await this.ctx.storage.put('state', state);
+      await this.putState();
       this.alarmAt = Date.now() + FLUSH_RETRY_MS;
       await this.ctx.storage.setAlarm(this.alarmAt);
       console.error(
@@ -368,7 +382,7 @@ export class RunCoordinator extends DurableObject<Env> {
     this.cleanPut = setTimeout(() => {
       this.cleanPut = null;
       if (this.state?.status !== 'running') return;
-      this.ctx.storage.put('state', this.state).catch((e) =>
+      this.putState().catch((e) =>
         console.warn(
           JSON.stringify({
             level: 'warn',
