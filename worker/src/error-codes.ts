@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'workflow_not_published',
   'trigger_mismatch',
   'run_not_retryable',
+  'legacy_run_not_retryable',
   'version_not_runnable',
   'workflow_runs_in_flight',
   // Accounts and secrets

@@ -9,6 +9,7 @@ import { keyringFromEnv } from './secrets/keyring';
 import { createDb } from './db/client';
 import { pruneExpiredRuns } from './run/retention';
 import { pruneExpiredWindows } from './lib/rate-windows';
+import { importLegacyRuns } from './run/legacy-import';
 import { RunCoordinator as Coordinator } from './run/run-coordinator';
 import { RunIndex as Index } from './run-index/run-index';
 import { meteredDurableObject } from './meter/metered-durable-object';
@@ -46,11 +47,19 @@ const handler = {
 
   async scheduled(controller, env, ctx) {
     // Independent phases: a failure in one (a bad row, a D1 hiccup) is logged and
-    // the others still run, so no tenant's data can stop schedules, recovery, retention, pruning or rotation.
+    // the others still run, so no tenant's data can stop schedules, retention, the legacy
+    // import, pruning or rotation.
     await phase('schedules', () => startDueSchedules(env, controller.scheduledTime));
     await phase('retention', async () => {
       const r = await pruneExpiredRuns(createDb(env.DB), controller.scheduledTime);
       if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'retention pruned runs', ...r }));
+    });
+    // After retention, so expired D1 rows are pruned there rather than carried into an index
+    // only to be pruned again. Runs recorded in D1 before the run index move into their
+    // tenant's index, a bounded batch a tick, until D1 holds none (run/legacy-import.ts).
+    await phase('legacy-import', async () => {
+      const r = await importLegacyRuns(env, controller.scheduledTime);
+      if (r.runs) console.log(JSON.stringify({ level: 'info', message: 'imported legacy runs', ...r }));
     });
     // Ended rate-limit windows (one per address, account or tenant seen), a bounded batch a tick.
     await phase('rate-windows', async () => {

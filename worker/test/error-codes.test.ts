@@ -32,6 +32,8 @@ import {
   waitForRun,
 } from './helpers/api';
 import { configureSso, memberWithEmail, uniqueDomain } from './helpers/sso';
+import { plantLegacyRun } from './helpers/legacy-runs';
+import { importLegacyRuns } from '../src/run/legacy-import';
 import { enrolMfa, nextCode, wrongCode } from './helpers/mfa';
 
 /** A team whose owner has MFA and requires it of everyone. */
@@ -165,6 +167,16 @@ const produce: Record<ErrorCode, () => Promise<Result>> = {
   workflow_not_published: () => call('POST', '/api/workflows/draft_only/runs', { token, body: {} }),
   trigger_mismatch: () => call('POST', `/hooks/${hookOfApiFlow}`, { body: {} }),
   run_not_retryable: () => call('POST', `/api/runs/${runOfApiFlow}/retry`, { token }),
+  legacy_run_not_retryable: async () => {
+    // A failed run recorded in D1 before the run index, whose object holds no state, once imported.
+    const runId = await plantLegacyRun(owner.tenant.id, {
+      workflow: 'api_flow',
+      status: 'failed',
+      createdAt: Date.now(),
+    });
+    expect((await importLegacyRuns(env, Date.now())).added).toBeGreaterThanOrEqual(1);
+    return call('POST', `/api/runs/${runId}/retry`, { token });
+  },
   version_not_runnable: () => call('POST', '/api/workflows/broken_flow/runs', { token, body: {} }),
   workflow_runs_in_flight: async () => {
     // A run waiting in a delay is in flight for a minute: the delete must refuse.

@@ -40,6 +40,7 @@ export const HTTP_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   workflow_not_published: 409,
   trigger_mismatch: 409,
   run_not_retryable: 409,
+  legacy_run_not_retryable: 409,
   version_not_runnable: 409,
   workflow_runs_in_flight: 409,
   email_taken: 409,

@@ -196,7 +196,8 @@ export const runRoutes = createRouter()
     async (c) => {
       const tenantId = c.get('principal')!.tenantId;
       const { id } = c.req.valid('param');
-      // Details live in the run's own object (findRun: this tenant's, not removed).
+      // Details live in the run's own object, or for a run from before the run index whose
+      // object holds no state, in the record imported with it (findRun: this tenant's, not removed).
       return c.json(runDetail(await findRun(c.env, tenantId, id)), 200);
     },
   )
@@ -215,10 +216,20 @@ export const runRoutes = createRouter()
       const { id } = c.req.valid('param');
       // The failed run's own object holds its steps and outputs: the retry is seeded from it
       // (findRun: this tenant's run, not removed by retention or a workflow delete).
-      const view = await findRun(c.env, p.tenantId, id);
+      const found = await findRun(c.env, p.tenantId, id);
+      const status = 'view' in found ? found.view.state.status : found.legacy.run.status;
+      if (status !== 'failed')
+        throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${status}`);
+      // A record imported from D1 keeps outputs capped for display (and older ones no event):
+      // seeding a retry from it could feed later steps a preview instead of the real output.
+      if (!('view' in found))
+        throw new AppError(
+          'legacy_run_not_retryable',
+          'This run was recorded before the run index and its run object no longer holds its state: the record ' +
+            'kept of it shows its steps, but cannot seed a retry (outputs are kept capped). Start a new run instead.',
+        );
+      const view = found.view;
       const old = view.state;
-      if (old.status !== 'failed')
-        throw new AppError('run_not_retryable', `Only failed runs can be retried; this one is ${old.status}`);
       const wfRow = await requireWorkflow(db, p.tenantId, old.workflow.key);
       // The same version the failed run executed: a retry must not change behaviour under it.
       const file = wfRow.id === old.workflow.id ? await versionFile(db, wfRow.id, old.workflow.version) : null;

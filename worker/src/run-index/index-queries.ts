@@ -23,7 +23,7 @@ export const QUIET_AFTER_MS = 5 * 60_000;
 type Bind = (string | number | null)[];
 
 /** The step statuses the index keeps (see writeBatch). */
-const INDEXED_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped']);
+export const INDEXED_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped']);
 
 /** Upserts the run's summary and changed steps, inserts its new engine audit entries. */
 export function writeBatch(sql: SqlStorage, b: IndexBatch, now: number): void {
@@ -316,8 +316,9 @@ export function workflowRunCounts(sql: SqlStorage, workflow: WorkflowRef): { tot
 }
 
 /**
- * Removes runs' rows (summary, steps, engine audit entries) and lists their objects for
- * purging, in one transaction (the caller wraps it). `ids` travel as one JSON parameter.
+ * Removes runs' rows (summary, steps, engine audit entries, the detail of runs imported from
+ * D1) and lists their objects for purging, in one transaction (the caller wraps it). `ids`
+ * travel as one JSON parameter.
  */
 export function forgetRuns(sql: SqlStorage, ids: string[]): void {
   if (!ids.length) return;
@@ -325,6 +326,8 @@ export function forgetRuns(sql: SqlStorage, ids: string[]): void {
   const inIds = 'IN (SELECT value FROM json_each(?))';
   sql.exec(`DELETE FROM steps WHERE run_id ${inIds}`, json);
   sql.exec(`DELETE FROM audit WHERE run_id ${inIds}`, json);
+  sql.exec(`DELETE FROM legacy_steps WHERE run_id ${inIds}`, json);
+  sql.exec(`DELETE FROM legacy_runs WHERE run_id ${inIds}`, json);
   sql.exec(`DELETE FROM runs WHERE id ${inIds}`, json);
   sql.exec(`INSERT INTO purge (run_id) SELECT value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, json);
 }

@@ -62,4 +62,24 @@ export const INDEX_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS audit_actions (action TEXT PRIMARY KEY) WITHOUT ROWID`,
   // Runs whose rows are gone (retention, workflow deleted) and whose objects still hold their details.
   `CREATE TABLE IF NOT EXISTS purge (run_id TEXT PRIMARY KEY)`,
+  // The detail of runs recorded in D1 before this index (run/legacy-import.ts), carried here so
+  // their D1 rows can go: GET /api/runs/{id} reads it when the run's object holds no state.
+  // Rowid tables, not WITHOUT ROWID: a trigger event or a step's data can fill many pages.
+  // Removed with their run (forgetRuns); nothing new is ever written here.
+  `CREATE TABLE IF NOT EXISTS legacy_runs (run_id TEXT PRIMARY KEY, trigger TEXT)`,
+  `CREATE TABLE IF NOT EXISTS legacy_steps (
+     run_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     attempt_log TEXT,
+     input TEXT,
+     output TEXT,
+     error TEXT,
+     started_at INTEGER,
+     finished_at INTEGER,
+     PRIMARY KEY (run_id, step_id)
+   )`,
 ];

@@ -100,3 +100,43 @@ export interface IndexOverview {
     finishedAt: number | null;
   }[];
 }
+
+/**
+ * A run recorded in D1 before the run index, as the minute cron carries it into its
+ * tenant's index (run/legacy-import.ts). JSON columns travel as the text D1 stored, so
+ * nothing is parsed twice and RPC typing sees plain strings.
+ */
+export interface LegacyRun {
+  run: Omit<IndexRun, 'tenantId' | 'error'> & {
+    /** `{message, stepId?}` as JSON text, or null. */
+    error: string | null;
+    updatedAt: number;
+  };
+  /** The trigger event `{body, headers, query}` as JSON text; null for runs recorded before D1 kept it. */
+  trigger: string | null;
+  steps: LegacyStep[];
+  /** The run's `step.attempt` entries from D1's audit_log, with their ids (a repeated import adds nothing). */
+  audit: { id: string; at: number; context: string | null }[];
+}
+
+/** A step as D1's run_steps recorded it; the JSON columns as text. */
+export interface LegacyStep {
+  stepId: string;
+  type: string;
+  status: string;
+  attempts: number;
+  seq: number;
+  attemptLog: string | null;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** What the index keeps of an imported run beyond its summary: the Explorer's detail for a run whose object holds no state. */
+export interface LegacyRecord {
+  run: RunSummary;
+  trigger: string | null;
+  steps: LegacyStep[];
+}

@@ -29,9 +29,12 @@ import type {
   EngineAuditQuery,
   IndexBatch,
   IndexOverview,
+  LegacyRecord,
+  LegacyRun,
   RunPageQuery,
   RunSummary,
 } from './index-types';
+import { importLegacyRuns, legacyRecord } from './legacy-queries';
 
 /** Runs nudged per alarm. */
 export const SWEEP_LIMIT = 50;
@@ -77,17 +80,48 @@ export class RunIndex extends DurableObject<Env> {
   /** A run object's flush: its summary, changed steps and new engine audit entries, in one transaction. */
   async record(batch: IndexBatch): Promise<void> {
     const tenantId = batch.run.tenantId;
-    if (this.tenantId && this.tenantId !== tenantId) throw new Error('run index: batch of another tenant');
+    this.checkTenant(tenantId);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      if (!this.tenantId) {
-        this.sql.exec(`INSERT INTO meta (k, v) VALUES ('tenant', ?) ON CONFLICT (k) DO NOTHING`, tenantId);
-        this.tenantId = tenantId;
-      }
+      this.claimTenant(tenantId);
       writeBatch(this.sql, batch, now);
     });
     const live = batch.run.status === 'queued' || batch.run.status === 'running';
     await this.armBy(now + (live ? LIVE_CHECK_MS : IDLE_CHECK_MS));
+  }
+
+  /**
+   * Runs recorded in D1 before this index, in one transaction (legacy-queries.ts): a run
+   * already here stays as it is. Returns how many were new. The alarm is armed so that
+   * retention reaches them (they age by their original created time) and the sweep checks
+   * any still going.
+   */
+  async importLegacy(tenantId: string, runs: LegacyRun[]): Promise<number> {
+    this.checkTenant(tenantId);
+    const added = this.ctx.storage.transactionSync(() => {
+      this.claimTenant(tenantId);
+      return importLegacyRuns(this.sql, runs);
+    });
+    const live = runs.some((r) => r.run.status === 'queued' || r.run.status === 'running');
+    if (runs.length) await this.armBy(Date.now() + (live ? LIVE_CHECK_MS : IDLE_CHECK_MS));
+    return added;
+  }
+
+  /** An imported run's detail (GET /api/runs/{id} when its object holds no state), or null. */
+  async legacyRun(runId: string): Promise<LegacyRecord | null> {
+    return legacyRecord(this.sql, runId);
+  }
+
+  /** One index per tenant: a write naming another tenant is a bug, refused before anything is written. */
+  private checkTenant(tenantId: string) {
+    if (this.tenantId && this.tenantId !== tenantId) throw new Error('run index: batch of another tenant');
+  }
+
+  /** The first write tells the index whose it is (retention reads that tenant's setting). */
+  private claimTenant(tenantId: string) {
+    if (this.tenantId) return;
+    this.sql.exec(`INSERT INTO meta (k, v) VALUES ('tenant', ?) ON CONFLICT (k) DO NOTHING`, tenantId);
+    this.tenantId = tenantId;
   }
 
   async list(q: RunPageQuery): Promise<{ runs: RunSummary[]; more: boolean }> {

@@ -1,16 +1,18 @@
 /**
- * Retention: the minute cron removes each tenant's finished runs older than its
- * retention (worker/src/tenants/settings.ts), with their step records, their dedup rows
- * (webhook_events, schedule_slots) and the engine's per-attempt audit rows. Governance
- * entries (who published, retried, rotated, changed settings) stay. Work per tick is
- * bounded, oldest runs first, so a backlog drains over several ticks without holding
+ * Retention of the runs still in D1 from before the run index (legacy-rows.ts; the index
+ * prunes its own runs on its alarm): the minute cron removes each tenant's finished runs
+ * older than its retention (worker/src/tenants/settings.ts), with their step records, their
+ * dedup rows (webhook_events, schedule_slots) and the engine's per-attempt audit rows, before
+ * the import (legacy-import.ts) would carry them into the index only to be pruned there.
+ * Governance entries (who published, retried, rotated, changed settings) stay. Work per tick
+ * is bounded, oldest runs first, so a backlog drains over several ticks without holding
  * the single D1 writer for long (docs/retention.md).
  */
 import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { atomically } from '../db/batch';
 import { runs, tenants } from '../db/schema';
 import { DAY_MS, DEFAULT_RUN_RETENTION_DAYS } from '../tenants/settings';
+import { deleteLegacyRuns } from './legacy-rows';
 
 /** Runs removed per D1 batch (one transaction; ids travel as one JSON parameter). */
 export const PRUNE_CHUNK = 100;
@@ -24,32 +26,6 @@ export interface PruneResult {
   tenants: number;
   /** True when some tenant still had expired runs when the budget or time ran out. */
   more: boolean;
-}
-
-/** Deletes one chunk of runs (all of one tenant) and what hangs off them, atomically. */
-function pruneChunk(db: Db, tenantId: string, chunk: { id: string; workflowId: string; createdAt: number }[]) {
-  const ids = JSON.stringify(chunk.map((r) => r.id));
-  const workflowIds = JSON.stringify([...new Set(chunk.map((r) => r.workflowId))]);
-  const newest = Math.max(...chunk.map((r) => r.createdAt));
-  const inIds = 'IN (SELECT value FROM json_each(?))';
-  return atomically(db, [
-    { sql: `DELETE FROM run_steps WHERE run_id ${inIds}`, params: [ids] },
-    // The engine's per-attempt rows only: the run's step records carried the same attempt log.
-    {
-      sql: `DELETE FROM audit_log WHERE tenant_id = ? AND run_id ${inIds} AND actor_type = 'system' AND action = 'step.attempt'`,
-      params: [tenantId, ids],
-    },
-    // Oldest first, so older dedup rows are gone already: the index range stays about one chunk wide.
-    {
-      sql: `DELETE FROM webhook_events WHERE tenant_id = ? AND received_at <= ? AND run_id ${inIds}`,
-      params: [tenantId, newest, ids],
-    },
-    {
-      sql: `DELETE FROM schedule_slots WHERE workflow_id ${inIds} AND slot <= ? AND run_id ${inIds}`,
-      params: [workflowIds, newest, ids],
-    },
-    { sql: `DELETE FROM runs WHERE tenant_id = ? AND id ${inIds}`, params: [tenantId, ids] },
-  ]);
 }
 
 /**
@@ -90,7 +66,7 @@ export async function pruneExpiredRuns(
         .limit(Math.min(chunk, left))
         .all();
       if (!expired.length) break;
-      await pruneChunk(db, t.id, expired);
+      await deleteLegacyRuns(db, t.id, expired);
       pruned += expired.length;
       left -= expired.length;
       touchedThis = true;

@@ -2,13 +2,15 @@
  * The Explorer's view of runs. A run object flushes its summary, changed steps and new
  * audit entries to its tenant's run index (run-index/) in one request per flush,
  * coalescing bursts of step events; the run's details (trigger event, step inputs,
- * outputs, attempt logs) are read from the run object itself. Nothing here touches D1.
+ * outputs, attempt logs) are read from the run object itself, or for a run recorded in D1
+ * before the index, from what was imported with it. Nothing here touches D1.
  */
 import { AppError } from '../errors';
 import type { Env } from '../env';
-import type { IndexBatch, RunPageQuery, RunSummary } from '../run-index/index-types';
+import type { IndexBatch, LegacyRecord, RunPageQuery, RunSummary } from '../run-index/index-types';
 import { runIndex } from '../run-index/run-index-stub';
 import { runStubOrNull } from '../triggers/start-run';
+import { legacyDetail } from './legacy-detail';
 import { capValue, MAX_RECORDED_BYTES } from './limits';
 import type { RunView } from './run-coordinator';
 import type { AuditItem, RunState } from './run-state';
@@ -96,29 +98,52 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
 }
 
 /**
- * The run's state from its own object, if it is this tenant's: another tenant's run, an
- * unknown id and an id that cannot name a run object are all `run_not_found`.
+ * Where a run's detail is read: its own object's state, or, for a run recorded in D1 before
+ * the run index whose object holds no usable state, the record the minute cron imported with
+ * it into the tenant's index (legacy-import.ts).
  */
-export async function findRun(env: Env, tenantId: string, runId: string): Promise<RunView> {
-  const view = await viewOf(env, tenantId, runId);
-  if (!view) throw new AppError('run_not_found', 'Run not found');
-  return view;
+export type FoundRun = { view: RunView } | { legacy: LegacyRecord };
+
+/**
+ * The run, if it is this tenant's: another tenant's run, an unknown id and an id that
+ * cannot name a run object are all `run_not_found`.
+ */
+export async function findRun(env: Env, tenantId: string, runId: string): Promise<FoundRun> {
+  const found = await lookupRun(env, tenantId, runId);
+  if (!found) throw new AppError('run_not_found', 'Run not found');
+  return found;
 }
 
-export async function viewOf(env: Env, tenantId: string, runId: string): Promise<RunView | null> {
-  // An id that cannot name a run object is no run.
+async function lookupRun(env: Env, tenantId: string, runId: string): Promise<FoundRun | null> {
+  // An id that cannot name a run object is no run (ids before and after 9afc50b both can).
   const stub = runStubOrNull(env, runId);
   if (!stub) return null;
+  const index = runIndex(env, tenantId);
   // A run its index removed (retention, workflow deleted) is gone, also before its object is purged.
-  const [view, forgotten] = await Promise.all([
-    stub.snapshot() as Promise<RunView | null>,
-    runIndex(env, tenantId).forgotten(runId),
+  const [snap, forgotten] = await Promise.all([
+    (stub.snapshot() as Promise<RunView | null>).then(
+      (view) => ({ view, error: null }),
+      (error: unknown) => ({ view: null, error }),
+    ),
+    index.forgotten(runId),
   ]);
-  return view && !forgotten && view.state.tenant.id === tenantId ? view : null;
+  if (forgotten) return null;
+  if (snap.view) return snap.view.state.tenant.id === tenantId ? { view: snap.view } : null;
+  // No state (or one its object cannot load): only a run imported from D1 has a record to
+  // fall back on, and only in its own tenant's index.
+  const legacy = await index.legacyRun(runId);
+  if (legacy) return { legacy };
+  if (snap.error) throw snap.error;
+  return null;
 }
 
-/** GET /api/runs/{id}: the run and every step that became ready, recorded data capped at 16 KB each. */
-export function runDetail(view: RunView) {
+/** GET /api/runs/{id}, from wherever the run was found. */
+export function runDetail(found: FoundRun) {
+  return 'view' in found ? objectDetail(found.view) : legacyDetail(found.legacy);
+}
+
+/** A run's detail from its object: the run and every step that became ready, recorded data capped at 16 KB each. */
+function objectDetail(view: RunView) {
   const { state, outputs } = view;
   const steps = Object.values(state.steps)
     .filter((s) => s.seq !== undefined || s.status !== 'pending')
