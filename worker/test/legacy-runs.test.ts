@@ -19,7 +19,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { uniquePath } from '../../connectors/testing/stub-client';
 import { createApp } from '../src/app';
 import worker from '../src/index';
-import { importLegacyRuns, STATELESS_RUN_ERROR } from '../src/run/legacy-import';
+import { importLegacyRuns, indexChunk, STATELESS_RUN_ERROR } from '../src/run/legacy-import';
+import { readLegacyRuns } from '../src/run/legacy-rows';
 import type { RunIndex } from '../src/run-index/run-index';
 import { runIndex } from '../src/run-index/run-index-stub';
 import { DAY_MS, DEFAULT_RUN_RETENTION_DAYS } from '../src/tenants/settings';
@@ -413,6 +414,27 @@ describe('runs recorded in D1 before the run index', () => {
     const listed = (await page()).runs.map((r: { id: string }) => r.id);
     for (const id of interrupted) expect(listed.filter((x: string) => x === id)).toHaveLength(1);
     expect(await importLegacyRuns(env, now)).toMatchObject({ runs: 0, added: 0 });
+  });
+
+  it('forgets a chunk whose workflow was deleted while the chunk was on its way to the index', async () => {
+    const d = await workspace('Legacy D');
+    await publish(d, apiFlow('doomed', [{ id: 'shape', type: 'transform', output: {} }]));
+    const tenantD = d.owner.tenant.id;
+    const now = Date.now();
+    const ids = [
+      await plantLegacyRun(tenantD, { workflow: 'doomed', status: 'succeeded', createdAt: now - 60_000 }),
+      await plantLegacyRun(tenantD, { workflow: 'doomed', status: 'failed', createdAt: now - 120_000 }),
+    ];
+    // The import has read its chunk from D1 when the workflow is deleted (its runs are not in
+    // the index yet, so the delete's own forget finds nothing); the chunk then reaches the index.
+    const chunk = await readLegacyRuns(env.DB, tenantD, 50);
+    expect(chunk.map((r) => r.run.id).sort()).toEqual([...ids].sort());
+    const deleted = await call('DELETE', '/api/workflows/doomed', { token: d.token });
+    expect(deleted.status).toBe(200);
+    await indexChunk(env, tenantD, chunk);
+    expect(await listAll(d)).toEqual([]);
+    for (const id of ids) expect((await call('GET', `/api/runs/${id}`, { token: d.token })).status).toBe(404);
+    expect(await legacyRowsLeft(ids)).toBe(0);
   });
 
   it('spreads a backlog larger than the budget over several ticks, newest first', async () => {

@@ -71,7 +71,6 @@ export async function importLegacyRuns(
   if (!all.length) return result;
   const start = Math.floor(now / 60_000) % all.length;
   const order = [...all.slice(start), ...all.slice(0, start)];
-  const db = createDb(env.DB);
   const deadline = Date.now() + timeMs;
   let left = budget;
   let stopped = false;
@@ -86,12 +85,10 @@ export async function importLegacyRuns(
         const take = Math.min(chunk, left);
         const runs = await readLegacyRuns(env.DB, tenantId, take);
         if (!runs.length) break;
-        const settled = await settleAll(env, tenantId, runs);
-        for (const part of requests(settled))
-          result.added += await runIndex(env, tenantId).importLegacy(tenantId, part);
+        result.added += await indexChunk(env, tenantId, runs);
         // Only after the index has them: until then the D1 rows are the runs' only record.
         await deleteLegacyRuns(
-          db,
+          createDb(env.DB),
           tenantId,
           runs.map((r) => ({ id: r.run.id, workflowId: r.run.workflowId, createdAt: r.run.createdAt })),
         );
@@ -116,6 +113,31 @@ export async function importLegacyRuns(
   }
   result.more ||= stopped;
   return result;
+}
+
+/**
+ * Step 2 for one chunk read from D1; returns how many runs the index did not have. A
+ * workflow deleted meanwhile forgot its runs in the index before this chunk reached it
+ * (workflow-lifecycle.ts): its runs just written are forgotten again here, and the delete
+ * forgets once more after its D1 batch, so whichever of the two comes last cleans up.
+ */
+export async function indexChunk(env: Env, tenantId: string, runs: LegacyRun[]): Promise<number> {
+  const index = runIndex(env, tenantId);
+  let added = 0;
+  for (const part of requests(await settleAll(env, tenantId, runs))) added += await index.importLegacy(tenantId, part);
+  for (const workflow of await deletedWorkflows(env.DB, tenantId, runs)) await index.forgetWorkflow(workflow);
+  return added;
+}
+
+/** The chunk's workflows that D1 no longer has. */
+async function deletedWorkflows(d1: D1Database, tenantId: string, runs: LegacyRun[]) {
+  const refs = new Map(runs.map((r) => [r.run.workflowId, r.run.workflowKey]));
+  const { results } = await d1
+    .prepare('SELECT id FROM workflows WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))')
+    .bind(tenantId, JSON.stringify([...refs.keys()]))
+    .all<{ id: string }>();
+  for (const { id } of results) refs.delete(id);
+  return [...refs].map(([id, key]) => ({ id, key }));
 }
 
 /** Each run ready for its index: steps' data capped as the Explorer shows it, unfinished runs settled. */
