@@ -339,6 +339,27 @@ describe('what a run object writes at each event', () => {
     expect(view.state.status).toBe('succeeded');
   });
 
+  it('stores the input again when an emptied object (retention purged it) starts a run once more', async () => {
+    await publish(ws, {
+      key: 'hot_restart',
+      name: 'hot_restart',
+      trigger: { type: 'api' },
+      steps: [{ id: 'done', type: 'transform', output: { n: '{{ trigger.body.n }}' } }],
+    });
+    const runId = await startRun(ws, 'hot_restart', { n: 3 });
+    expect((await waitForRun(runId, auth())).status).toBe('succeeded');
+    const stub = runObject(runId);
+    const { state } = (await stub.snapshot()) as unknown as RunView;
+    expect(await stub.purge()).toBe(true);
+    // The same instance starts a run again (the object is named after what makes a run unique).
+    const init = { ...state, createdAt: Date.now() };
+    await stub.start(init as unknown as Parameters<RunCoordinator['start']>[0]);
+    await evictDurableObject(stub as unknown as DurableObjectStub<RunCoordinator>);
+    const view = (await runObject(runId).snapshot()) as unknown as RunView;
+    expect(view.state.trigger.body).toEqual({ n: 3 });
+    expect(view.state.runId).toBe(runId);
+  });
+
   it('loads a run stored before the layout (everything under state) and moves its input apart at its next event', async () => {
     await publish(ws, {
       key: 'hot_old_layout',

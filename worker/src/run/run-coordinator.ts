@@ -412,6 +412,7 @@ export class RunCoordinator extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
+    this.inputStored = false;
     this.state = null;
     this.outputs = {};
     this.wf = null;
