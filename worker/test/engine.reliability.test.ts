@@ -62,6 +62,45 @@ describe('retries', () => {
     expect(second.startedAt).toBeGreaterThanOrEqual(first.nextAttemptAt);
   });
 
+  it('fails the step, saying why, when a Retry-After asks for longer than a day (it does not park the run for decades)', async () => {
+    const path = uniquePath();
+    await script(path, [
+      { status: 503, headers: { 'retry-after': '999999999' } },
+      { status: 200, body: { ok: true } },
+    ]);
+    await publish(
+      ws,
+      apiFlow('retry_forever', [
+        http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 5, initialDelayMs: 10 } }),
+      ]),
+    );
+    const run = await waitForRun(await startRun(ws, 'retry_forever', {}), auth());
+    expect(run.status).toBe('failed');
+    expect(run.steps[0].attempts).toBe(1);
+    expect(run.steps[0].error.message).toMatch(
+      /not retried: the remote side asked to wait 277778 hours, more than the 24 a step waits/,
+    );
+    expect(await requests(path)).toHaveLength(1);
+  });
+
+  it('waits for a Retry-After of up to a day', async () => {
+    const path = uniquePath();
+    await script(path, [{ status: 429, headers: { 'retry-after': '86400' } }]);
+    await publish(
+      ws,
+      apiFlow('retry_day', [http('call', `${env.STUB_URL}${path}`, { retry: { maxAttempts: 2, initialDelayMs: 10 } })]),
+    );
+    const runId = await startRun(ws, 'retry_day', {});
+    let step: any;
+    for (let i = 0; i < 100 && step?.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      step = (await call('GET', `/api/runs/${runId}`, auth())).json.steps?.[0];
+    }
+    expect(step.status).toBe('waiting');
+    const [first] = step.attemptLog;
+    expect(first.nextAttemptAt - first.finishedAt).toBeGreaterThanOrEqual(86_400_000);
+  });
+
   it('fails the run at once on a 400, with message and stack for the Explorer', async () => {
     const path = uniquePath();
     await script(path, [{ status: 400, body: { error: 'customer_id is required' } }]);

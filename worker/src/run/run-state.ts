@@ -13,7 +13,7 @@ import {
   type AttemptTiming,
   type QueueBacklog,
 } from './attempt-deadlines';
-import { retryDelayMs } from './backoff';
+import { MAX_RETRY_AFTER_MS, retryAfterTooLong, retryDelayMs } from './backoff';
 import { utf8Bytes } from '../lib/json-limits';
 import { capText, capValue, fitsBytes, MAX_MESSAGE_BYTES, MAX_RECORDED_BYTES } from './limits';
 import { evaluateRule, RuleError } from './rules';
@@ -443,7 +443,8 @@ export function applyResult(
   }
   const maxAttempts = def.retry?.maxAttempts ?? 1;
   log.error = { message: capText(result.error.message, 1024)!, retryable: result.error.retryable };
-  if (result.error.retryable && step.attempt < maxAttempts) {
+  const tooLong = result.error.retryable && retryAfterTooLong(result.error.retryAfterMs);
+  if (result.error.retryable && step.attempt < maxAttempts && !tooLong) {
     const wakeAt = now + retryDelayMs(def.retry!, step.attempt, result.error.retryAfterMs);
     log.outcome = 'retrying';
     log.nextAttemptAt = wakeAt;
@@ -455,9 +456,11 @@ export function applyResult(
     return true;
   }
   log.outcome = 'failed';
-  const exhausted = result.error.retryable
-    ? ` (gave up after ${step.attempt} attempt${step.attempt > 1 ? 's' : ''})`
-    : '';
+  const exhausted = tooLong
+    ? ` (not retried: the remote side asked to wait ${Math.round(result.error.retryAfterMs! / 3_600_000)} hours, more than the ${MAX_RETRY_AFTER_MS / 3_600_000} a step waits)`
+    : result.error.retryable
+      ? ` (gave up after ${step.attempt} attempt${step.attempt > 1 ? 's' : ''})`
+      : '';
   failStep(state, step, { ...result.error, message: result.error.message + exhausted }, now);
   audit(state, 'step.attempt', now, { ...ctx, outcome: 'failed', error: log.error.message });
   finishIfDone(state, now);
