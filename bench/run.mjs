@@ -74,8 +74,10 @@ try {
   log(
     `stub server on ${stub.url}; ${opts.webhooks} webhooks per batch size, concurrency ${opts.concurrency}, batch sizes ${opts.batchSizes.join(', ')}`,
   );
+  // Throughput and latency on the stack as `npm run dev` runs it (no operation counters),
+  // then the peer right after, then the same load again on a metered stack for the counts.
   for (const batchSize of opts.batchSizes) {
-    const row = await runRow({ snapshot, batchSize, opts, stub, log });
+    const row = await runRow({ snapshot, batchSize, opts, stub, log, metered: false });
     rows.push(row);
     const { main } = renderTables([row]);
     log(`batch size ${batchSize} done:\n${main}`);
@@ -85,6 +87,20 @@ try {
     const port = 20000 + Math.floor(Math.random() * 20000);
     peer = await runPeerRow({ opts, stub, log, port, stubRequests, stubReset });
   }
+  if (opts.meter)
+    for (const row of rows) {
+      const counted = await runRow({ snapshot, batchSize: row.batchSize, opts, stub, log, metered: true });
+      row.cost = counted.cost;
+      // What the counters cost, and the metered pass's own check that nothing was lost.
+      row.meteredPass = {
+        acksPerSecond: counted.webhooks.perSecond,
+        runsPerSecond: counted.runs.perSecond,
+        lost: counted.runs.lost,
+        failed: counted.runs.failed,
+        stubMatchesSucceeded: counted.stub.matchesSucceeded,
+        doInstancesPerRun: counted.cost?.counts?.doInstances ?? null,
+      };
+    }
 } catch (e) {
   failure = e;
 } finally {
@@ -116,6 +132,12 @@ if (rows.length && !stopping) {
       '\nBilled operations per run (AUTOMATE_METER counters; CPU is the local workerd process per run, an upper bound) and $ per million runs at list prices\n',
     );
     console.log(cost);
+    for (const r of rows.filter((x) => x.meteredPass)) {
+      const m = r.meteredPass;
+      console.log(
+        `(batch ${r.batchSize}: counted on a second stack under the same load, with the counters on: ${m.acksPerSecond} acks/s, ${m.runsPerSecond} runs/s, ${m.lost} lost, ${m.failed} failed; the throughput above is without them)`,
+      );
+    }
   }
   if (peer) {
     const w = peer.webhooks;
@@ -145,6 +167,7 @@ if (rows.length && !stopping) {
       quick: opts.quick,
       profile: opts.profile,
       idleSamples: opts.idleSamples,
+      meteredPass: opts.meter,
     },
     totalSeconds,
     complete: !failure && rows.length === opts.batchSizes.length,

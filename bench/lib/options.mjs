@@ -17,6 +17,9 @@ const USAGE = `Usage: npm run bench -- [options]
                          phase and drain (wrangler's inspector, Chrome DevTools Protocol); writes a
                          summary by function, file and kind to bench/results/profile-b<N>.json.
                          Profiling slows the stack: do not compare a profiled row's throughput
+  --no-meter             Skip the metered pass (each row's same load again on a stack with the
+                         operation counters, for the cost table; throughput is always measured
+                         without them, as \`npm run dev\` runs)
   --idle-samples N       Webhooks sent one at a time on the idle stack before the load, each
                          followed to its finish, for the idle latency breakdown (default: 10)
   -h, --help             This text`;
@@ -44,6 +47,7 @@ export function parseOptions(argv) {
         out: { type: 'string' },
         peer: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'no-meter': { type: 'boolean', default: false },
         'idle-samples': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -88,6 +92,7 @@ export function parseOptions(argv) {
     out: values.out,
     peer: values.peer ?? null,
     profile: values.profile,
+    meter: !values['no-meter'],
     idleSamples,
   };
 }

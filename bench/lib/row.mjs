@@ -191,9 +191,15 @@ function scanLog(text) {
   };
 }
 
-export async function runRow({ snapshot, batchSize, opts, stub, log }) {
-  log(`batch size ${batchSize}: starting wrangler dev (fresh D1, DO and Queue state)`);
-  const stack = await startStack({ snapshot, batchSize, port: opts.port });
+/**
+ * One pass of a row on a fresh stack. `metered`: the pass that counts operations (its
+ * throughput is lower: the counters wrap every binding and storage call); the other pass
+ * measures throughput and latency on the stack as `npm run dev` runs it.
+ */
+export async function runRow({ snapshot, batchSize, opts, stub, log, metered }) {
+  const pass = metered ? 'metered pass' : 'throughput pass';
+  log(`batch size ${batchSize}, ${pass}: starting wrangler dev (fresh D1, DO and Queue state)`);
+  const stack = await startStack({ snapshot, batchSize, port: opts.port, metered });
   try {
     const base = stack.baseUrl;
     const publicPort = Number(new URL(base).port);
@@ -214,11 +220,11 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
     const hz = await closedLoop(base, N, C, () => ({ path: '/healthz' }));
     const cpu1 = cpuSnapshot(stack.pid, publicPort);
     const hzOk = hz.results.filter((r) => r.status === 200).length;
-    const meter0 = await readMeter(base);
+    const meter0 = metered ? await readMeter(base) : null;
 
     log(`batch size ${batchSize}: POST /hooks/${hookId.slice(0, 8)}... x ${N} signed, at concurrency ${C}`);
     const tag = `b${batchSize}`;
-    const profiler = opts.profile ? await startProfile(stack.inspectorPort) : null;
+    const profiler = opts.profile && !metered ? await startProfile(stack.inspectorPort) : null;
     const wh = await closedLoop(base, N, C, (i) => delivery(hookId, hookSecret, i, tag));
     const cpu2 = cpuSnapshot(stack.pid, publicPort);
     const acked = [];
@@ -244,17 +250,21 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
 
     // First wait on the counters (reading them costs nothing), so that the Explorer polls
     // below, which do cost D1 reads, fall outside the metered window.
-    log(`batch size ${batchSize}: ${acked.length} acked; waiting for the stack to go quiet (operation counters)`);
-    let lastMeterLog = Date.now();
-    const quiet = await waitQuiet(base, meter0, {
-      deadline: lastAck + opts.drainTimeoutS * 1000,
-      onPoll: (d) => {
-        if (Date.now() - lastMeterLog < 10_000) return;
-        lastMeterLog = Date.now();
-        log(`batch size ${batchSize}:   ${d.queue.acks} of ${d.queue.messagesSent} step messages acked`);
-      },
-    });
-    const meterDelta = diff(meter0, quiet.meter);
+    let quiet = null;
+    let meterDelta = null;
+    if (metered) {
+      log(`batch size ${batchSize}: ${acked.length} acked; waiting for the stack to go quiet (operation counters)`);
+      let lastMeterLog = Date.now();
+      quiet = await waitQuiet(base, meter0, {
+        deadline: lastAck + opts.drainTimeoutS * 1000,
+        onPoll: (d) => {
+          if (Date.now() - lastMeterLog < 10_000) return;
+          lastMeterLog = Date.now();
+          log(`batch size ${batchSize}:   ${d.queue.acks} of ${d.queue.messagesSent} step messages acked`);
+        },
+      });
+      meterDelta = diff(meter0, quiet.meter);
+    }
     const profile = profiler
       ? summariseProfile(await profiler.stop(), { bundlePath: snapshot.paths.main, runs: distinctRuns.size })
       : null;
@@ -335,20 +345,21 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
         (sum, p) => (p && sum !== null ? sum + (p.stack['workerd (worker)'] ?? 0) * p.wallSeconds * 1000 : null),
         0,
       );
-    const cost = distinctRuns.size
-      ? {
-          ...costPerRun(meterDelta, distinctRuns.size, {
-            cpuMsPerRun: workerCpuMs === null ? null : workerCpuMs / distinctRuns.size,
-          }),
-          meterTimedOut: quiet.timedOut,
-          d1ByStatement: d1Breakdown(meterDelta, distinctRuns.size),
-          doSqlByStatement: doSqlBreakdown(meterDelta, distinctRuns.size),
-          doMethods: Object.fromEntries(
-            Object.entries(meterDelta.byMethod ?? {}).map(([k, v]) => [k, round(v / distinctRuns.size, 3)]),
-          ),
-          raw: meterDelta,
-        }
-      : null;
+    const cost =
+      metered && distinctRuns.size
+        ? {
+            ...costPerRun(meterDelta, distinctRuns.size, {
+              cpuMsPerRun: workerCpuMs === null ? null : workerCpuMs / distinctRuns.size,
+            }),
+            meterTimedOut: quiet.timedOut,
+            d1ByStatement: d1Breakdown(meterDelta, distinctRuns.size),
+            doSqlByStatement: doSqlBreakdown(meterDelta, distinctRuns.size),
+            doMethods: Object.fromEntries(
+              Object.entries(meterDelta.byMethod ?? {}).map(([k, v]) => [k, round(v / distinctRuns.size, 3)]),
+            ),
+            raw: meterDelta,
+          }
+        : null;
     const wlog = scanLog(readFileSync(stack.logFile, 'utf8'));
     const lost = distinctRuns.size - finished.length;
     let keptLog = null;
@@ -359,6 +370,7 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
 
     return {
       batchSize,
+      metered: Boolean(metered),
       loadavgBefore: loadavg,
       idleSingleWebhook: idle,
       idleLatency: idleRuns,
@@ -400,13 +412,15 @@ export async function runRow({ snapshot, batchSize, opts, stub, log }) {
       },
       breakdown: samples,
       cost,
+      // The Worker's workerd CPU per run over the webhook and drain phases of this pass.
+      cpuMsPerRun: workerCpuMs === null || !distinctRuns.size ? null : round(workerCpuMs / distinctRuns.size, 2),
       consumer: wlog,
       cpu: { healthz: cpuBetween(cpu0, cpu1), webhooks: cpuBetween(cpu1, cpu2), drain: cpuBetween(cpu2, cpu3) },
       profile,
       keptLog,
     };
   } finally {
-    log(`batch size ${batchSize}: stopping wrangler dev`);
+    log(`batch size ${batchSize}, ${pass}: stopping wrangler dev`);
     await stack.stop();
   }
 }

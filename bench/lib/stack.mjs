@@ -145,9 +145,13 @@ export async function snapshotCode({ log = () => {} } = {}) {
   }
 }
 
-/** Starts the stack for one row; returns { baseUrl, pid, inspectorPort, dir, logFile, stop(), kill() }. */
-export async function startStack({ snapshot, batchSize, port }) {
-  const dir = mkdtempSync(path.join(snapshot.dir, `row-b${batchSize}-`));
+/**
+ * Starts the stack for one row; returns { baseUrl, pid, inspectorPort, dir, logFile, stop(), kill() }.
+ * `metered`: with the operation counters (AUTOMATE_METER, worker/src/meter/), which cost the
+ * stack throughput; without, the stack is what `npm run dev` runs.
+ */
+export async function startStack({ snapshot, batchSize, port, metered }) {
+  const dir = mkdtempSync(path.join(snapshot.dir, `row-b${batchSize}${metered ? '-metered' : ''}-`));
   const persistTo = path.join(dir, 'persist');
   mkdirSync(persistTo);
   const config = path.join(dir, 'wrangler.toml');
@@ -202,8 +206,7 @@ export async function startStack({ snapshot, batchSize, port }) {
         '--var',
         `AUTOMATE_MASTER_KEY:${masterKey}`,
         // Counts billed operations per run (worker/src/meter/), read at /__meter; never set in production.
-        '--var',
-        'AUTOMATE_METER:1',
+        ...(metered ? ['--var', 'AUTOMATE_METER:1'] : []),
       ],
     }).then((d) => (dev = d));
     await spawning;
