@@ -16,6 +16,7 @@
  * import (no cursor or marker to keep). Work per tick is bounded like retention's.
  */
 import { createDb } from '../db/client';
+import { chunkBySize } from '../lib/chunk-by-size';
 import type { Env } from '../env';
 import type { LegacyRun } from '../run-index/index-types';
 import { runIndex } from '../run-index/run-index-stub';
@@ -124,7 +125,8 @@ export async function importLegacyRuns(
 export async function indexChunk(env: Env, tenantId: string, runs: LegacyRun[]): Promise<number> {
   const index = runIndex(env, tenantId);
   let added = 0;
-  for (const part of requests(await settleAll(env, tenantId, runs))) added += await index.importLegacy(tenantId, part);
+  for (const part of chunkBySize(await settleAll(env, tenantId, runs), sizeOf, REQUEST_BYTES))
+    added += await index.importLegacy(tenantId, part);
   for (const workflow of await deletedWorkflows(env.DB, tenantId, runs)) await index.forgetWorkflow(workflow);
   return added;
 }
@@ -218,25 +220,6 @@ function capSteps(run: LegacyRun): LegacyRun {
 function capJson(text: string | null): string | null {
   if (text === null || text.length <= MAX_RECORDED_BYTES) return text;
   return JSON.stringify(capValue(JSON.parse(text), MAX_RECORDED_BYTES));
-}
-
-/** Splits runs into index requests of at most REQUEST_BYTES (a run alone may exceed none). */
-function requests(runs: LegacyRun[]): LegacyRun[][] {
-  const out: LegacyRun[][] = [];
-  let current: LegacyRun[] = [];
-  let bytes = 0;
-  for (const run of runs) {
-    const size = sizeOf(run);
-    if (current.length && bytes + size > REQUEST_BYTES) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(run);
-    bytes += size;
-  }
-  if (current.length) out.push(current);
-  return out;
 }
 
 /** Roughly what a run weighs on the wire: its text fields (the rest is a few hundred bytes). */
