@@ -6,6 +6,7 @@
  */
 import type { LegacyRecord, LegacyRun, LegacyStep } from './index-types';
 import { INDEXED_STEP_STATUSES, runSummary } from './index-queries';
+import { type LegacyStepRow, legacyStepOf } from '../run/legacy-rows';
 
 /**
  * Writes one batch of legacy runs (the caller wraps it in a transaction). A run the index
@@ -96,20 +97,6 @@ function insertStep(sql: SqlStorage, runId: string, s: LegacyStep) {
     );
 }
 
-interface LegacyStepRow {
-  step_id: string;
-  type: string;
-  status: string;
-  attempts: number;
-  seq: number;
-  attempt_log: string | null;
-  input: string | null;
-  output: string | null;
-  error: string | null;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
 /** An imported run's summary, trigger event and steps (in the order they became ready), or null. */
 export function legacyRecord(sql: SqlStorage, runId: string): LegacyRecord | null {
   const head = sql
@@ -124,18 +111,6 @@ export function legacyRecord(sql: SqlStorage, runId: string): LegacyRecord | nul
       runId,
     )
     .toArray()
-    .map((s) => ({
-      stepId: s.step_id,
-      type: s.type,
-      status: s.status,
-      attempts: s.attempts,
-      seq: s.seq,
-      attemptLog: s.attempt_log,
-      input: s.input,
-      output: s.output,
-      error: s.error,
-      startedAt: s.started_at,
-      finishedAt: s.finished_at,
-    }));
+    .map(legacyStepOf);
   return { run, trigger: head.trigger, steps };
 }

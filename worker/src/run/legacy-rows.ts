@@ -70,8 +70,8 @@ interface RunRow {
   updated_at: number;
 }
 
-interface StepRow {
-  run_id: string;
+/** A step as `run_steps` held it; the run index keeps the same columns in `legacy_steps`. */
+export interface LegacyStepRow {
   step_id: string;
   type: string;
   status: string;
@@ -101,7 +101,9 @@ export async function readLegacyRuns(d1: D1Database, tenantId: string, limit: nu
     .all<RunRow>();
   if (!runs.length) return [];
   const ids = JSON.stringify(runs.map((r) => r.id));
-  const [steps, audit] = await d1.batch<StepRow | { id: string; run_id: string; at: number; context: string | null }>([
+  const [steps, audit] = await d1.batch<
+    (LegacyStepRow & { run_id: string }) | { id: string; run_id: string; at: number; context: string | null }
+  >([
     d1
       .prepare(
         `SELECT run_id, step_id, type, status, attempts, seq, attempt_log, input, output, error, started_at, finished_at
@@ -115,7 +117,7 @@ export async function readLegacyRuns(d1: D1Database, tenantId: string, limit: nu
       )
       .bind(tenantId, ids),
   ]);
-  const stepsOf = groupBy(steps.results as StepRow[]);
+  const stepsOf = groupBy(steps.results as (LegacyStepRow & { run_id: string })[]);
   const auditOf = groupBy(audit.results as { id: string; run_id: string; at: number; context: string | null }[]);
   return runs.map((r) => ({
     run: {
@@ -135,12 +137,12 @@ export async function readLegacyRuns(d1: D1Database, tenantId: string, limit: nu
       inFlight: false,
     },
     trigger: r.trigger,
-    steps: (stepsOf.get(r.id) ?? []).map(stepOf),
+    steps: (stepsOf.get(r.id) ?? []).map(legacyStepOf),
     audit: (auditOf.get(r.id) ?? []).map((a) => ({ id: a.id, at: a.at, context: a.context })),
   }));
 }
 
-function stepOf(s: StepRow): LegacyStep {
+export function legacyStepOf(s: LegacyStepRow): LegacyStep {
   return {
     stepId: s.step_id,
     type: s.type,
