@@ -144,6 +144,10 @@ if (rows.length && !stopping) {
     console.log(
       `\nPeer ${peer.peer} (same load): ${w.acked}/${w.requests} acked, ${w.perSecond} acks/s, ack p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms, ${peer.runs.perSecond} runs/s, ${peer.runs.lost} lost\n`,
     );
+    if (w.acked < w.requests)
+      console.log(
+        `! n8n refused ${w.requests - w.acked} of ${w.requests} webhooks (${JSON.stringify(w.refused)}): the ratio rows below are void`,
+      );
     for (const r of rows)
       console.log(
         `ratio Automate (batch ${r.batchSize}) / n8n: acks/s ${(r.webhooks.perSecond / w.perSecond).toFixed(2)}x, runs/s ${(r.runs.perSecond / peer.runs.perSecond).toFixed(2)}x, ack p99 ${(r.webhooks.p99Ms / w.p99Ms).toFixed(2)}x`,

@@ -168,6 +168,15 @@ export async function runPeerRow({ opts, stub, log, port, stubRequests, stubRese
       };
     });
     const acked = wh.results.filter((r) => r.status === 200);
+    // What n8n answered instead, so that a row with refusals says why (a few bodies kept).
+    const refused = {};
+    for (const r of wh.results.filter((x) => x.status !== 200)) {
+      const key = r.status === 0 ? 'network' : String(r.status);
+      refused[key] ??= { count: 0, bodies: [] };
+      refused[key].count++;
+      if (refused[key].bodies.length < 3) refused[key].bodies.push(String(r.body ?? '').slice(0, 200));
+    }
+    if (Object.keys(refused).length) log(`n8n refused ${N - acked.length} of ${N}: ${JSON.stringify(refused)}`);
     const firstAck = Math.min(...acked.map((r) => r.end));
     const lastAck = Math.max(...acked.map((r) => r.end));
     const deadline = lastAck + opts.drainTimeoutS * 1000;
@@ -188,6 +197,7 @@ export async function runPeerRow({ opts, stub, log, port, stubRequests, stubRese
         perSecond: round(acked.length / (wh.wallMs / 1000), 1),
         p50Ms: round(lat.p50),
         p99Ms: round(lat.p99),
+        refused,
       },
       runs: {
         finished: reqB.length,
