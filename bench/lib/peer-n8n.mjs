@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -115,7 +115,16 @@ export async function startN8n({ port, stubUrl, log }) {
   writeFileSync(file, JSON.stringify([n8nWorkflow(stubUrl)]));
   await run(process.execPath, [n8nBin(), 'import:workflow', `--input=${file}`], { env });
   await run(process.execPath, [n8nBin(), 'update:workflow', '--all', '--active=true'], { env });
-  const child = spawn(process.execPath, [n8nBin(), 'start'], { env, detached: true, stdio: 'ignore' });
+  // n8n's own output, kept when it refuses webhooks (keepLog).
+  const logFile = path.join(home, 'n8n.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [n8nBin(), 'start'], { env, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  const keepLog = () => {
+    const kept = path.join(os.tmpdir(), `automate-bench-n8n-${Date.now()}.log`);
+    copyFileSync(logFile, kept);
+    return kept;
+  };
   const stop = async () => {
     try {
       process.kill(-child.pid, 'SIGINT');
@@ -147,7 +156,7 @@ export async function startN8n({ port, stubUrl, log }) {
     await sleep(500);
   }
   log(`n8n is up on ${base}`);
-  return { base, stop };
+  return { base, stop, keepLog };
 }
 
 /** The same closed loop against n8n, then waits until the stub saw every run's second call. */
@@ -176,7 +185,8 @@ export async function runPeerRow({ opts, stub, log, port, stubRequests, stubRese
       refused[key].count++;
       if (refused[key].bodies.length < 3) refused[key].bodies.push(String(r.body ?? '').slice(0, 200));
     }
-    if (Object.keys(refused).length) log(`n8n refused ${N - acked.length} of ${N}: ${JSON.stringify(refused)}`);
+    const keptLog = Object.keys(refused).length ? n8n.keepLog() : null;
+    if (keptLog) log(`n8n refused ${N - acked.length} of ${N} (its log: ${keptLog}): ${JSON.stringify(refused)}`);
     const firstAck = Math.min(...acked.map((r) => r.end));
     const lastAck = Math.max(...acked.map((r) => r.end));
     const deadline = lastAck + opts.drainTimeoutS * 1000;
@@ -198,6 +208,7 @@ export async function runPeerRow({ opts, stub, log, port, stubRequests, stubRese
         p50Ms: round(lat.p50),
         p99Ms: round(lat.p99),
         refused,
+        keptLog,
       },
       runs: {
         finished: reqB.length,
