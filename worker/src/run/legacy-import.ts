@@ -22,7 +22,7 @@ import type { LegacyRun } from '../run-index/index-types';
 import { runIndex } from '../run-index/run-index-stub';
 import { runStubOrNull } from '../triggers/start-run';
 import { deleteLegacyRuns, readLegacyRuns } from './legacy-rows';
-import { capValue, MAX_RECORDED_BYTES } from './limits';
+import { capValue, fitsBytes, MAX_RECORDED_BYTES } from './limits';
 import type { RunView } from './run-coordinator';
 import { inFlightOf, summaryOf } from './run-records';
 
@@ -218,7 +218,7 @@ function capSteps(run: LegacyRun): LegacyRun {
 }
 
 function capJson(text: string | null): string | null {
-  if (text === null || text.length <= MAX_RECORDED_BYTES) return text;
+  if (text === null || fitsBytes(text, MAX_RECORDED_BYTES)) return text;
   return JSON.stringify(capValue(JSON.parse(text), MAX_RECORDED_BYTES));
 }
 
