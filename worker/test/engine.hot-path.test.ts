@@ -304,6 +304,43 @@ describe('a run that waits between events', () => {
   });
 });
 
+describe('a run object whose step waits in the Queue', () => {
+  const held = (instance: unknown) => (instance as { resident: unknown }).resident !== null;
+
+  it('stays in memory until a consumer claims the step, and not after the run ends', async () => {
+    const path = uniquePath();
+    await script(path, [{ status: 200, body: { ok: true } }]);
+    await publish(ws, {
+      key: 'hot_resident',
+      name: 'hot_resident',
+      trigger: { type: 'api' },
+      steps: [http('call', `${env.STUB_URL}${path}`)],
+    });
+    const runId = await startRun(ws, 'hot_resident', { n: 1 });
+    expect((await waitForRun(runId, auth())).status).toBe('succeeded');
+    const stub = runObject(runId) as unknown as DurableObjectStub<RunCoordinator>;
+    expect(await runInDurableObject(stub, held)).toBe(false);
+    // As when its step's message has just been sent again and waits in the Queue: the
+    // object's next event arms the timer that keeps it from eviction (a consumer here picks
+    // a fresh message up within milliseconds, so the test sets the state itself).
+    const { attemptId, send } = await runInDurableObject(stub, async (instance) => {
+      const run = (instance as unknown as { state: RunView['state'] }).state;
+      const step = run.steps.call;
+      const log = step.attempts.at(-1)!;
+      run.status = 'running';
+      step.status = 'queued';
+      log.sends = (log.sends ?? 1) + 1;
+      log.sentAt = Date.now();
+      await instance.nudge();
+      return { attemptId: step.attemptId!, send: log.sends };
+    });
+    expect(await runInDurableObject(stub, held)).toBe(true);
+    // The claim ends the wait: the object may be evicted as any idle one.
+    expect(await runObject(runId).claim(attemptId, send)).toBe(true);
+    expect(await runInDurableObject(stub, held)).toBe(false);
+  });
+});
+
 describe('what a run object writes at each event', () => {
   const storedKeys = (stub: DurableObjectStub<RunCoordinator>) =>
     runInDurableObject(stub, async (_i, state) => {

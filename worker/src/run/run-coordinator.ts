@@ -15,6 +15,7 @@ import { runIndex } from '../run-index/run-index-stub';
 import { indexBatch, inFlightOf, worthIndexing } from './run-records';
 import {
   applyResult,
+  awaitsPickup,
   claim,
   currentStepOf,
   initState,
@@ -46,6 +47,18 @@ const FLUSH_DEBOUNCE_MS = 50;
  */
 const PROGRESS_FLUSH_MS = 1_000;
 const CLAIM_FLUSH_DELAY_MS = 500;
+/**
+ * How long a run object stays in memory, at most, while an attempt of its run waits in the
+ * Queue. An idle object is evicted after 10 s (hibernated, in production), and the claim
+ * that ends a longer wait loads it again: its state read back, and locally its database
+ * files opened anew, which under a backlog doubled the objects constructed per run and was
+ * the largest single cost of a run (bench/README.md, "Objects kept while their step is
+ * queued"). A pending timer keeps the object (compatibility date 2026-10-01 on:
+ * `durable_object_io_tasks_prevent_eviction`). Production bills the held time as duration:
+ * nothing when a consumer picks the step up at once, at most 30 s x 128 MB = 3.75 GB-s per
+ * run when the Queue is behind.
+ */
+const RESIDENT_WHILE_QUEUED_MS = 30_000;
 /** See scheduleCleanPut. */
 const CLEAN_PUT_DELAY_MS = 2_000;
 
@@ -79,6 +92,8 @@ export class RunCoordinator extends DurableObject<Env> {
   private cleanPut: ReturnType<typeof setTimeout> | null = null;
   /** The run's `input` (trigger event, definition) is in storage (run-storage.ts): later puts leave it be. */
   private inputStored = false;
+  /** Keeps this object in memory while its run's attempt waits in the Queue (RESIDENT_WHILE_QUEUED_MS). */
+  private resident: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,6 +146,7 @@ export class RunCoordinator extends DurableObject<Env> {
   async claim(attemptId: string, send?: number): Promise<boolean> {
     if (!this.state) return false;
     const ok = claim(this.state, attemptId, Date.now(), send);
+    this.stayWhileQueued();
     if (ok) {
       await this.persist([]);
       // The attempt's deadline moved: from its pickup to its time limit.
@@ -227,7 +243,20 @@ export class RunCoordinator extends DurableObject<Env> {
     // alarm re-sends it at its pickup deadline.
     if (toSend.length) this.ctx.waitUntil(this.send(toSend));
     this.scheduleFlush(state.runDirty ? FLUSH_DEBOUNCE_MS : PROGRESS_FLUSH_MS);
+    this.stayWhileQueued();
     return claimed;
+  }
+
+  /** Arms or drops the timer that keeps this object resident while an attempt awaits its pickup. */
+  private stayWhileQueued() {
+    if (this.state && awaitsPickup(this.state)) {
+      this.resident ??= setTimeout(() => {
+        this.resident = null;
+      }, RESIDENT_WHILE_QUEUED_MS);
+    } else if (this.resident) {
+      clearTimeout(this.resident);
+      this.resident = null;
+    }
   }
 
   private async persist(outputIds: string[]) {
@@ -409,6 +438,8 @@ export class RunCoordinator extends DurableObject<Env> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.cancelCleanPut();
+    if (this.resident) clearTimeout(this.resident);
+    this.resident = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;

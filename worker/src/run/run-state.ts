@@ -532,6 +532,11 @@ export function overdueAttempts(state: RunState, now: number): StepState[] {
   return inFlight(state).filter((s) => attemptDeadline(latestAttempt(s)) <= now);
 }
 
+/** Whether an attempt of the run has been sent to the Queue and not yet picked up by a consumer. */
+export function awaitsPickup(state: RunState): boolean {
+  return inFlight(state).some((s) => awaitingPickup(latestAttempt(s)));
+}
+
 /** Whether an overdue attempt waits for its pickup: the run object then asks the Queue for its backlog. */
 export function pickupOverdue(overdue: StepState[]): boolean {
   return overdue.some((s) => awaitingPickup(latestAttempt(s)));
