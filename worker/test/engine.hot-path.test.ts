@@ -335,9 +335,15 @@ describe('a run object whose step waits in the Queue', () => {
       return { attemptId: step.attemptId!, send: log.sends };
     });
     expect(await runInDurableObject(stub, held)).toBe(true);
-    // The claim ends the wait: the object may be evicted as any idle one.
+    // Its index flush emptied the pending lists in memory. Held, it cannot be evicted with
+    // a stale copy, so they are not written back on their own (a put saved per queued run)...
+    const stored = () => runInDurableObject(stub, (_i, state) => state.storage.get<RunView['state']>('state'));
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await stored())!.runDirty).toBe(true);
+    // ...but with the claim, which ends the wait: the object may be evicted as any idle one.
     expect(await runObject(runId).claim(attemptId, send)).toBe(true);
     expect(await runInDurableObject(stub, held)).toBe(false);
+    expect((await stored())!.runDirty).toBe(false);
   });
 });
 

@@ -90,6 +90,8 @@ export class RunCoordinator extends DurableObject<Env> {
   private inFlightIndexed: boolean | null = null;
   /** Writes back the pending lists a flush emptied, unless the run's next event writes them first. */
   private cleanPut: ReturnType<typeof setTimeout> | null = null;
+  /** A clean put is owed once the object is no longer held resident (scheduleCleanPut). */
+  private cleanPutDeferred = false;
   /** The run's `input` (trigger event, definition) is in storage (run-storage.ts): later puts leave it be. */
   private inputStored = false;
   /** Keeps this object in memory while its run's attempt waits in the Queue (RESIDENT_WHILE_QUEUED_MS). */
@@ -252,10 +254,12 @@ export class RunCoordinator extends DurableObject<Env> {
     if (this.state && awaitsPickup(this.state)) {
       this.resident ??= setTimeout(() => {
         this.resident = null;
+        this.cleanPutIfDeferred();
       }, RESIDENT_WHILE_QUEUED_MS);
     } else if (this.resident) {
       clearTimeout(this.resident);
       this.resident = null;
+      this.cleanPutIfDeferred();
     }
   }
 
@@ -404,9 +408,16 @@ export class RunCoordinator extends DurableObject<Env> {
    * before an idle object is evicted: a copy reloaded with them still listed would send them
    * again. Nothing depends on it but cost: the index applies a repeated flush idempotently
    * (upserts; audit entries keyed by their content). A finished run's lists are left as they
-   * are; only a rare later event (a repeated delivery) repeats its last flush.
+   * are; only a rare later event (a repeated delivery) repeats its last flush. An object
+   * held resident while its step is queued (stayWhileQueued) defers it to the end of the hold.
    */
   private scheduleCleanPut() {
+    // Held resident, the object cannot be evicted before its claim, whose write carries the
+    // lists: no put of its own unless the hold ends some other way (cleanPutIfDeferred).
+    if (this.resident) {
+      this.cleanPutDeferred = true;
+      return;
+    }
     if (this.cleanPut) return;
     this.cleanPut = setTimeout(() => {
       this.cleanPut = null;
@@ -424,9 +435,16 @@ export class RunCoordinator extends DurableObject<Env> {
     }, CLEAN_PUT_DELAY_MS);
   }
 
+  private cleanPutIfDeferred() {
+    if (!this.cleanPutDeferred) return;
+    this.cleanPutDeferred = false;
+    this.scheduleCleanPut();
+  }
+
   private cancelCleanPut() {
     if (this.cleanPut) clearTimeout(this.cleanPut);
     this.cleanPut = null;
+    this.cleanPutDeferred = false;
   }
 
   /**
