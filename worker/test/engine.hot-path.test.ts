@@ -15,6 +15,7 @@ import { createApp } from '../src/app';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requests, script, uniquePath } from '../../connectors/testing/stub-client';
 import { REPORT_MARGIN_MS } from '../src/run/attempt-deadlines';
+import { lastUnpickedSend } from '../src/run/run-state';
 import type { Reported, RunCoordinator, RunView } from '../src/run/run-coordinator';
 import type { Env } from '../src/env';
 import { startDueSchedules } from '../src/triggers/due-schedules';
@@ -344,6 +345,22 @@ describe('a run object whose step waits in the Queue', () => {
     expect(await runObject(runId).claim(attemptId, send)).toBe(true);
     expect(await runInDurableObject(stub, held)).toBe(false);
     expect((await stored())!.runDirty).toBe(false);
+    // Woken long after the send (its alarm, behind a backlog of thousands): not held again,
+    // or the whole backlog would stay in memory.
+    const awaitsPickupNow = (run: RunView['state']) => lastUnpickedSend(run) !== null;
+    const waiting = await runInDurableObject(stub, async (instance) => {
+      const run = (instance as unknown as { state: RunView['state'] }).state;
+      const log = run.steps.call.attempts.at(-1)!;
+      run.steps.call.status = 'queued';
+      log.sends = (log.sends ?? 1) + 1;
+      log.sentAt = Date.now() - 40_000;
+      log.deliveries = [];
+      log.startedAt = undefined;
+      await instance.nudge();
+      return awaitsPickupNow(run);
+    });
+    expect(waiting).toBe(true);
+    expect(await runInDurableObject(stub, held)).toBe(false);
   });
 });
 

@@ -15,10 +15,10 @@ import { runIndex } from '../run-index/run-index-stub';
 import { indexBatch, inFlightOf, worthIndexing } from './run-records';
 import {
   applyResult,
-  awaitsPickup,
   claim,
   currentStepOf,
   initState,
+  lastUnpickedSend,
   lostAttempts,
   markSendFailed,
   nextDeadline,
@@ -48,8 +48,8 @@ const FLUSH_DEBOUNCE_MS = 50;
 const PROGRESS_FLUSH_MS = 1_000;
 const CLAIM_FLUSH_DELAY_MS = 500;
 /**
- * How long a run object stays in memory, at most, while an attempt of its run waits in the
- * Queue. An idle object is evicted after 10 s (hibernated, in production), and the claim
+ * How long after sending an attempt a run object stays in memory, at most, while the attempt
+ * waits in the Queue. An idle object is evicted after 10 s (hibernated, in production), and the claim
  * that ends a longer wait loads it again: its state read back, and locally its database
  * files opened anew, which under a backlog doubled the objects constructed per run and was
  * the largest single cost of a run (bench/README.md, "Objects kept while their step is
@@ -249,13 +249,20 @@ export class RunCoordinator extends DurableObject<Env> {
     return claimed;
   }
 
-  /** Arms or drops the timer that keeps this object resident while an attempt awaits its pickup. */
+  /**
+   * Arms or drops the timer that keeps this object resident while an attempt awaits its
+   * pickup, up to RESIDENT_WHILE_QUEUED_MS after the attempt's send: an object woken later
+   * (its alarm, behind a long backlog) is not held again, or a backlog of thousands of runs
+   * would keep them all in memory.
+   */
   private stayWhileQueued() {
-    if (this.state && awaitsPickup(this.state)) {
+    const sentAt = this.state ? lastUnpickedSend(this.state) : null;
+    const holdMs = sentAt === null ? 0 : sentAt + RESIDENT_WHILE_QUEUED_MS - Date.now();
+    if (holdMs > 0) {
       this.resident ??= setTimeout(() => {
         this.resident = null;
         this.cleanPutIfDeferred();
-      }, RESIDENT_WHILE_QUEUED_MS);
+      }, holdMs);
     } else if (this.resident) {
       clearTimeout(this.resident);
       this.resident = null;

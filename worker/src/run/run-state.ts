@@ -532,9 +532,13 @@ export function overdueAttempts(state: RunState, now: number): StepState[] {
   return inFlight(state).filter((s) => attemptDeadline(latestAttempt(s)) <= now);
 }
 
-/** Whether an attempt of the run has been sent to the Queue and not yet picked up by a consumer. */
-export function awaitsPickup(state: RunState): boolean {
-  return inFlight(state).some((s) => awaitingPickup(latestAttempt(s)));
+/** When the latest send not yet picked up by a consumer was made (null: nothing of the run waits in the Queue). */
+export function lastUnpickedSend(state: RunState): number | null {
+  const sends = inFlight(state)
+    .map(latestAttempt)
+    .filter(awaitingPickup)
+    .map((log) => log.sentAt ?? log.queuedAt);
+  return sends.length ? Math.max(...sends) : null;
 }
 
 /** Whether an overdue attempt waits for its pickup: the run object then asks the Queue for its backlog. */
