@@ -13,6 +13,7 @@ import { parseOptions, UsageError } from './lib/options.mjs';
 import { machine, renderTables } from './lib/report.mjs';
 import { runPeerRow } from './lib/peer-n8n.mjs';
 import { runRow, stubReset, stubRequests } from './lib/row.mjs';
+import { settleDisk } from './lib/disk-settle.mjs';
 import { killAllStacks, root, snapshotCode, stopAllStacks } from './lib/stack.mjs';
 
 const t0 = Date.now();
@@ -68,7 +69,10 @@ const out = path.resolve(opts.out ?? path.join(root, 'bench/results', opts.quick
 const rows = [];
 let peer = null;
 let failure = null;
+let diskSettle = null;
 try {
+  // Ratio rows compare two products on one disk: neither should pay for the previous bench.
+  diskSettle = await settleDisk({ wait: opts.peer !== null && opts.settle, log });
   snapshot = await snapshotCode({ log });
   stub = await startStubServer();
   log(
@@ -173,6 +177,7 @@ if (rows.length && !stopping) {
       idleSamples: opts.idleSamples,
       meteredPass: opts.meter,
     },
+    diskSettle,
     totalSeconds,
     complete: !failure && rows.length === opts.batchSizes.length,
     error: failure ? String(failure.message ?? failure) : undefined,

@@ -20,6 +20,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --no-meter             Skip the metered pass (each row's same load again on a stack with the
                          operation counters, for the cost table; throughput is always measured
                          without them, as \`npm run dev\` runs)
+  --no-settle            With --peer, do not wait out the six minutes after the previous bench's
+                         mass delete that slow file creation on ext4 without a journal
+                         (bench/lib/disk-settle.mjs); the results record the gap either way
   --idle-samples N       Webhooks sent one at a time on the idle stack before the load, each
                          followed to its finish, for the idle latency breakdown (default: 10)
   -h, --help             This text`;
@@ -48,6 +51,7 @@ export function parseOptions(argv) {
         peer: { type: 'string' },
         profile: { type: 'boolean', default: false },
         'no-meter': { type: 'boolean', default: false },
+        'no-settle': { type: 'boolean', default: false },
         'idle-samples': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -93,6 +97,7 @@ export function parseOptions(argv) {
     peer: values.peer ?? null,
     profile: values.profile,
     meter: !values['no-meter'],
+    settle: !values['no-settle'],
     idleSamples,
   };
 }

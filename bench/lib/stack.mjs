@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { markDelete } from './disk-settle.mjs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -106,7 +107,10 @@ export async function snapshotCode({ log = () => {} } = {}) {
     await run('vite', ['build', '--config', 'studio/vite.config.ts', '--logLevel', 'warn'], { cwd: root });
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'automate-bench-'));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const remove = () => {
+    rmSync(dir, { recursive: true, force: true });
+    markDelete();
+  };
   try {
     const source = readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
     const assets = path.join(dir, 'assets');
