@@ -148,7 +148,6 @@ export class RunCoordinator extends DurableObject<Env> {
   async claim(attemptId: string, send?: number): Promise<boolean> {
     if (!this.state) return false;
     const ok = claim(this.state, attemptId, Date.now(), send);
-    this.stayWhileQueued();
     if (ok) {
       await this.persist([]);
       // The attempt's deadline moved: from its pickup to its time limit.
@@ -156,6 +155,8 @@ export class RunCoordinator extends DurableObject<Env> {
       // Most attempts report within moments: one index write then covers "running" and the result.
       this.scheduleFlush(CLAIM_FLUSH_DELAY_MS);
     }
+    // After the claim's own write, which carried any lists a deferred clean put owed.
+    this.stayWhileQueued();
     return ok;
   }
 

@@ -123,7 +123,7 @@ export async function deleteWorkflow(env: Env, db: Db, tenantId: string, key: st
     }),
   ]);
   // Again: a chunk of runs recorded in D1 before the run index may have reached the index
-  // between the first forget and the batch above (run/legacy-import.ts, importChunk).
+  // between the first forget and the batch above (run/legacy-import.ts, indexChunk).
   await runIndex(env, tenantId).forgetWorkflow({ id: row.id, key });
   return { key, deleted: true as const, runsDeleted: total };
 }
